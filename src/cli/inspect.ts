@@ -1,5 +1,26 @@
 import type { Command } from 'commander';
 
+interface InspectFlags {
+  json?: boolean;
+  revision?: string;
+  offline?: boolean;
+}
+
 export function registerInspect(program: Command): void {
-  program.command('inspect <ref>').description('what a checkpoint or emitted graph contains');
+  program
+    .command('inspect <ref>')
+    .description('what a checkpoint contains: family, shapes, dtypes, parameters per part, files')
+    .option('--json', 'print the report as JSON')
+    .option('--revision <rev>', 'Hub branch, tag or commit sha (default: main)')
+    .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
+    .action(async (ref: string, flags: InspectFlags) => {
+      const { inspectCheckpoint } = await import('../app/inspect.js');
+      const report = await inspectCheckpoint(ref, { revision: flags.revision, offline: flags.offline });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        return;
+      }
+      const { formatInspect } = await import('../app/inspect-format.js');
+      process.stdout.write(formatInspect(report));
+    });
 }

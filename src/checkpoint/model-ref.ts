@@ -1,0 +1,50 @@
+/**
+ * What the user typed as a model: an existing local directory, or a Hub repo id `org/name[@revision]`.
+ * A path that exists always wins, so a local folder named like a repo id still resolves locally.
+ */
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { InputError } from '../util/errors.js';
+
+export type ModelRef =
+  { kind: 'local'; path: string } | { kind: 'hub'; repo: string; revision: string | undefined };
+
+const FORMS = "expected an existing local directory or a Hub repo id 'org/name' (optionally '@revision')";
+// Hub names: letters, digits, '-', '_', '.'; no leading/trailing separator (the Hub's own rule, minus length).
+const NAME = '[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?';
+const REPO_ID = new RegExp(`^(${NAME}/${NAME})(?:@(.+))?$`);
+
+export async function parseModelRef(ref: string): Promise<ModelRef> {
+  const trimmed = ref.trim();
+  if (trimmed === '') throw new InputError(`model reference is empty: ${FORMS}`);
+  const local = await statOrNull(trimmed);
+  if (local?.isDirectory()) return { kind: 'local', path: resolve(trimmed) };
+  if (local) throw new InputError(`${trimmed}: is a file, ${FORMS}`);
+  const match = looksLikePath(trimmed) ? null : REPO_ID.exec(trimmed);
+  if (!match || match[1]!.includes('..') || match[1]!.includes('--')) {
+    throw new InputError(`${trimmed}: no such directory and not a repo id; ${FORMS}`);
+  }
+  const revision = match[2];
+  if (revision !== undefined) validateRevision(revision, trimmed);
+  return { kind: 'hub', repo: match[1]!, revision };
+}
+
+/** Revisions become cache paths (`refs/<rev>`), so nothing that could climb out of the repo folder. */
+export function validateRevision(revision: string, where: string): void {
+  const segments = revision.split('/');
+  const bad = /\s|\\/.test(revision) || segments.some((s) => s === '' || s === '.' || s === '..');
+  if (bad)
+    throw new InputError(`${where}: invalid revision '${revision}' (expected a branch, tag or commit sha)`);
+}
+
+function looksLikePath(ref: string): boolean {
+  return isAbsolute(ref) || ref.startsWith('.') || ref.startsWith('~');
+}
+
+async function statOrNull(path: string) {
+  try {
+    return await stat(path);
+  } catch {
+    return null;
+  }
+}

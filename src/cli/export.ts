@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { InputError } from '../util/errors.js';
+
+interface ExportFlags {
+  out: string;
+  withPast?: boolean;
+  dtype: string;
+  force?: boolean;
+  revision?: string;
+  offline?: boolean;
+}
+
+const DTYPES = ['float32', 'float16'] as const;
+
+export function registerExport(program: Command): void {
+  program
+    .command('export <ref>')
+    .description('the exact dense ONNX decoder graph (the baseline every MoE is measured against)')
+    .requiredOption('--out <dir>', 'output directory (model.onnx, model.onnx.data, moefy.json)')
+    .option('--with-past', 'KV-cache graph: past_key_values.* inputs, present.* outputs')
+    .option('--dtype <dtype>', 'stored weight precision: float32 | float16', 'float32')
+    .option('--force', 'replace an existing output directory')
+    .option('--revision <rev>', 'Hub branch, tag or commit sha (default: main)')
+    .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
+    .action(async (ref: string, flags: ExportFlags) => {
+      const dtype = DTYPES.find((d) => d === flags.dtype);
+      if (!dtype) throw new InputError(`--dtype: expected one of ${DTYPES.join(', ')}, got "${flags.dtype}"`);
+      const { exportDense } = await import('../app/export.js');
+      const result = await exportDense(ref, { ...flags, dtype });
+      process.stdout.write(`wrote ${result.files.map((f) => `${result.outDir}/${f}`).join(', ')}\n`);
+    });
+}

@@ -1,0 +1,143 @@
+/**
+ * Checkpoint directory → canonical ModelIR. Everything family-specific comes from the JSON specs; this code speaks
+ * roles and spec fields only.
+ */
+import { type ConfigJson, readConfigJson } from '../checkpoint/config-json.js';
+import { openTensorStore, type TensorStore } from '../checkpoint/safetensors-index.js';
+import type { Layer, Linear, ModelIR, PositionEncoding } from '../ir/model.js';
+import { CheckpointFormatError, InputError } from '../util/errors.js';
+import { canonicalConfig } from './config-map.js';
+import gpt2 from './gpt2.json' with { type: 'json' };
+import llama from './llama.json' with { type: 'json' };
+import { type FamilySpec, parseFamilySpec } from './spec.js';
+import { linear, norm, type RoleContext, tensor } from './tensors.js';
+
+const SPECS: readonly FamilySpec[] = [
+  parseFamilySpec('llama.json', llama),
+  parseFamilySpec('gpt2.json', gpt2),
+];
+
+export const SUPPORTED_ARCHITECTURES: readonly string[] = SPECS.flatMap((s) => s.architectures);
+
+export interface LoadedModel {
+  ir: ModelIR;
+  /** Every tensor of the checkpoint, including any the IR does not use. */
+  store: TensorStore;
+}
+
+export async function loadModelIR(dir: string): Promise<ModelIR> {
+  return (await loadModel(dir)).ir;
+}
+
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const config = await readConfigJson(dir);
+  const { spec, architecture } = findSpec(config);
+  for (const key of spec.unsupported_when_set) {
+    if (config.isSet(key) && config.raw[key] !== false) {
+      throw new InputError(
+        `${config.file}: ${key}: not supported yet (got ${JSON.stringify(config.raw[key])}; expected null or absent)`,
+      );
+    }
+  }
+  const dims = canonicalConfig(spec, config);
+  const store = await openTensorStore(dir);
+  const flag = (key: string) => config.bool(key) === true;
+  const base = { spec, store, dims, architecture, flag, dir };
+  const ctx: RoleContext = { ...base, prefix: choosePrefix(base) };
+  return { ir: buildIR(ctx), store };
+}
+
+function findSpec(config: ConfigJson): { spec: FamilySpec; architecture: string } {
+  const architectures = config.strings('architectures') ?? [];
+  for (const architecture of architectures) {
+    const spec = SPECS.find((s) => s.architectures.includes(architecture));
+    if (spec) return { spec, architecture };
+  }
+  const got = architectures.length > 0 ? architectures.join(', ') : 'none';
+  throw new InputError(
+    `${config.file}: architectures: ${got} is not supported; supported: ${SUPPORTED_ARCHITECTURES.join(', ')}`,
+  );
+}
+
+/** The first `{p}` value under which the embedding exists; the error names the first candidate. */
+function choosePrefix(ctx: Omit<RoleContext, 'prefix'>): string {
+  const template = ctx.spec.model.embed?.weight ?? '';
+  const found = ctx.spec.prefixes.find((p) => ctx.store.tensors.has(template.replaceAll('{p}', p)));
+  return found ?? ctx.spec.prefixes[0]!;
+}
+
+function buildIR(ctx: RoleContext): ModelIR {
+  const d = ctx.dims;
+  const embed = modelTensor(ctx, 'embed', [d.vocab, d.hidden]);
+  const layers = Array.from({ length: d.layers }, (_, i) => buildLayer(ctx, i));
+  return {
+    config: {
+      family: ctx.spec.id,
+      architecture: ctx.architecture,
+      vocabSize: d.vocab,
+      hidden: d.hidden,
+      numLayers: d.layers,
+      numHeads: d.heads,
+      numKvHeads: d.kv_heads,
+      headDim: d.head_dim,
+      ffnDim: d.ffn_dim,
+      maxPositions: d.max_positions,
+      tiedEmbeddings: d.tied,
+      sourceDtype: d.sourceDtype,
+    },
+    embed,
+    positions: positions(ctx),
+    layers,
+    finalNorm: norm(ctx, 'norm.final'),
+    lmHead: lmHead(ctx, embed),
+  };
+}
+
+function buildLayer(ctx: RoleContext, index: number): Layer {
+  const ffnLinear = (role: 'ffn.gate' | 'ffn.up' | 'ffn.down') => linear(ctx, role, index);
+  const gated = ctx.spec.ffn === 'gated';
+  return {
+    index,
+    attnNorm: norm(ctx, 'norm.attn', index),
+    attn: {
+      q: linear(ctx, 'attn.q', index),
+      k: linear(ctx, 'attn.k', index),
+      v: linear(ctx, 'attn.v', index),
+      o: linear(ctx, 'attn.o', index),
+    },
+    ffnNorm: norm(ctx, 'norm.ffn', index),
+    ffn: {
+      kind: ctx.spec.ffn,
+      activation: ctx.dims.activation,
+      ...(gated ? { gate: ffnLinear('ffn.gate') } : {}),
+      up: ffnLinear('ffn.up'),
+      down: ffnLinear('ffn.down'),
+    },
+  };
+}
+
+function positions(ctx: RoleContext): PositionEncoding {
+  if (ctx.spec.positions === 'learned') {
+    return {
+      kind: 'learned',
+      table: modelTensor(ctx, 'pos_embed', [ctx.dims.max_positions, ctx.dims.hidden]),
+    };
+  }
+  if (ctx.dims.ropeTheta === undefined) {
+    throw new CheckpointFormatError(ctx.dir, `family ${ctx.spec.id}: rope positions need config.rope_theta`);
+  }
+  return { kind: 'rope', theta: ctx.dims.ropeTheta, rotaryDim: ctx.dims.head_dim };
+}
+
+/** Tied models reuse the embedding handle: lm_head.weight, if stored at all, is ignored (as transformers does). */
+function lmHead(ctx: RoleContext, embed: ModelIR['embed']): Linear {
+  const dims = { layout: 'out_in' as const, inFeatures: ctx.dims.hidden, outFeatures: ctx.dims.vocab };
+  if (ctx.dims.tied) return { weight: embed, ...dims };
+  return { weight: modelTensor(ctx, 'lm_head', [ctx.dims.vocab, ctx.dims.hidden]), ...dims };
+}
+
+function modelTensor(ctx: RoleContext, role: 'embed' | 'pos_embed' | 'lm_head', shape: number[]) {
+  const entry = ctx.spec.model[role];
+  if (!entry) throw new CheckpointFormatError(ctx.dir, `family ${ctx.spec.id}: no tensor for role ${role}`);
+  return tensor(ctx, { template: entry.weight, shape, role });
+}

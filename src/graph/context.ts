@@ -1,0 +1,31 @@
+/**
+ * What every decoder subgraph builder receives: the graph builder, the model config, the dims of the graph I/O
+ * and the weight store (which applies the stored dtype). Pluggable FFNs (dense, MoE) have the `FfnBuilder` type.
+ */
+import type { GraphBuilder } from '../onnx/builder.js';
+import type { Layer, ModelConfig } from '../ir/model.js';
+
+/** Stored weight precision. float16 weights are stored as f16 and Cast to float32 in the graph: math stays f32. */
+export type WeightDtype = 'float32' | 'float16';
+
+/** Symbolic dimension names of the graph I/O (Optimum's). */
+export const DIMS = {
+  batch: 'batch_size',
+  seq: 'sequence_length',
+  past: 'past_sequence_length',
+  total: 'total_sequence_length',
+} as const;
+
+export interface DecoderContext {
+  readonly b: GraphBuilder;
+  readonly config: ModelConfig;
+  readonly dtype: WeightDtype;
+  /** Stores a float32 tensor as a weight in `dtype` and returns a float32 value of it. */
+  weight(name: string, data: Float32Array, dims: readonly number[]): string;
+}
+
+/**
+ * A layer's FFN: `x` is the normalized FFN input [batch, seq, hidden], the result the FFN output before the
+ * residual add [batch, seq, hidden]. The MoE FFN implements the same type and plugs into the same decoder.
+ */
+export type FfnBuilder = (ctx: DecoderContext, layer: Layer, x: string) => Promise<string>;

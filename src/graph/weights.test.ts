@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { Linear, TensorHandle } from '../ir/model.js';
+import { InputError } from '../util/errors.js';
+import { inverseFrequencies } from './rope.js';
+import { readLinearInOut, transpose2d } from './weights.js';
+
+function handle(name: string, shape: number[], values: number[]): TensorHandle {
+  return {
+    name,
+    dtype: 'F32',
+    shape,
+    file: '/ckpt/model.safetensors',
+    read: async () => Float32Array.from(values),
+  };
+}
+
+describe('linear weights', () => {
+  it('lays out_in weights as [in, out] and keeps in_out ones', async () => {
+    expect(Array.from(transpose2d(Float32Array.of(1, 2, 3, 4, 5, 6), 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
+    const outIn: Linear = {
+      weight: handle('w', [2, 3], [1, 2, 3, 4, 5, 6]),
+      layout: 'out_in',
+      inFeatures: 3,
+      outFeatures: 2,
+    };
+    expect(Array.from(await readLinearInOut(outIn))).toEqual([1, 4, 2, 5, 3, 6]);
+    const inOut: Linear = { ...outIn, layout: 'in_out', inFeatures: 2, outFeatures: 3 };
+    expect(Array.from(await readLinearInOut(inOut))).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('rejects a weight whose shape does not match its layout', async () => {
+    const bad: Linear = {
+      weight: handle('q.weight', [3, 2], []),
+      layout: 'out_in',
+      inFeatures: 3,
+      outFeatures: 2,
+    };
+    const read = readLinearInOut(bad);
+    await expect(read).rejects.toThrow(InputError);
+    await expect(readLinearInOut(bad)).rejects.toThrow(
+      '/ckpt/model.safetensors: q.weight has shape [3, 2], expected [2, 3] (out_in)',
+    );
+  });
+});
+
+describe('rope', () => {
+  it('computes inv_freq as torch does in float32', () => {
+    // torch: 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))
+    expect(inverseFrequencies(10000, 8)).toEqual([
+      1, 0.10000000149011612, 0.009999999776482582, 0.0010000000474974513,
+    ]);
+  });
+});

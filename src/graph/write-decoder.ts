@@ -1,0 +1,27 @@
+/** Builds a decoder graph and writes `<name>.onnx` + `<name>.onnx.data` into a directory. */
+import { join } from 'node:path';
+import { ExternalDataWriter } from '../onnx/builder.js';
+import { writeModel } from '../onnx/serialize.js';
+import type { ModelIR } from '../ir/model.js';
+import { buildDecoder, type DecoderOptions } from './decoder.js';
+
+export interface WrittenGraph {
+  readonly modelPath: string;
+  readonly dataPath: string;
+}
+
+export async function writeDecoder(
+  ir: ModelIR,
+  opts: Omit<DecoderOptions, 'data'> & { dir: string; fileName?: string; producerVersion?: string },
+): Promise<WrittenGraph> {
+  const modelPath = join(opts.dir, opts.fileName ?? 'model.onnx');
+  const dataPath = `${modelPath}.data`;
+  const data = new ExternalDataWriter(dataPath);
+  try {
+    const b = await buildDecoder(ir, { ...opts, data });
+    writeModel(b.model({ producerVersion: opts.producerVersion }), modelPath);
+  } finally {
+    data.close();
+  }
+  return { modelPath, dataPath };
+}

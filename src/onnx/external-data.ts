@@ -1,0 +1,84 @@
+/**
+ * Streams initializer bytes into one external data file as they are produced, so no model is ever whole in
+ * memory. Several graphs may share one writer (MoE + fixed-threshold graph): a tensor written under a key is
+ * written once and later requests for the same key reuse its segment.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
+import { InternalError } from '../util/errors.js';
+
+export interface Segment {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Small tensors pack at 64 B; large ones start on a page so ORT can map them directly. */
+const SMALL_ALIGN = 64;
+const PAGE_ALIGN = 4096;
+const PAGE_THRESHOLD = 1 << 20;
+
+export class ExternalDataWriter {
+  /** The file name graphs record as `location` (relative to the model file, so it must sit beside it). */
+  readonly location: string;
+  private fd: number | undefined;
+  private size = 0;
+  private readonly segments = new Map<string, Segment>();
+
+  constructor(readonly path: string) {
+    this.location = basename(path);
+    this.fd = openSync(path, 'w');
+  }
+
+  /** Bytes written so far (the file's length). */
+  get bytesWritten(): number {
+    return this.size;
+  }
+
+  /** Writes `bytes` under `key` at the next aligned offset; an already written key returns its segment. */
+  put(key: string, bytes: Uint8Array): Segment {
+    const known = this.segments.get(key);
+    if (known) {
+      if (known.length !== bytes.length) {
+        throw new InternalError(
+          `external data: "${key}" rewritten with ${bytes.length} bytes, was ${known.length}`,
+        );
+      }
+      return known;
+    }
+    const fd = this.openFd();
+    const align = bytes.length >= PAGE_THRESHOLD ? PAGE_ALIGN : SMALL_ALIGN;
+    const offset = Math.ceil(this.size / align) * align;
+    if (offset > this.size)
+      writeSync(fd, new Uint8Array(offset - this.size), 0, offset - this.size, this.size);
+    writeAll(fd, bytes, offset);
+    this.size = offset + bytes.length;
+    const segment = { offset, length: bytes.length };
+    this.segments.set(key, segment);
+    return segment;
+  }
+
+  /** The segment of a tensor already written under `key`, if any. */
+  segment(key: string): Segment | undefined {
+    return this.segments.get(key);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private openFd(): number {
+    if (this.fd === undefined) throw new InternalError(`external data: ${this.path} already closed`);
+    return this.fd;
+  }
+}
+
+/** writeSync may write less than asked (and refuses > 2 GiB): loop in bounded chunks. */
+const CHUNK = 64 << 20;
+export function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = writeSync(fd, bytes, done, Math.min(CHUNK, bytes.length - done), position + done);
+    done += n;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The ONNX Runtime adapter (the only importer of onnxruntime-node): sessions on a chosen device, runs, tensors.
+ * Callers see `Session` and `Tensor` from here, never the binding's own module.
+ */
+import * as ort from 'onnxruntime-node';
+import { RuntimeSetupError } from '../util/errors.js';
+
+// The process-wide ORT logger prints a native error line when the CUDA provider library is missing, before our
+// RuntimeSetupError says the same thing with the fix; every ORT failure also surfaces as a thrown error.
+ort.env.logLevel = 'fatal';
+
+export type Device = 'cpu' | 'cuda';
+export type Session = ort.InferenceSession;
+export type Tensor = ort.Tensor;
+export type Feeds = Record<string, Tensor>;
+
+export interface SessionOptions {
+  readonly device?: Device;
+  /** Intra-op threads; ORT's default (all cores) when absent. */
+  readonly threads?: number;
+  /** 0 verbose … 4 fatal; default 3 (errors only: silences per-initializer warnings). */
+  readonly logSeverity?: 0 | 1 | 2 | 3 | 4;
+}
+
+export const CUDA_INSTALL_HINT =
+  'install the CUDA build of onnxruntime-node: `npm install onnxruntime-node --onnxruntime-node-install=cuda12` ' +
+  '(needs CUDA 12 and cuDNN 9 libraries on the library path), or use --device cpu';
+
+/** Opens `modelPath` (external data is found beside it). `cuda` never falls back silently: it fails loudly. */
+export async function createSession(modelPath: string, opts: SessionOptions = {}): Promise<Session> {
+  const device = opts.device ?? 'cpu';
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [device],
+    logSeverityLevel: opts.logSeverity ?? 3,
+    graphOptimizationLevel: 'all',
+  };
+  if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
+  if (device === 'cpu') return ort.InferenceSession.create(modelPath, options);
+  try {
+    return await ort.InferenceSession.create(modelPath, options);
+  } catch (err) {
+    // ORT throws (no fallback) when the CUDA provider or its libraries are missing.
+    throw new RuntimeSetupError(
+      `${modelPath}: CUDA execution provider unavailable (${firstLine(err)}); ${CUDA_INSTALL_HINT}`,
+      { cause: err },
+    );
+  }
+}
+
+/** Runs the session; `outputs` limits what is fetched (default: every output). */
+export async function run(
+  session: Session,
+  feeds: Feeds,
+  outputs?: readonly string[],
+): Promise<Record<string, Tensor>> {
+  return outputs ? session.run(feeds, outputs as string[]) : session.run(feeds);
+}
+
+export async function releaseSession(session: Session): Promise<void> {
+  await session.release();
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0] ?? '';
+}

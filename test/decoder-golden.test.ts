@@ -1,0 +1,146 @@
+/**
+ * The exact dense decoder against Hugging Face transformers' float32 outputs: logits and every intermediate
+ * (first mismatch names the layer), KV-cache decoding token by token, left padding, determinism, ONNX checker.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModelIR } from '../src/families/load.js';
+import { writeDecoder } from '../src/graph/write-decoder.js';
+import { emptyPast, pastFromPresent, tokenFeeds } from '../src/runtime/decoder-feeds.js';
+import { createSession, run } from '../src/runtime/session.js';
+import { readFloat32 } from '../src/runtime/tensors.js';
+import {
+  fixtureDir,
+  forwardOrder,
+  GOLDEN_CASES,
+  maxAbsDiff,
+  openReference,
+  top1Agreement,
+} from './support/golden.js';
+import { checkOnnxModel } from './support/onnx-checker.js';
+
+const TOL = 1e-4;
+const root = mkdtempSync(join(tmpdir(), 'moefy-golden-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function exportCase(name: string, sub: string, withPast: boolean) {
+  const ir = await loadModelIR(fixtureDir(name));
+  const dir = mkdtempSync(join(root, `${name}-${sub}-`));
+  const graph = await writeDecoder(ir, { dir, withPast, debugOutputs: !withPast });
+  checkOnnxModel(graph.modelPath);
+  return { ir, graph, session: await createSession(graph.modelPath, { threads: 1 }) };
+}
+
+describe.each([...GOLDEN_CASES, 'kjv-llama'])('%s', (name) => {
+  it('matches every reference tensor and the logits (≤ 1e-4, top-1 100%)', async () => {
+    const ref = await openReference(fixtureDir(name));
+    const { ir, session } = await exportCase(name, 'full', false);
+    const out = await run(session, tokenFeeds({ ids: ref.ids }));
+    const diffs: Record<string, number> = {};
+    for (const tensor of forwardOrder(ir.config.numLayers).filter((t) => ref.names.has(t))) {
+      diffs[tensor] = maxAbsDiff(readFloat32(out[tensor]!), await ref.read(tensor));
+      expect(diffs[tensor], `first mismatch: ${tensor}`).toBeLessThanOrEqual(TOL);
+    }
+    const logits = readFloat32(out.logits!);
+    expect(top1Agreement(logits, await ref.read('logits'), ir.config.vocabSize)).toBe(1);
+    console.log(
+      `${name}: max |Δ| logits ${diffs.logits!.toExponential(2)}, worst tensor ${Math.max(...Object.values(diffs)).toExponential(2)}`,
+    );
+  });
+
+  it('reproduces full-sequence logits when decoding token by token with the KV cache', async () => {
+    const ref = await openReference(fixtureDir(name));
+    const expected = await ref.read('logits');
+    const { ir, session } = await exportCase(name, 'past', true);
+    const c = ir.config;
+    const ids = ref.ids.map((r) => r.slice(0, Math.min(r.length, 16)));
+    const [batch, seq] = [ids.length, ids[0]!.length];
+    let past = emptyPast({ layers: c.numLayers, kvHeads: c.numKvHeads, headDim: c.headDim }, batch);
+    let worst = 0;
+    for (let t = 0; t < seq; t++) {
+      const step = tokenFeeds({ ids: ids.map((r) => [r[t]!]), past: t });
+      const out = await run(session, { ...step, ...past });
+      const logits = readFloat32(out.logits!); // [batch, 1, vocab]
+      for (let b = 0; b < batch; b++) {
+        const row = (b * ref.ids[0]!.length + t) * c.vocabSize;
+        const want = expected.subarray(row, row + c.vocabSize);
+        worst = Math.max(worst, maxAbsDiff(logits.subarray(b * c.vocabSize, (b + 1) * c.vocabSize), want));
+      }
+      past = pastFromPresent(out, c.numLayers);
+    }
+    expect(worst).toBeLessThanOrEqual(TOL);
+    console.log(`${name}: KV-cache decode max |Δ| ${worst.toExponential(2)}`);
+  });
+});
+
+describe.each(['llama-gqa', 'gpt2'])('%s batching', (name) => {
+  it('a left-padded row reproduces its unpadded logits', async () => {
+    const ref = await openReference(fixtureDir(name));
+    const expected = await ref.read('logits');
+    const { ir, session } = await exportCase(name, 'pad', false);
+    const V = ir.config.vocabSize;
+    const [full, short] = [ref.ids[0]!, ref.ids[1]!.slice(0, 8)];
+    const pad = full.length - short.length;
+    const mask = [full.map(() => 1), [...new Array<number>(pad).fill(0), ...short.map(() => 1)]];
+    const out = await run(
+      session,
+      tokenFeeds({ ids: [full, [...new Array<number>(pad).fill(0), ...short]], mask }),
+    );
+    const logits = readFloat32(out.logits!);
+    const T = full.length;
+    expect(maxAbsDiff(logits.subarray(0, T * V), expected.subarray(0, T * V))).toBeLessThanOrEqual(TOL);
+    const padded = logits.subarray((T + pad) * V, 2 * T * V);
+    expect(maxAbsDiff(padded, expected.subarray(T * V, (T + short.length) * V))).toBeLessThanOrEqual(TOL);
+  });
+});
+
+describe('llama-gqa KV cache in chunks', () => {
+  it('a prefill of 5 tokens then a chunk of 7 matches the full-sequence logits', async () => {
+    const ref = await openReference(fixtureDir('llama-gqa'));
+    const expected = await ref.read('logits');
+    const { ir, session } = await exportCase('llama-gqa', 'chunks', true);
+    const c = ir.config;
+    const V = c.vocabSize;
+    const T = ref.ids[0]!.length;
+    const past = emptyPast({ layers: c.numLayers, kvHeads: c.numKvHeads, headDim: c.headDim }, 2);
+    const first = await run(session, { ...tokenFeeds({ ids: ref.ids.map((r) => r.slice(0, 5)) }), ...past });
+    const rest = tokenFeeds({ ids: ref.ids.map((r) => r.slice(5)), past: 5 });
+    const second = await run(session, { ...rest, ...pastFromPresent(first, c.numLayers) });
+    const [a, b] = [readFloat32(first.logits!), readFloat32(second.logits!)];
+    for (let row = 0; row < 2; row++) {
+      const want = expected.subarray(row * T * V, (row + 1) * T * V);
+      expect(
+        maxAbsDiff(a.subarray(row * 5 * V, (row + 1) * 5 * V), want.subarray(0, 5 * V)),
+      ).toBeLessThanOrEqual(TOL);
+      expect(
+        maxAbsDiff(b.subarray(row * 7 * V, (row + 1) * 7 * V), want.subarray(5 * V)),
+      ).toBeLessThanOrEqual(TOL);
+    }
+  });
+});
+
+describe('export determinism and dtype', () => {
+  it('two exports are byte-identical', async () => {
+    const ir = await loadModelIR(fixtureDir('qwen2-tied'));
+    const [a, b] = [mkdtempSync(join(root, 'det-a-')), mkdtempSync(join(root, 'det-b-'))];
+    const ga = await writeDecoder(ir, { dir: a, withPast: true });
+    const gb = await writeDecoder(ir, { dir: b, withPast: true });
+    expect(readFileSync(ga.modelPath).equals(readFileSync(gb.modelPath))).toBe(true);
+    expect(readFileSync(ga.dataPath).equals(readFileSync(gb.dataPath))).toBe(true);
+  });
+
+  it('float16 weights give a valid graph close to float32', async () => {
+    const ir = await loadModelIR(fixtureDir('llama-gqa'));
+    const ref = await openReference(fixtureDir('llama-gqa'));
+    const dir = mkdtempSync(join(root, 'f16-'));
+    const graph = await writeDecoder(ir, { dir, dtype: 'float16' });
+    checkOnnxModel(graph.modelPath);
+    const out = await run(await createSession(graph.modelPath, { threads: 1 }), tokenFeeds({ ids: ref.ids }));
+    const diff = maxAbsDiff(readFloat32(out.logits!), await ref.read('logits'));
+    expect(diff).toBeGreaterThan(0);
+    expect(diff).toBeLessThan(2e-2);
+    console.log(`llama-gqa float16 weights: max |Δ| logits ${diff.toExponential(2)}`);
+  });
+});

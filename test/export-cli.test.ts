@@ -1,0 +1,75 @@
+/** `moefy export` as a real child process on a fixture: files, manifest, loadable graph, and --force semantics. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emptyPast, tokenFeeds } from '../src/runtime/decoder-feeds.js';
+import { createSession, run } from '../src/runtime/session.js';
+import { fixtureDir } from './support/golden.js';
+import { checkOnnxModel } from './support/onnx-checker.js';
+
+const bin = new URL('../src/bin.ts', import.meta.url).pathname;
+const root = mkdtempSync(join(tmpdir(), 'moefy-export-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function moefy(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, HF_HUB_OFFLINE: '1' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('moefy export', () => {
+  const out = join(root, 'gpt2-onnx');
+
+  it('writes model.onnx, its data and moefy.json; the graph loads and runs with a KV cache', async () => {
+    const r = moefy('export', fixtureDir('gpt2'), '--out', out, '--with-past');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['model.onnx', 'model.onnx.data', 'moefy.json']);
+    expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    checkOnnxModel(join(out, 'model.onnx'));
+    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
+    expect(manifest).toMatchObject({
+      schema: 'moefy.manifest/1',
+      kind: 'dense',
+      dtype: 'float32',
+      with_past: true,
+    });
+    expect(manifest.graphs[0].inputs).toContain('past_key_values.1.value');
+    expect(manifest.graphs[0].outputs).toEqual([
+      'logits',
+      'present.0.key',
+      'present.0.value',
+      'present.1.key',
+      'present.1.value',
+    ]);
+    const session = await createSession(join(out, 'model.onnx'));
+    const res = await run(session, {
+      ...tokenFeeds({ ids: [[1, 2, 3]] }),
+      ...emptyPast({ layers: 2, kvHeads: 4, headDim: 16 }, 1),
+    });
+    expect(res.logits!.dims).toEqual([1, 3, 256]);
+  });
+
+  it('refuses an existing directory without --force (exit 2) and replaces it with --force', () => {
+    const taken = join(root, 'taken');
+    mkdirSync(taken);
+    const r = moefy('export', fixtureDir('gpt2'), '--out', taken);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`moefy: ${taken}: already exists; pass --force to replace it\n`);
+    const forced = moefy('export', fixtureDir('gpt2'), '--out', taken, '--force', '--dtype', 'float16');
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(taken, 'moefy.json'), 'utf8')).dtype).toBe('float16');
+  });
+
+  it('rejects an unknown --dtype with exit 2 and writes nothing', () => {
+    const target = join(root, 'bad-dtype');
+    const r = moefy('export', fixtureDir('gpt2'), '--out', target, '--dtype', 'int8');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('moefy: --dtype: expected one of float32, float16, got "int8"\n');
+    expect(existsSync(target)).toBe(false);
+  });
+});
