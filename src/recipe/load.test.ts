@@ -1,0 +1,178 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError, RecipeError } from '../util/errors.js';
+import { EMBEDDED, packageRoot } from './default.js';
+import { loadRecipe, parseRecipeText } from './load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'moefy-recipe-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = join(dir, 'r.yaml');
+
+/** The problems a recipe text is rejected with (one string per problem). */
+function problemsOf(text: string): readonly string[] {
+  try {
+    parseRecipeText(text, file);
+  } catch (err) {
+    expect(err).toBeInstanceOf(RecipeError);
+    expect((err as RecipeError).message.split('\n')[0]).toBe(`${file}: invalid recipe`);
+    return (err as RecipeError).problems;
+  }
+  throw new Error('recipe was accepted');
+}
+
+describe('defaults', () => {
+  it('an empty recipe is the built-in default: every field set, texts and model embedded', async () => {
+    const recipe = parseRecipeText('', file);
+    expect(recipe).toEqual(await loadRecipe(undefined));
+    expect(recipe.model).toBe(EMBEDDED.model);
+    expect(recipe.calibration.text).toBe(join(packageRoot, 'fixtures/kjv-llama/calibration.txt'));
+    expect(recipe.eval.text).toBe(join(packageRoot, 'fixtures/kjv-llama/eval.txt'));
+    expect(recipe.experts).toEqual({
+      sizes: [0.125, 0.25, 0.5, 0.75, 1],
+      ordering: 'activation',
+      grouping: 'none',
+      align: 16,
+    });
+    expect(recipe.router.train).toEqual({
+      steps: 400,
+      batch: 2048,
+      lr: 3e-3,
+      schedule: 'cosine',
+      weight_decay: 0,
+      heldout: 0.1,
+      patience: 50,
+      device: 'cpu',
+    });
+    expect(recipe.check).toEqual({ max_ppl_ratio: 1.02, max_compute_delta: 0.02, max_latency_ratio: null });
+    expect(recipe.eval.thresholds).toEqual([0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1]);
+    expect(recipe.output).toEqual({ dense: true, fixed_threshold: 0.1 });
+  });
+
+  it('resolves relative paths against the recipe file; a non-path model stays a Hub id', () => {
+    writeFileSync(join(dir, 'cal.txt'), 'x');
+    const recipe = parseRecipeText('model: org/name\ncalibration: { text: cal.txt }\n', file);
+    expect(recipe.calibration.text).toBe(join(dir, 'cal.txt'));
+    expect(recipe.model).toBe('org/name');
+    expect(parseRecipeText('model: ./weights\n', file).model).toBe(join(dir, 'weights'));
+    expect(parseRecipeText(`model: ${dir}\n`, file).model).toBe(dir);
+  });
+
+  it('every recipe in recipes/ validates', async () => {
+    const names = readdirSync(join(packageRoot, 'recipes')).filter((n) => n.endsWith('.yaml'));
+    expect(names.length).toBeGreaterThanOrEqual(5);
+    for (const name of names)
+      await expect(loadRecipe(join(packageRoot, 'recipes', name))).resolves.toBeTruthy();
+    const kjv = await loadRecipe(join(packageRoot, 'recipes', 'kjv-llama.yaml'));
+    expect(kjv).toEqual(await loadRecipe(undefined));
+  });
+});
+
+describe('errors, each with its path and line:col', () => {
+  it('unknown keys suggest the nearest allowed key, at the key itself', () => {
+    expect(problemsOf('modle: x\nexperts:\n  algin: 8\n')).toEqual([
+      "modle (1:1): unknown key 'modle'; did you mean 'model'?",
+      "experts.algin (3:3): unknown key 'algin'; did you mean 'align'?",
+    ]);
+    expect(problemsOf('zzzzzz: 1\n')).toEqual([
+      "zzzzzz (1:1): unknown key 'zzzzzz'; expected one of 'model', 'revision', 'dtype', 'seed', 'experts', " +
+        "'calibration', 'router', 'eval', 'check', 'output'",
+    ]);
+  });
+
+  it('wrong types name what was expected and what came', () => {
+    expect(problemsOf('seed: abc\ncheck: 5\neval: { thresholds: [0, "a"] }\n')).toEqual([
+      "seed (1:7): expected number, got 'abc'",
+      'check (2:8): expected object, got 5',
+      "eval.thresholds[1] (3:25): expected number, got 'a'",
+    ]);
+    expect(problemsOf('seed: 1.5\n')).toEqual(['seed (1:7): expected int, got 1.5']);
+  });
+
+  it('bad enum values list the allowed ones', () => {
+    expect(problemsOf('router:\n  train:\n    device: gpu\n')).toEqual([
+      "router.train.device (3:13): must be one of 'cpu' | 'cuda', got 'gpu'",
+    ]);
+    expect(problemsOf('dtype: bfloat16\n')).toEqual([
+      "dtype (1:8): must be one of 'float32' | 'float16', got 'bfloat16'",
+    ]);
+  });
+
+  it('YAML syntax errors carry their position', () => {
+    const problems = problemsOf('experts: [1\nseed: 2\n');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^\(2:1\): YAML syntax error: Flow sequence/);
+    expect(problemsOf('seed: 1\nseed: 2\n')).toEqual(['(2:1): YAML syntax error: Map keys must be unique']);
+  });
+
+  it('range and rule violations point at the offending field', () => {
+    expect(problemsOf('experts: { align: 0 }\n')).toEqual(['experts.align (1:19): must be > 0, got 0']);
+    expect(problemsOf('experts: { sizes: [0.5, 0.25, 0.75] }\n')).toEqual([
+      'experts.sizes (1:19): the last size must be 1 (the full FFN width), got 0.75',
+      'experts.sizes[1] (1:25): sizes must be strictly increasing, got 0.5 then 0.25',
+    ]);
+    expect(problemsOf('eval: { thresholds: [-0.1, 0.2] }\n')).toEqual([
+      'eval.thresholds[0] (1:22): must be ≥ 0, got -0.1',
+    ]);
+    expect(problemsOf('eval:\n  tokens: 100\n  seq_len: 128\n')).toEqual([
+      'eval.tokens (2:11): must be ≥ eval.seq_len (128) to fill one window, got 100',
+    ]);
+    expect(problemsOf('calibration: { text: missing.txt }\n')).toEqual([
+      `calibration.text (1:22): file not found: ${join(dir, 'missing.txt')}`,
+    ]);
+  });
+
+  it('reports several problems at once, in file order', () => {
+    const problems = problemsOf(
+      'seed: -1\nexperts:\n  ordering: weights\n  sizez: [1]\nrouter: { kind: svm }\n',
+    );
+    expect(problems).toEqual([
+      'seed (1:7): must be ≥ 0, got -1',
+      "experts.ordering (3:13): must be one of 'weight' | 'activation', got 'weights'",
+      "experts.sizez (4:3): unknown key 'sizez'; did you mean 'sizes'?",
+      "router.kind (5:17): must be one of 'ridge' | 'mlp', got 'svm'",
+    ]);
+  });
+
+  it('a document that is not a mapping is rejected at the root', () => {
+    expect(problemsOf('- 1\n')).toEqual(['(root) (1:1): expected object, got a list']);
+  });
+
+  it('an unreadable recipe file is an InputError naming it', async () => {
+    const missing = join(dir, 'nope.yaml');
+    await expect(loadRecipe(missing)).rejects.toThrow(
+      new InputError(`${missing}: cannot read recipe (ENOENT)`),
+    );
+  });
+});
+
+describe('command-line overrides', () => {
+  it('replace recipe fields after validation', async () => {
+    writeFileSync(file, 'seed: 3\nrouter: { train: { device: cpu } }\n');
+    const recipe = await loadRecipe(file, {
+      seed: 7,
+      device: 'cuda',
+      dtype: 'float16',
+      thresholds: [0, 0.5],
+    });
+    expect([recipe.seed, recipe.router.train.device, recipe.dtype]).toEqual([7, 'cuda', 'float16']);
+    expect(recipe.eval.thresholds).toEqual([0, 0.5]);
+    expect((await loadRecipe(file, { model: '.' })).model).toBe(process.cwd());
+  });
+
+  it('are validated by the same schema and named by their flag', async () => {
+    const bad = { seed: -2, device: 'gpu' } as unknown as Parameters<typeof loadRecipe>[1];
+    await expect(loadRecipe(undefined, bad)).rejects.toThrow(
+      new RecipeError('command line', [
+        '--seed: must be ≥ 0, got -2',
+        "--device: must be one of 'cpu' | 'cuda', got 'gpu'",
+      ]),
+    );
+    await expect(loadRecipe(undefined, { thresholds: [0.5, 0.1] })).rejects.toThrow(
+      new RecipeError('<built-in default recipe>', [
+        'eval.thresholds[1] (from --thresholds): thresholds must be strictly increasing, got 0.5 then 0.1',
+      ]),
+    );
+  });
+});

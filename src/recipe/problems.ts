@@ -1,0 +1,122 @@
+/**
+ * Schema issues → one readable line each: `dot.path (line:col): message`. Unknown keys get a "did you mean" from the
+ * keys the schema allows at that place; enums list their allowed values.
+ */
+import { z } from 'zod';
+import { formatPath, formatPos, type FieldPath, type LinePos, type RecipeSource } from './parse.js';
+
+export interface Problem {
+  readonly path: FieldPath;
+  readonly message: string;
+  /** Set for unknown keys: the position is the key's, not its value's. */
+  readonly key?: string;
+}
+
+/**
+ * Renders problems in file order against the YAML they came from; `origin` names the flag for fields a
+ * command-line flag set (their line in the file no longer applies).
+ */
+export function renderProblems(
+  source: Pick<RecipeSource, 'locate'>,
+  problems: readonly Problem[],
+  origin: (path: FieldPath) => string | undefined = () => undefined,
+): string[] {
+  const located = problems.map((p) => {
+    const flag = origin(p.path);
+    const pos = flag ? undefined : source.locate(p.key ? p.path.slice(0, -1) : p.path, p.key);
+    const where = flag ?? (pos && formatPos(pos));
+    return { pos, text: `${formatPath(p.path)}${where ? ` (${where})` : ''}: ${p.message}` };
+  });
+  const order = (pos: LinePos | undefined) => (pos ? pos.line * 1e6 + pos.col : Infinity);
+  return located.sort((a, b) => order(a.pos) - order(b.pos)).map((l) => l.text);
+}
+
+export function schemaProblems(schema: z.ZodType, error: z.ZodError, input: unknown): Problem[] {
+  return error.issues.flatMap((issue): Problem[] => {
+    const path = issue.path;
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = objectKeysAt(schema, path);
+      return issue.keys.map((key) => ({ path: [...path, key], key, message: unknownKey(key, allowed) }));
+    }
+    return [{ path, message: issueMessage(issue, valueAt(input, path)) }];
+  });
+}
+
+function issueMessage(issue: z.core.$ZodIssue, value: unknown): string {
+  const got = `got ${describe(value)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}, ${got}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => describe(v)).join(' | ')}, ${got}`;
+    case 'too_small':
+      return issue.origin === 'array'
+        ? `must have at least ${issue.minimum} item(s)`
+        : `must be ${issue.inclusive ? '≥' : '>'} ${issue.minimum}, ${got}`;
+    case 'too_big':
+      return issue.origin === 'array'
+        ? `must have at most ${issue.maximum} item(s)`
+        : `must be ${issue.inclusive ? '≤' : '<'} ${issue.maximum}, ${got}`;
+    default:
+      return `${issue.message}, ${got}`;
+  }
+}
+
+function unknownKey(key: string, allowed: readonly string[]): string {
+  const best = closest(key, allowed);
+  if (best !== undefined) return `unknown key '${key}'; did you mean '${best}'?`;
+  return `unknown key '${key}'; expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`;
+}
+
+/** The allowed key within edit distance ⌈len/3⌉ (at least 2), the nearest first. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const limit = Math.max(2, Math.ceil(word.length / 3));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, one row at a time. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, substitution));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/** Keys of the object schema at `path`, looking through default/prefault/optional/nullable wrappers. */
+function objectKeysAt(schema: z.ZodType, path: FieldPath): string[] {
+  let node: z.ZodType | undefined = schema;
+  for (let depth = 0; node; depth++) {
+    while (node && 'innerType' in node._zod.def) node = node._zod.def.innerType as z.ZodType;
+    if (!(node instanceof z.ZodObject)) return [];
+    if (depth === path.length) return Object.keys(node.shape);
+    node = node.shape[String(path[depth])] as z.ZodType | undefined;
+  }
+  return [];
+}
+
+function valueAt(input: unknown, path: FieldPath): unknown {
+  return path.reduce<unknown>(
+    (v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined),
+    input,
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'a mapping';
+  return String(value);
+}

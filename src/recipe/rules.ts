@@ -1,0 +1,80 @@
+/**
+ * Cross-field rules: what a single field's schema cannot say. Runs on the schema's output (overrides applied), so
+ * every value here is typed and defaulted; each rule reports the field the user should change.
+ */
+import type { Problem } from './problems.js';
+import type { ParsedRecipe } from './types.js';
+
+export function recipeRules(recipe: ParsedRecipe): Problem[] {
+  return [...expertRules(recipe), ...windowRules(recipe), ...evalRules(recipe), ...trainRules(recipe)];
+}
+
+function expertRules({ experts }: ParsedRecipe): Problem[] {
+  const problems: Problem[] = [];
+  const sizes = experts.sizes;
+  const path = ['experts', 'sizes'];
+  sizes.forEach((size, i) => {
+    const before = sizes[i - 1];
+    if (before !== undefined && size <= before) {
+      problems.push({
+        path: [...path, i],
+        message: `sizes must be strictly increasing, got ${before} then ${size}`,
+      });
+    }
+  });
+  if (sizes.at(-1) !== 1) {
+    problems.push({ path, message: `the last size must be 1 (the full FFN width), got ${sizes.at(-1)}` });
+  }
+  return problems;
+}
+
+function windowRules(recipe: ParsedRecipe): Problem[] {
+  const problems: Problem[] = [];
+  for (const section of ['calibration', 'eval'] as const) {
+    const { tokens, seq_len } = recipe[section];
+    if (tokens < seq_len) {
+      problems.push({
+        path: [section, 'tokens'],
+        message: `must be ≥ ${section}.seq_len (${seq_len}) to fill one window, got ${tokens}`,
+      });
+    }
+  }
+  const { rows_per_layer, tokens } = recipe.calibration;
+  if (rows_per_layer > tokens) {
+    problems.push({
+      path: ['calibration', 'rows_per_layer'],
+      message: `cannot sample more rows than calibration.tokens (${tokens}), got ${rows_per_layer}`,
+    });
+  }
+  return problems;
+}
+
+function evalRules(recipe: ParsedRecipe): Problem[] {
+  const thresholds = recipe.eval.thresholds;
+  const problems: Problem[] = [];
+  thresholds.forEach((t, i) => {
+    const before = thresholds[i - 1];
+    if (before !== undefined && t <= before) {
+      problems.push({
+        path: ['eval', 'thresholds', i],
+        message: `thresholds must be strictly increasing, got ${before} then ${t}`,
+      });
+    }
+  });
+  return problems;
+}
+
+function trainRules({ calibration, router }: ParsedRecipe): Problem[] {
+  const trainingRows = Math.floor(calibration.rows_per_layer * (1 - router.train.heldout));
+  if (router.kind === 'mlp' && router.train.batch > trainingRows) {
+    return [
+      {
+        path: ['router', 'train', 'batch'],
+        message:
+          `must be ≤ the training rows per layer (${trainingRows} = calibration.rows_per_layer × ` +
+          `(1 − router.train.heldout)), got ${router.train.batch}`,
+      },
+    ];
+  }
+  return [];
+}
