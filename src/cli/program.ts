@@ -1,6 +1,7 @@
 /** Declares the commands; each lives in its own file and lazy-loads the app code it calls. */
 import { Command } from 'commander';
 import { VERSION } from '../app/version.js';
+import { registerConvert } from './convert.js';
 import { registerExport } from './export.js';
 import { registerInspect } from './inspect.js';
 import { registerPlan } from './plan.js';
@@ -11,6 +12,6 @@ export function buildProgram(): Command {
     .version(VERSION)
     .exitOverride()
     .showHelpAfterError();
-  for (const register of [registerExport, registerInspect, registerPlan]) register(program);
+  for (const register of [registerConvert, registerExport, registerInspect, registerPlan]) register(program);
   return program;
 }

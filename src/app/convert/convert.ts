@@ -1,0 +1,117 @@
+/**
+ * `moefy convert`: recipe → resolve → calibrate → experts → targets → routers → emit, then a quick quality sweep.
+ * Expensive stages go through the content-addressed stage cache, so a rerun after a failure resumes; the output
+ * directory is written atomically.
+ */
+import { basename, join, resolve } from 'node:path';
+import { sha256File } from '../../checkpoint/resolve.js';
+import { expertSizes } from '../../ir/flops.js';
+import { loadRecipe } from '../../recipe/load.js';
+import type { Recipe, RecipeOverrides } from '../../recipe/types.js';
+import { assertWritableTarget, withAtomicDir } from '../../util/atomic-dir.js';
+import type { Progress } from '../progress.js';
+import { resolveModel, type ResolvedModel } from '../resolve-model.js';
+import { cachedStage, defaultCacheRoot } from '../stage-cache.js';
+import { calibrate, readCalibration } from './calibrate.js';
+import { emitOutputs, type EmitResult } from './emit.js';
+import { computePermutations } from './experts-stage.js';
+import { readRouters, ROUTERS_FILE, type LayerRows } from './router-stage.js';
+import { fitRouters, readRouterFit } from './router-fit.js';
+import { computeTargets, readTargets } from './targets-stage.js';
+
+export interface ConvertOptions {
+  readonly recipePath?: string;
+  readonly overrides?: RecipeOverrides;
+  readonly out?: string;
+  readonly force?: boolean;
+  readonly offline?: boolean;
+  readonly cacheRoot?: string;
+  readonly progress: Progress;
+}
+
+export interface ConvertResult {
+  readonly outDir: string;
+  readonly recipe: Recipe;
+  readonly sizes: number[];
+  readonly emitted: EmitResult;
+  readonly seconds: number;
+}
+
+export function defaultOutDir(model: string): string {
+  return join('moefy-out', basename(model.replace(/@.*$/, '')));
+}
+
+export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
+  const started = performance.now();
+  const recipe = await loadRecipe(opts.recipePath, opts.overrides ?? {});
+  const outDir = resolve(opts.out ?? defaultOutDir(recipe.model));
+  assertWritableTarget(outDir, opts); // before any expensive work
+  const { progress } = opts;
+  const root = opts.cacheRoot ?? defaultCacheRoot();
+
+  const resolving = progress.stage('resolve', recipe.model);
+  const model = await resolveModel(recipe, { offline: opts.offline });
+  const sourceId = await checkpointIdentity(model);
+  resolving.succeed(`${model.ir.config.architecture}, ${model.ir.config.numLayers} layers`);
+
+  const sizes = expertSizes(model.ir.config.ffnDim, recipe.experts.sizes, recipe.experts.align);
+  const calibrationKey = {
+    source: sourceId,
+    text: await sha256File(recipe.calibration.text),
+    calibration: { ...recipe.calibration, text: undefined },
+    seed: recipe.seed,
+    grouping: recipe.experts.grouping,
+  };
+  const calStage = progress.stage('calibrate', `${recipe.calibration.tokens} tokens`);
+  const cal = await cachedStage({
+    root,
+    stage: 'calibrate',
+    inputs: calibrationKey,
+    produce: (dir) =>
+      calibrate({ ir: model.ir, tokenizerDir: model.checkpoint.dir, recipe, stage: calStage }, dir),
+  });
+  calStage.succeed(cal.cached ? 'from cache' : undefined);
+  const calibration = await readCalibration(cal.dir, model.ir.config.numLayers);
+
+  const expStage = progress.stage('experts', `sizes ${sizes.join('/')}`);
+  const perms = await computePermutations({ ir: model.ir, recipe, calibration });
+  expStage.succeed();
+
+  const tgtStage = progress.stage('targets');
+  const tgt = await cachedStage({
+    root,
+    stage: 'targets',
+    inputs: { calibrationKey, experts: recipe.experts, perms: perms.map((p) => Array.from(p)) },
+    produce: (dir) => computeTargets({ ir: model.ir, calibration, perms, sizes, stage: tgtStage }, dir),
+  });
+  tgtStage.succeed(tgt.cached ? 'from cache' : undefined);
+  const targets = await readTargets(tgt.dir, model.ir.config.numLayers);
+  const rows: LayerRows[] = calibration.map((c, i) => ({ rows: c.rows, x: c.x, z: targets[i]!.z }));
+
+  const routerStage = progress.stage('router', recipe.router.kind);
+  const fitted = await cachedStage({
+    root,
+    stage: 'router',
+    inputs: { targets: basename(tgt.dir), router: recipe.router, seed: recipe.seed },
+    produce: (dir) => fitRouters({ recipe, rows, targets, sizes, stage: routerStage, dir }),
+  });
+  const routers = await readRouters(join(fitted.dir, ROUTERS_FILE));
+  const routerFit = await readRouterFit(fitted.dir);
+  routerStage.succeed(fitted.cached ? 'from cache' : undefined);
+
+  const emitStage = progress.stage('emit', outDir);
+  const emitted = await withAtomicDir(outDir, opts, (dir) =>
+    emitOutputs({ dir, model, recipe, sizes, perms, routers, ...routerFit, stage: emitStage }),
+  );
+  emitStage.succeed(`${emitted.files.length} files`);
+  return { outDir, recipe, sizes, emitted, seconds: (performance.now() - started) / 1000 };
+}
+
+/** What the checkpoint's bytes are: the Hub commit, or the sha256 of each local file. */
+async function checkpointIdentity(model: ResolvedModel): Promise<unknown> {
+  const { source, files } = model.checkpoint;
+  if (source.kind === 'hub') return { repo: source.repo, sha: source.sha };
+  const hashes: Record<string, string> = {};
+  for (const f of files) hashes[f.name] = await sha256File(f.path);
+  return hashes;
+}

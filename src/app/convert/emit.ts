@@ -1,0 +1,158 @@
+/**
+ * Emit stage: the MoE graphs (router-driven `model.onnx`, the input-choice `model_choice.onnx` for baselines, the
+ * fixed-operating-point `model_fixed.onnx` with Optimum's I/O), all with KV cache and sharing `model.onnx.data`;
+ * the dense baseline `dense.onnx`; `routers.safetensors`; the checkpoint's config and tokenizer files; `moefy.json`.
+ * Each graph is loaded in ORT before the output is declared complete.
+ */
+import { copyFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
+import { buildMoeDecoder, type ChoiceKind } from '../../graph/moe-decoder.js';
+import { writeDecoder } from '../../graph/write-decoder.js';
+import type { Recipe } from '../../recipe/types.js';
+import type { RouterWeights } from '../../router/spec.js';
+import { permutationDigest } from '../../experts/permutation.js';
+import { createSession, releaseSession } from '../../runtime/session.js';
+import { canonicalJson } from '../../util/canonical-json.js';
+import {
+  fileHashes,
+  graphSection,
+  type GraphEntry,
+  MANIFEST_FILE,
+  modelSection,
+  sourceSection,
+} from '../manifest-sections.js';
+import type { Stage } from '../progress.js';
+import type { ResolvedModel } from '../resolve-model.js';
+import { VERSION } from '../version.js';
+import { writeRouters } from './router-stage.js';
+import type { TrainSummary } from './train-stage.js';
+
+export const MOE_DATA = 'model.onnx.data';
+/** Checkpoint files copied beside the graphs so loaders that expect a HF folder (transformers.js) find them. */
+const CARRIED_FILES = [
+  'config.json',
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+];
+
+export interface EmitInput {
+  readonly dir: string;
+  readonly model: ResolvedModel;
+  readonly recipe: Recipe;
+  readonly sizes: readonly number[];
+  readonly perms: readonly Int32Array[];
+  readonly routers: readonly RouterWeights[];
+  readonly train: TrainSummary | undefined;
+  readonly routerFit: Record<string, unknown>;
+  readonly stage: Stage;
+}
+
+export interface EmitResult {
+  readonly files: string[];
+  readonly graphs: GraphEntry[];
+}
+
+const MOE_GRAPHS: readonly { role: string; file: string; choice: ChoiceKind }[] = [
+  { role: 'moe', file: 'model.onnx', choice: 'router' },
+  { role: 'moe_choice', file: 'model_choice.onnx', choice: 'input' },
+  { role: 'moe_fixed', file: 'model_fixed.onnx', choice: 'fixed' },
+];
+
+export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
+  const { dir, model, recipe } = input;
+  const graphs: GraphEntry[] = [];
+  const data = new ExternalDataWriter(join(dir, MOE_DATA));
+  try {
+    for (const g of MOE_GRAPHS) {
+      input.stage.note(g.file);
+      const b = await buildMoeDecoder(model.ir, {
+        name: g.role,
+        experts: input.perms.map((permutation, i) => ({ permutation, router: input.routers[i] })),
+        sizes: input.sizes,
+        choice: g.choice,
+        ...(g.choice === 'fixed' ? { threshold: recipe.output.fixed_threshold } : {}),
+        withPast: true,
+        dtype: recipe.dtype,
+        data,
+      });
+      writeModel(b.model({ producerVersion: VERSION }), join(dir, g.file));
+      graphs.push({ role: g.role, file: g.file, data: MOE_DATA, io: { inputs: [], outputs: [] } });
+    }
+  } finally {
+    data.close();
+  }
+  if (recipe.output.dense) {
+    input.stage.note('dense.onnx');
+    const dense = await writeDecoder(model.ir, {
+      dir,
+      fileName: 'dense.onnx',
+      withPast: true,
+      dtype: recipe.dtype,
+      producerVersion: VERSION,
+    });
+    graphs.push({
+      role: 'dense',
+      file: 'dense.onnx',
+      data: basename(dense.dataPath),
+      io: { inputs: [], outputs: [] },
+    });
+  }
+  const withIo = await Promise.all(graphs.map(async (g) => ({ ...g, io: await loadIo(join(dir, g.file)) })));
+  const routersFile = basename(await writeRouters(dir, input.routers));
+  const carried = await carryCheckpointFiles(input);
+  const files = [...withIo.flatMap((g) => [g.file, g.data]), routersFile, ...carried];
+  await writeManifest({ ...input, graphs: withIo, files });
+  return { files: [...new Set([...files, MANIFEST_FILE])].sort(), graphs: withIo };
+}
+
+/** Opens the graph in ORT: proves it is complete and loadable, and reads its I/O names. */
+async function loadIo(path: string): Promise<GraphEntry['io']> {
+  const session = await createSession(path, { device: 'cpu' });
+  try {
+    return { inputs: [...session.inputNames], outputs: [...session.outputNames] };
+  } finally {
+    await releaseSession(session);
+  }
+}
+
+async function carryCheckpointFiles(input: EmitInput): Promise<string[]> {
+  const present = input.model.checkpoint.files.filter((f) => CARRIED_FILES.includes(f.name));
+  for (const f of present) await copyFile(f.path, join(input.dir, f.name));
+  return present.map((f) => f.name);
+}
+
+async function writeManifest(m: EmitInput & { graphs: GraphEntry[]; files: string[] }): Promise<void> {
+  const { recipe, model } = m;
+  const manifest = {
+    schema: 'moefy.manifest/1',
+    moefy_version: VERSION,
+    kind: 'moe',
+    source: await sourceSection(model.checkpoint),
+    model: { ...modelSection(model.ir), ffn_kind: model.ffnKind },
+    recipe: {
+      ...recipe,
+      model: model.checkpoint.source.kind === 'hub' ? recipe.model : basename(recipe.model),
+    },
+    dtype: recipe.dtype,
+    with_past: true,
+    experts: {
+      sizes: m.sizes,
+      fractions: m.sizes.map((n) => n / model.ir.config.ffnDim),
+      permutation_digests: m.perms.map(permutationDigest),
+    },
+    router: {
+      kind: m.routers[0]?.kind ?? 'linear',
+      hidden: m.routers[0]?.hidden ?? null,
+      outputs: m.sizes.length - 1,
+      fit: m.routerFit,
+      train: m.train ?? null,
+    },
+    fixed_threshold: recipe.output.fixed_threshold,
+    graphs: await Promise.all(m.graphs.map((g) => graphSection(m.dir, g))),
+    files: await fileHashes(m.dir, m.files),
+  };
+  await writeFile(join(m.dir, MANIFEST_FILE), `${canonicalJson(manifest, 2)}\n`);
+}

@@ -1,0 +1,65 @@
+/**
+ * Experts stage: per layer, neuron importance → (optional co-activation grouping) → the permutation that makes
+ * expert k the prefix of the first n_k neurons. One layer's FFN weights are in memory at a time.
+ */
+import { importanceFromMeanAbs } from '../../experts/activation-stats.js';
+import { coactivationGroups } from '../../experts/grouping.js';
+import { columnNorms, weightImportance } from '../../experts/importance.js';
+import { orderByImportance, validatePermutation } from '../../experts/permutation.js';
+import { transpose2d } from '../../graph/weights.js';
+import type { Linear, ModelIR } from '../../ir/model.js';
+import type { Recipe } from '../../recipe/types.js';
+import type { LayerCalibration } from './calibrate.js';
+
+/** A linear's weight in the canonical torch layout [out, in], whatever the checkpoint stores. */
+export async function readOutIn(lin: Linear): Promise<Float32Array> {
+  const w = await lin.weight.read();
+  return lin.layout === 'out_in' ? w : transpose2d(w, lin.inFeatures, lin.outFeatures);
+}
+
+export interface ExpertsInput {
+  readonly ir: ModelIR;
+  readonly recipe: Recipe;
+  /** Needed for `activation` ordering and `coactivation` grouping. */
+  readonly calibration?: readonly LayerCalibration[];
+}
+
+/** perm[newIndex] = oldIndex for every layer. */
+export async function computePermutations(input: ExpertsInput): Promise<Int32Array[]> {
+  const perms: Int32Array[] = [];
+  for (const layer of input.ir.layers) {
+    const importance = await layerImportance(input, layer.index);
+    const cal = input.calibration?.[layer.index];
+    const perm =
+      input.recipe.experts.grouping === 'coactivation' && cal?.h
+        ? coactivationGroups({
+            sample: cal.h.data,
+            rows: cal.h.rows,
+            ffnDim: input.ir.config.ffnDim,
+            groupSize: input.recipe.experts.align,
+            importance,
+            seed: input.recipe.seed + layer.index,
+          }).perm
+        : orderByImportance(importance);
+    validatePermutation(perm, input.ir.config.ffnDim, `layer ${layer.index} permutation`);
+    perms.push(perm);
+  }
+  return perms;
+}
+
+async function layerImportance(input: ExpertsInput, index: number): Promise<Float64Array> {
+  const { hidden, ffnDim } = input.ir.config;
+  const ffn = input.ir.layers[index]!.ffn;
+  const down = await readOutIn(ffn.down); // [hidden, ffnDim]
+  const cal = input.calibration?.[index];
+  if (input.recipe.experts.ordering === 'activation' && cal) {
+    return importanceFromMeanAbs(cal.meanAbs, columnNorms(down, hidden, ffnDim));
+  }
+  return weightImportance({
+    up: await readOutIn(ffn.up),
+    down,
+    ...(ffn.gate ? { gate: await readOutIn(ffn.gate) } : {}),
+    ffnDim,
+    hidden,
+  });
+}

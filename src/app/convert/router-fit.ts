@@ -1,0 +1,45 @@
+/**
+ * The router stage's body: the closed-form ridge fit always (it is the baseline the MLP must beat, and its error is
+ * recorded), then MLP training when the recipe asks for it. `fit.json` keeps the summary beside the weights so a
+ * cached stage still reports it.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Recipe } from '../../recipe/types.js';
+import type { Stage } from '../progress.js';
+import { fitRidgeRouters, writeRouters, type LayerRows } from './router-stage.js';
+import type { LayerTargets } from './targets-stage.js';
+import { trainRouterStage, type TrainSummary } from './train-stage.js';
+
+const FIT_FILE = 'fit.json';
+
+export interface RouterFit {
+  readonly routerFit: { ridge_mse: number[]; ridge_lambda: number };
+  readonly train: TrainSummary | undefined;
+}
+
+export interface FitInput {
+  readonly recipe: Recipe;
+  readonly rows: readonly LayerRows[];
+  readonly targets: readonly LayerTargets[];
+  readonly sizes: readonly number[];
+  readonly stage: Stage;
+  readonly dir: string;
+}
+
+export async function fitRouters(input: FitInput): Promise<void> {
+  const { recipe, rows } = input;
+  const d = rows[0] ? rows[0].x.length / rows[0].rows : 0;
+  const ridge = fitRidgeRouters(rows, d, recipe.router.ridge_lambda);
+  const trained = recipe.router.kind === 'mlp' ? await trainRouterStage(input) : undefined;
+  await writeRouters(input.dir, trained?.weights ?? ridge.weights);
+  const fit: RouterFit = {
+    routerFit: { ridge_mse: ridge.mse, ridge_lambda: recipe.router.ridge_lambda },
+    train: trained?.summary,
+  };
+  await writeFile(join(input.dir, FIT_FILE), `${JSON.stringify(fit, null, 2)}\n`);
+}
+
+export async function readRouterFit(dir: string): Promise<RouterFit> {
+  return JSON.parse(await readFile(join(dir, FIT_FILE), 'utf8')) as RouterFit;
+}

@@ -1,0 +1,82 @@
+/**
+ * MLP router training as a convert stage: targets from the recipe (log-errors for `relative-error`, 0/1 "expert k
+ * suffices" labels for `classification`), the ridge-free seeded init, ORT training with checkpoints in the stage dir
+ * (an interrupted stage resumes from them).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Recipe } from '../../recipe/types.js';
+import { initMlpRouter } from '../../router/spec.js';
+import { trainRouters } from '../../train/train-routers.js';
+import type { TrainResult, TrainSummary } from '../../train/types.js';
+import type { Stage } from '../progress.js';
+import type { LayerRows } from './router-stage.js';
+import type { LayerTargets } from './targets-stage.js';
+
+export type { TrainSummary };
+export const TRAIN_SUMMARY_FILE = 'train.json';
+
+export interface TrainStageInput {
+  readonly recipe: Recipe;
+  readonly rows: readonly LayerRows[];
+  readonly targets: readonly LayerTargets[];
+  readonly sizes: readonly number[];
+  readonly stage: Stage;
+  readonly dir: string;
+}
+
+export async function trainRouterStage(input: TrainStageInput): Promise<TrainResult> {
+  const { recipe, rows } = input;
+  const t = recipe.router.train;
+  const classification = recipe.router.target === 'classification';
+  const outputs = input.sizes.length - 1;
+  const layerRows = rows.map((r, i) => ({
+    x: r.x,
+    z: classification ? sufficientLabels(input.targets[i]!, recipe.router.tolerance) : r.z,
+  }));
+  const init = rows.map((r, i) =>
+    initMlpRouter({
+      d: r.x.length / r.rows,
+      hidden: recipe.router.hidden,
+      outputs,
+      seed: recipe.seed * 1000 + i,
+      ...(classification ? {} : { outputBias: meanColumns(r.z, outputs) }),
+    }),
+  );
+  const bar = input.stage.bar('steps', t.steps);
+  const result = await trainRouters({
+    rows: layerRows,
+    init,
+    steps: t.steps,
+    batch: t.batch,
+    lr: t.lr,
+    schedule: t.schedule,
+    heldout: t.heldout,
+    patience: t.patience,
+    seed: recipe.seed,
+    device: t.device,
+    weightDecay: t.weight_decay,
+    loss: classification ? 'bce' : 'mse',
+    onProgress: (p) => bar.tick(1, `loss ${p.trainLoss.toFixed(4)}`),
+    checkpoint: { dir: join(input.dir, 'checkpoint'), every: 100 },
+  });
+  bar.done(`held-out ${result.summary.final_heldout_loss?.toFixed(4) ?? 'n/a'}`);
+  await writeFile(join(input.dir, TRAIN_SUMMARY_FILE), `${JSON.stringify(result.summary, null, 2)}\n`);
+  return result;
+}
+
+/** label_k = 1 when expert k alone is within the tolerance: [rows, K−1]. */
+function sufficientLabels(t: LayerTargets, tolerance: number): Float32Array {
+  const K = t.e.length / t.rows;
+  const out = new Float32Array(t.rows * (K - 1));
+  for (let r = 0; r < t.rows; r++)
+    for (let k = 0; k < K - 1; k++) out[r * (K - 1) + k] = t.e[r * K + k]! <= tolerance ? 1 : 0;
+  return out;
+}
+
+function meanColumns(z: Float32Array, cols: number): Float64Array {
+  const mean = new Float64Array(cols);
+  const rows = z.length / cols;
+  for (let i = 0; i < z.length; i++) mean[i % cols]! += z[i]! / rows;
+  return mean;
+}

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { InputError } from '../util/errors.js';
+
+interface ConvertFlags {
+  recipe?: string;
+  out?: string;
+  revision?: string;
+  device?: string;
+  dtype?: string;
+  seed?: string;
+  offline?: boolean;
+  force?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+export function registerConvert(program: Command): void {
+  program
+    .command('convert [ref]')
+    .description(
+      'dense checkpoint → nested-expert MoE ONNX model with routers (default: the embedded kjv-llama)',
+    )
+    .option('--recipe <file>', 'recipe YAML (default: the built-in recipe)')
+    .option('--out <dir>', 'output directory (default: moefy-out/<model-name>)')
+    .option('--revision <rev>', 'Hub branch, tag or commit sha')
+    .option('--device <device>', 'router training device: cpu | cuda')
+    .option('--dtype <dtype>', 'emitted weight precision: float32 | float16')
+    .option('--seed <n>', 'seed for sampling, initialisation and shuffling')
+    .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
+    .option('--force', 'replace an existing output directory')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (ref: string | undefined, flags: ConvertFlags) => {
+      const { runConvert } = await import('../app/convert/run.js');
+      const seed = flags.seed === undefined ? undefined : Number(flags.seed);
+      if (seed !== undefined && !Number.isInteger(seed))
+        throw new InputError(`--seed: expected an integer, got "${flags.seed}"`);
+      const overrides = {
+        ...(ref ? { model: ref } : {}),
+        ...(flags.revision ? { revision: flags.revision } : {}),
+        ...(flags.device ? { device: flags.device } : {}),
+        ...(flags.dtype ? { dtype: flags.dtype } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      };
+      await runConvert({ recipePath: flags.recipe, overrides, ...flags });
+    });
+}
