@@ -1,0 +1,182 @@
+/**
+ * `moefy convert` end to end as a real child process: the kjv-llama MoE model (files, checker, determinism, the
+ * threshold → compute curve) and every golden case at threshold 0 against the transformers references.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyPast, tokenFeeds } from '../src/runtime/decoder-feeds.js';
+import { createSession, run, type Session } from '../src/runtime/session.js';
+import { float32Tensor, readFloat32, readInt64 } from '../src/runtime/tensors.js';
+import { fixtureDir, GOLDEN_CASES, maxAbsDiff, openReference } from './support/golden.js';
+import { checkOnnxModel } from './support/onnx-checker.js';
+
+const bin = new URL('../src/bin.ts', import.meta.url).pathname;
+const root = mkdtempSync(join(tmpdir(), 'moefy-convert-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function moefy(args: string[], cache: string) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MOEFY_CACHE_DIR: cache, HF_HUB_OFFLINE: '1', CI: 'true' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function recipe(name: string, extra = ''): string {
+  const path = join(root, `${name}.yaml`);
+  writeFileSync(
+    path,
+    `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
+router: { kind: ridge }
+${extra}`,
+  );
+  return path;
+}
+
+async function logitsAt(
+  session: Session,
+  ids: number[][],
+  layers: number,
+  kv: { kvHeads: number; headDim: number },
+  threshold: number,
+) {
+  const out = await run(session, {
+    ...tokenFeeds({ ids }),
+    ...emptyPast({ layers, ...kv }, ids.length),
+    router_threshold: float32Tensor([threshold], []),
+  });
+  return { logits: readFloat32(out.logits!), experts: readInt64(out.expert_index!) };
+}
+
+describe('moefy convert on kjv-llama', () => {
+  const out = join(root, 'kjv');
+  const kjvRecipe = recipe('kjv');
+  let first: ReturnType<typeof moefy>;
+
+  beforeAll(() => {
+    first = moefy(
+      ['convert', fixtureDir('kjv-llama'), '--recipe', kjvRecipe, '--out', out],
+      join(root, 'cache-a'),
+    );
+  });
+
+  it('writes the MoE graphs, dense baseline, routers and manifest; the checker accepts every graph', () => {
+    expect(first.stderr).not.toMatch(/error/i);
+    expect(first.code).toBe(0);
+    const files = readdirSync(out).sort();
+    for (const f of [
+      'model.onnx',
+      'model.onnx.data',
+      'model_choice.onnx',
+      'model_fixed.onnx',
+      'dense.onnx',
+      'routers.safetensors',
+      'moefy.json',
+      'tokenizer.json',
+      'config.json',
+    ]) {
+      expect(files).toContain(f);
+    }
+    for (const f of files.filter((f) => f.endsWith('.onnx'))) checkOnnxModel(join(out, f));
+    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
+    expect(manifest.experts.sizes).toEqual([64, 128, 256, 384, 512]);
+    expect(manifest.experts.permutation_digests).toHaveLength(4);
+  });
+
+  it('gives byte-identical graphs and routers from a fresh cache (same recipe and seed)', () => {
+    const again = join(root, 'kjv-again');
+    const r = moefy(
+      ['convert', fixtureDir('kjv-llama'), '--recipe', kjvRecipe, '--out', again],
+      join(root, 'cache-b'),
+    );
+    expect(r.code).toBe(0);
+    for (const f of [
+      'model.onnx',
+      'model.onnx.data',
+      'model_choice.onnx',
+      'model_fixed.onnx',
+      'dense.onnx',
+      'dense.onnx.data',
+      'routers.safetensors',
+    ]) {
+      expect(readFileSync(join(again, f)).equals(readFileSync(join(out, f))), f).toBe(true);
+    }
+  });
+
+  it('resumes from the stage cache and refuses an existing output without --force', () => {
+    const r = moefy(
+      ['convert', fixtureDir('kjv-llama'), '--recipe', kjvRecipe, '--out', out],
+      join(root, 'cache-a'),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already exists; pass --force/);
+    const forced = moefy(
+      ['convert', fixtureDir('kjv-llama'), '--recipe', kjvRecipe, '--out', out, '--force'],
+      join(root, 'cache-a'),
+    );
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/\[calibrate\] done .*from cache/);
+    expect(forced.stderr).toMatch(/\[targets\] done .*from cache/);
+  });
+
+  it('threshold 0 reproduces the reference logits; compute falls with the threshold over several expert sizes', async () => {
+    const ref = await openReference(fixtureDir('kjv-llama'));
+    const session = await createSession(join(out, 'model.onnx'));
+    const kv = { kvHeads: 4, headDim: 32 };
+    const dense = await logitsAt(session, ref.ids, 4, kv, 0);
+    expect(maxAbsDiff(dense.logits, await ref.read('logits'))).toBeLessThan(1e-4);
+    expect(new Set(dense.experts)).toEqual(new Set([4]));
+
+    const text = readFileSync(join(fixtureDir('kjv-llama'), 'eval.txt'));
+    const ids = Array.from({ length: 8 }, (_, r) => Array.from(text.subarray(r * 128, (r + 1) * 128)));
+    const sizes = [64, 128, 256, 384, 512];
+    const fractions: number[] = [];
+    const spreads: number[] = [];
+    for (const t of [0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 1]) {
+      const { experts } = await logitsAt(session, ids, 4, kv, t);
+      const hist = sizes.map((_, k) => experts.filter((e) => e === k).length / experts.length);
+      fractions.push(experts.reduce((s, e) => s + sizes[e]! / 512, 0) / experts.length);
+      spreads.push(hist.filter((h) => h >= 0.05).length);
+    }
+    for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeLessThanOrEqual(fractions[i - 1]!);
+    const nearHalf = fractions.reduce(
+      (best, f, i) => (Math.abs(f - 0.5) < Math.abs(fractions[best]! - 0.5) ? i : best),
+      0,
+    );
+    expect(Math.abs(fractions[nearHalf]! - 0.5)).toBeLessThan(0.15);
+    expect(spreads[nearHalf]).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('moefy convert on the golden checkpoints', () => {
+  it.each(GOLDEN_CASES)('%s: the MoE graph at threshold 0 matches the transformers logits', async (name) => {
+    const out = join(root, name);
+    const r = moefy(
+      [
+        'convert',
+        fixtureDir(name),
+        '--recipe',
+        recipe(name, 'experts: { sizes: [0.25, 0.5, 1.0], align: 8 }'),
+        '--out',
+        out,
+      ],
+      join(root, 'cache-golden'),
+    );
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
+    const ref = await openReference(fixtureDir(name));
+    const session = await createSession(join(out, 'model.onnx'));
+    const { logits } = await logitsAt(
+      session,
+      ref.ids,
+      manifest.model.layers,
+      { kvHeads: manifest.model.kv_heads, headDim: manifest.model.head_dim },
+      0,
+    );
+    expect(maxAbsDiff(logits, await ref.read('logits'))).toBeLessThan(1e-4);
+  });
+});
