@@ -5,10 +5,10 @@
  */
 import { ELEM, type ExternalDataWriter, GraphBuilder } from '../onnx/builder.js';
 import type { Layer, ModelIR } from '../ir/model.js';
-import { InputError } from '../util/errors.js';
+import { InputError, InternalError } from '../util/errors.js';
 import { attention, type AttentionIo, type AttentionResult } from './attention.js';
 import { DIMS, type DecoderContext, type FfnBuilder, type WeightDtype } from './context.js';
-import { denseFfn } from './ffn-dense.js';
+import { denseFfn, recordingDenseFfn } from './ffn-dense.js';
 import { declareInputs, type DecoderInputs } from './io.js';
 import { attentionBias } from './mask.js';
 import { norm } from './norms.js';
@@ -24,6 +24,8 @@ export interface DecoderOptions {
   readonly ffn?: FfnBuilder;
   /** Adds `hidden_states.{i}`, `mlp_input.{i}`, `mlp_output.{i}` outputs. */
   readonly debugOutputs?: boolean;
+  /** Adds `mlp_act.{i}` [batch, seq, ffnDim] (h = act(gate)⊙up, for calibration); dense FFN only. */
+  readonly activationOutputs?: boolean;
   /** Where weights stream to; without one they are inlined (tiny graphs only). */
   readonly data?: ExternalDataWriter;
 }
@@ -47,7 +49,9 @@ export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Prom
   const rope: RopeTables | undefined =
     ir.positions.kind === 'rope' ? ropeTables(ctx, io.positionIds, ir.positions) : undefined;
   const bias = attentionBias(ctx, io.inputIds, io.attentionMask);
-  const ffn = opts.ffn ?? denseFfn;
+  const ffn = activationFfn(opts, (i, act) =>
+    debugs.push(() => b.output(`mlp_act.${i}`, act, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.ffnDim])),
+  );
   for (const layer of ir.layers) {
     const past = io.past[layer.index];
     const r = await b.scope(`layers.${layer.index}`, () =>
@@ -65,6 +69,12 @@ export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Prom
   b.output('logits', logits, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.vocabSize]);
   for (const declare of [...presents, ...debugs]) declare();
   return b;
+}
+
+function activationFfn(opts: DecoderOptions, record: (layer: number, h: string) => void): FfnBuilder {
+  if (!opts.activationOutputs) return opts.ffn ?? denseFfn;
+  if (opts.ffn) throw new InternalError('activationOutputs needs the dense FFN');
+  return recordingDenseFfn(record);
 }
 
 /** x + attn(norm(x)), then + ffn(norm(·)): x [B, T, H] → [B, T, H]. */

@@ -4,7 +4,8 @@
  * held-out evaluation, for finite-difference gradient checks, and as the "router forward" the train-step time is
  * benchmarked against (DESIGN.md §4: train step ≤ 4× forward).
  */
-import { GraphBuilder, type ModelProto } from '../onnx/builder.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import type { ModelProto } from '../onnx/proto.js';
 import { routerForward, routerLoss } from './router-loss.js';
 import { BATCH, LOSS_OUTPUT, type RouterGraphShape, elemOf, layerLossName } from './router-train-io.js';
 import { layerInputs, meanLoss } from './router-train-step.js';
@@ -20,7 +21,7 @@ export function buildRouterForward(spec: RouterGraphShape & { predictions?: bool
   for (let l = 0; l < spec.layers; l++) {
     b.scope(`l${l}`, () => {
       const { params, x, target } = layerInputs(b, spec, l);
-      const { p } = routerForward(b, params, x);
+      const { p } = routerForward(b, spec, { params, x });
       if (spec.predictions) b.output(predictionName(l), p, elem, [BATCH, spec.outputs]);
       const loss = routerLoss(b, spec, p, target);
       b.output(layerLossName(l), loss, elem, []);

@@ -40,9 +40,17 @@ export function scalar(b: GraphBuilder, dtype: GraphFloat, value: number): strin
   return b.constant(elemOf(dtype), [], data);
 }
 
-export function routerForward(b: GraphBuilder, params: RouterParams, x: string): RouterActivations {
+export function routerForward(
+  b: GraphBuilder,
+  spec: { dtype: GraphFloat },
+  io: { params: RouterParams; x: string },
+): RouterActivations {
+  const { params, x } = io;
   const a = b.add(b.matMul(x, params.w1), params.b1);
-  const s = b.sigmoid(a);
+  // ORT fuses Mul(a, Sigmoid(a)) into com.microsoft.QuickGelu, which has only a float kernel: in double precision
+  // σ is spelled 1 / (1 + e^−a) so the pattern never matches.
+  const s =
+    spec.dtype === 'float64' ? b.reciprocal(b.add(scalar(b, spec.dtype, 1), b.exp(b.neg(a)))) : b.sigmoid(a);
   const h = b.mul(a, s);
   const p = b.add(b.matMul(h, params.w2), params.b2);
   return { a, s, h, p };

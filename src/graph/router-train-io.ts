@@ -52,7 +52,10 @@ export function updatedName(name: string): string {
   return `${name}.out`;
 }
 
-export function paramDims(shape: Pick<RouterGraphShape, 'd' | 'hidden' | 'outputs'>, kind: ParamKind): number[] {
+export function paramDims(
+  shape: Pick<RouterGraphShape, 'd' | 'hidden' | 'outputs'>,
+  kind: ParamKind,
+): number[] {
   const { d, hidden, outputs } = shape;
   return { w1: [d, hidden], b1: [hidden], w2: [hidden, outputs], b2: [outputs] }[kind];
 }
@@ -61,7 +64,8 @@ export function paramDims(shape: Pick<RouterGraphShape, 'd' | 'hidden' | 'output
 export function stateNames(layers: number): string[] {
   const names: string[] = [];
   for (let l = 0; l < layers; l++) {
-    for (const kind of PARAMS) names.push(paramName(l, kind), momentName(l, kind, 'm'), momentName(l, kind, 'v'));
+    for (const kind of PARAMS)
+      names.push(paramName(l, kind), momentName(l, kind, 'm'), momentName(l, kind, 'v'));
   }
   return names;
 }

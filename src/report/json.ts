@@ -5,7 +5,7 @@ import { reportSchema, type Report } from './types.js';
 /** Significant digits kept for non-integers: far below any difference a check or a reader cares about. */
 const SIGNIFICANT_DIGITS = 6;
 
-function roundNumber(value: number): number {
+export function roundNumber(value: number): number {
   if (Number.isInteger(value)) return value;
   return Number(value.toPrecision(SIGNIFICANT_DIGITS));
 }

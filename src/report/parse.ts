@@ -1,6 +1,7 @@
 /** Reads a report.json (or a committed baseline) from untrusted text into a validated Report. */
 import type { z } from 'zod';
 import { InputError } from '../util/errors.js';
+import { printable } from '../util/untrusted-text.js';
 import { reportSchema, type Report } from './types.js';
 
 /** `points[2].latency.prefill_ms` from zod's path segments. */
@@ -11,7 +12,8 @@ function formatPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
-function describe(issues: readonly z.core.$ZodIssue[]): string {
+/** The first zod issue as `field a.b[2]: message`, plus how many more there are (shared by baseline/lock parsers). */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   const [first] = issues;
   if (first === undefined) return 'invalid report';
   const where = formatPath(first.path) || '(root)';
@@ -22,7 +24,8 @@ function describe(issues: readonly z.core.$ZodIssue[]): string {
 /** Validates an already-parsed value; `file` names the source in the error. */
 export function validateReport(value: unknown, file: string): Report {
   const result = reportSchema.safeParse(value);
-  if (!result.success) throw new InputError(`${file}: invalid report, ${describe(result.error.issues)}`);
+  if (!result.success)
+    throw new InputError(`${file}: invalid report, ${describeIssues(result.error.issues)}`);
   return result.data;
 }
 
@@ -32,7 +35,7 @@ export function parseReport(text: string, file: string): Report {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${file}: not valid JSON (${(err as Error).message})`);
+    throw new InputError(`${file}: not valid JSON (${printable((err as Error).message)})`);
   }
   return validateReport(value, file);
 }

@@ -20,6 +20,11 @@ export interface RouterWeights {
   readonly b1: Float32Array; // [r] or [K−1]
   readonly w2?: Float32Array; // [r, K−1]
   readonly b2?: Float32Array; // [K−1]
+  /**
+   * What the outputs mean: `log-error` (default) z_k = log(e_k + δ), predicted e_k = exp(z_k) − δ; `logit` (the
+   * classification router) p_k = σ(z_k) = P(expert k suffices), predicted error 1 − p_k.
+   */
+  readonly output?: 'log-error' | 'logit';
 }
 
 export type RouterDims = Pick<RouterWeights, 'kind' | 'd' | 'outputs' | 'hidden'>;

@@ -4,7 +4,14 @@
  */
 import { execFileSync } from 'node:child_process';
 
-const SCRIPT = 'import sys, onnx; onnx.checker.check_model(sys.argv[1], full_check=True)';
+// check_model(path, full_check=True) would write the shape-inferred model back over the file (onnx 1.12's
+// infer_shapes_path defaults output_path to the input), breaking byte-identity checks: infer into a temp file.
+const SCRIPT = [
+  'import os, sys, tempfile, onnx',
+  'onnx.checker.check_model(sys.argv[1])',
+  'with tempfile.TemporaryDirectory() as d:',
+  '    onnx.shape_inference.infer_shapes_path(sys.argv[1], os.path.join(d, "m.onnx"), check_type=True, strict_mode=True)',
+].join('\n');
 
 /** Throws with the checker's message when `modelPath` is not a valid model. */
 export function checkOnnxModel(modelPath: string): void {

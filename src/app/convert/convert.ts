@@ -3,6 +3,7 @@
  * Expensive stages go through the content-addressed stage cache, so a rerun after a failure resumes; the output
  * directory is written atomically.
  */
+import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { sha256File } from '../../checkpoint/resolve.js';
 import { expertSizes } from '../../ir/flops.js';
@@ -11,11 +12,13 @@ import type { Recipe, RecipeOverrides } from '../../recipe/types.js';
 import { assertWritableTarget, withAtomicDir } from '../../util/atomic-dir.js';
 import type { Progress } from '../progress.js';
 import { resolveModel, type ResolvedModel } from '../resolve-model.js';
-import { cachedStage, defaultCacheRoot } from '../stage-cache.js';
+import { cachedStage, defaultCacheRoot, stageKey } from '../stage-cache.js';
 import { calibrate, readCalibration } from './calibrate.js';
 import { emitOutputs, type EmitResult } from './emit.js';
 import { computePermutations } from './experts-stage.js';
-import { readRouters, ROUTERS_FILE, type LayerRows } from './router-stage.js';
+import { ROUTERS_FILE } from '../../train/checkpoint.js';
+import { readRouters } from '../../train/router-file.js';
+import type { LayerRows } from './router-stage.js';
 import { fitRouters, readRouterFit } from './router-fit.js';
 import { computeTargets, readTargets } from './targets-stage.js';
 
@@ -89,19 +92,23 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const rows: LayerRows[] = calibration.map((c, i) => ({ rows: c.rows, x: c.x, z: targets[i]!.z }));
 
   const routerStage = progress.stage('router', recipe.router.kind);
+  const routerInputs = { targets: basename(tgt.dir), router: recipe.router, seed: recipe.seed };
+  // Training checkpoints live outside the stage's temp dir so an interrupted run resumes from them.
+  const checkpointDir = join(root, 'router', `.train-${stageKey(routerInputs)}`);
   const fitted = await cachedStage({
     root,
     stage: 'router',
-    inputs: { targets: basename(tgt.dir), router: recipe.router, seed: recipe.seed },
-    produce: (dir) => fitRouters({ recipe, rows, targets, sizes, stage: routerStage, dir }),
+    inputs: routerInputs,
+    produce: (dir) => fitRouters({ recipe, rows, targets, sizes, stage: routerStage, dir, checkpointDir }),
   });
-  const routers = await readRouters(join(fitted.dir, ROUTERS_FILE));
+  await rm(checkpointDir, { recursive: true, force: true });
+  const { weights: routers, loss: routerLoss } = await readRouters(join(fitted.dir, ROUTERS_FILE));
   const routerFit = await readRouterFit(fitted.dir);
   routerStage.succeed(fitted.cached ? 'from cache' : undefined);
 
   const emitStage = progress.stage('emit', outDir);
   const emitted = await withAtomicDir(outDir, opts, (dir) =>
-    emitOutputs({ dir, model, recipe, sizes, perms, routers, ...routerFit, stage: emitStage }),
+    emitOutputs({ dir, model, recipe, sizes, perms, routers, routerLoss, ...routerFit, stage: emitStage }),
   );
   emitStage.succeed(`${emitted.files.length} files`);
   return { outDir, recipe, sizes, emitted, seconds: (performance.now() - started) / 1000 };

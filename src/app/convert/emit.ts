@@ -1,7 +1,8 @@
 /**
- * Emit stage: the MoE graphs (router-driven `model.onnx`, the input-choice `model_choice.onnx` for baselines, the
- * fixed-operating-point `model_fixed.onnx` with Optimum's I/O), all with KV cache and sharing `model.onnx.data`;
- * the dense baseline `dense.onnx`; `routers.safetensors`; the checkpoint's config and tokenizer files; `moefy.json`.
+ * Emit stage: the MoE graphs (router-driven `model.onnx`, the input-choice `model_choice.onnx` and oracle-routed
+ * `model_oracle.onnx` for baselines, the fixed-operating-point `model_fixed.onnx` with Optimum's I/O), all with KV
+ * cache and sharing `model.onnx.data`; the dense baseline `dense.onnx`; `routers.safetensors`; the checkpoint's config and tokenizer files; `moefy.json`.
+ * The fixed graph is also written as `onnx/model.onnx` for transformers.js (transformers-js.ts).
  * Each graph is loaded in ORT before the output is declared complete.
  */
 import { copyFile, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { buildMoeDecoder, type ChoiceKind } from '../../graph/moe-decoder.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { RouterWeights } from '../../router/spec.js';
+import type { RouterLoss } from '../../graph/router-train-io.js';
 import { permutationDigest } from '../../experts/permutation.js';
 import { createSession, releaseSession } from '../../runtime/session.js';
 import { canonicalJson } from '../../util/canonical-json.js';
@@ -25,8 +27,11 @@ import {
 import type { Stage } from '../progress.js';
 import type { ResolvedModel } from '../resolve-model.js';
 import { VERSION } from '../version.js';
-import { writeRouters } from './router-stage.js';
+import { ROUTERS_FILE } from '../../train/checkpoint.js';
+import { writeRouters } from '../../train/router-file.js';
 import type { TrainSummary } from './train-stage.js';
+import { emitTransformersJsGraph, markConfigForTransformersJs } from './transformers-js.js';
+import type { ModelProto } from '../../onnx/proto.js';
 
 export const MOE_DATA = 'model.onnx.data';
 /** Checkpoint files copied beside the graphs so loaders that expect a HF folder (transformers.js) find them. */
@@ -45,6 +50,7 @@ export interface EmitInput {
   readonly sizes: readonly number[];
   readonly perms: readonly Int32Array[];
   readonly routers: readonly RouterWeights[];
+  readonly routerLoss: RouterLoss;
   readonly train: TrainSummary | undefined;
   readonly routerFit: Record<string, unknown>;
   readonly stage: Stage;
@@ -59,12 +65,14 @@ const MOE_GRAPHS: readonly { role: string; file: string; choice: ChoiceKind }[] 
   { role: 'moe', file: 'model.onnx', choice: 'router' },
   { role: 'moe_choice', file: 'model_choice.onnx', choice: 'input' },
   { role: 'moe_fixed', file: 'model_fixed.onnx', choice: 'fixed' },
+  { role: 'moe_oracle', file: 'model_oracle.onnx', choice: 'oracle' },
 ];
 
 export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   const { dir, model, recipe } = input;
   const graphs: GraphEntry[] = [];
   const data = new ExternalDataWriter(join(dir, MOE_DATA));
+  let fixed: ModelProto | undefined;
   try {
     for (const g of MOE_GRAPHS) {
       input.stage.note(g.file);
@@ -78,12 +86,15 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
         dtype: recipe.dtype,
         data,
       });
-      writeModel(b.model({ producerVersion: VERSION }), join(dir, g.file));
+      const proto = b.model({ producerVersion: VERSION });
+      writeModel(proto, join(dir, g.file));
+      if (g.choice === 'fixed') fixed = proto;
       graphs.push({ role: g.role, file: g.file, data: MOE_DATA, io: { inputs: [], outputs: [] } });
     }
   } finally {
     data.close();
   }
+  if (fixed) graphs.push(await emitTransformersJsGraph({ dir, fixed, dataFile: MOE_DATA }));
   if (recipe.output.dense) {
     input.stage.note('dense.onnx');
     const dense = await writeDecoder(model.ir, {
@@ -101,8 +112,10 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
     });
   }
   const withIo = await Promise.all(graphs.map(async (g) => ({ ...g, io: await loadIo(join(dir, g.file)) })));
-  const routersFile = basename(await writeRouters(dir, input.routers));
+  await writeRouters(join(dir, ROUTERS_FILE), input.routers, input.routerLoss);
+  const routersFile = ROUTERS_FILE;
   const carried = await carryCheckpointFiles(input);
+  if (carried.includes('config.json')) await markConfigForTransformersJs(dir);
   const files = [...withIo.flatMap((g) => [g.file, g.data]), routersFile, ...carried];
   await writeManifest({ ...input, graphs: withIo, files });
   return { files: [...new Set([...files, MANIFEST_FILE])].sort(), graphs: withIo };

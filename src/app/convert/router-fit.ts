@@ -7,7 +7,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Recipe } from '../../recipe/types.js';
 import type { Stage } from '../progress.js';
-import { fitRidgeRouters, writeRouters, type LayerRows } from './router-stage.js';
+import { ROUTERS_FILE } from '../../train/checkpoint.js';
+import { writeRouters } from '../../train/router-file.js';
+import { fitRidgeRouters, type LayerRows } from './router-stage.js';
 import type { LayerTargets } from './targets-stage.js';
 import { trainRouterStage, type TrainSummary } from './train-stage.js';
 
@@ -25,6 +27,8 @@ export interface FitInput {
   readonly sizes: readonly number[];
   readonly stage: Stage;
   readonly dir: string;
+  /** Where training checkpoints go (kept across interrupted runs). */
+  readonly checkpointDir: string;
 }
 
 export async function fitRouters(input: FitInput): Promise<void> {
@@ -32,7 +36,8 @@ export async function fitRouters(input: FitInput): Promise<void> {
   const d = rows[0] ? rows[0].x.length / rows[0].rows : 0;
   const ridge = fitRidgeRouters(rows, d, recipe.router.ridge_lambda);
   const trained = recipe.router.kind === 'mlp' ? await trainRouterStage(input) : undefined;
-  await writeRouters(input.dir, trained?.weights ?? ridge.weights);
+  const loss = recipe.router.kind === 'mlp' && recipe.router.target === 'classification' ? 'bce' : 'mse';
+  await writeRouters(join(input.dir, ROUTERS_FILE), trained?.weights ?? ridge.weights, loss);
   const fit: RouterFit = {
     routerFit: { ridge_mse: ridge.mse, ridge_lambda: recipe.router.ridge_lambda },
     train: trained?.summary,

@@ -3,10 +3,12 @@
  * suffices" labels for `classification`), the ridge-free seeded init, ORT training with checkpoints in the stage dir
  * (an interrupted stage resumes from them).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Recipe } from '../../recipe/types.js';
 import { initMlpRouter } from '../../router/spec.js';
+import type { ErrorTable } from '../../router/targets.js';
+import { sufficiencyLabels } from '../../train/labels.js';
 import { trainRouters } from '../../train/train-routers.js';
 import type { TrainResult, TrainSummary } from '../../train/types.js';
 import type { Stage } from '../progress.js';
@@ -23,6 +25,7 @@ export interface TrainStageInput {
   readonly sizes: readonly number[];
   readonly stage: Stage;
   readonly dir: string;
+  readonly checkpointDir: string;
 }
 
 export async function trainRouterStage(input: TrainStageInput): Promise<TrainResult> {
@@ -32,7 +35,7 @@ export async function trainRouterStage(input: TrainStageInput): Promise<TrainRes
   const outputs = input.sizes.length - 1;
   const layerRows = rows.map((r, i) => ({
     x: r.x,
-    z: classification ? sufficientLabels(input.targets[i]!, recipe.router.tolerance) : r.z,
+    z: classification ? sufficiencyLabels(errorTable(input.targets[i]!), recipe.router.tolerance) : r.z,
   }));
   const init = rows.map((r, i) =>
     initMlpRouter({
@@ -43,6 +46,7 @@ export async function trainRouterStage(input: TrainStageInput): Promise<TrainRes
       ...(classification ? {} : { outputBias: meanColumns(r.z, outputs) }),
     }),
   );
+  await mkdir(input.checkpointDir, { recursive: true });
   const bar = input.stage.bar('steps', t.steps);
   const result = await trainRouters({
     rows: layerRows,
@@ -58,20 +62,11 @@ export async function trainRouterStage(input: TrainStageInput): Promise<TrainRes
     weightDecay: t.weight_decay,
     loss: classification ? 'bce' : 'mse',
     onProgress: (p) => bar.tick(1, `loss ${p.trainLoss.toFixed(4)}`),
-    checkpoint: { dir: join(input.dir, 'checkpoint'), every: 100 },
+    checkpoint: { dir: input.checkpointDir, every: 100 },
   });
   bar.done(`held-out ${result.summary.final_heldout_loss?.toFixed(4) ?? 'n/a'}`);
   await writeFile(join(input.dir, TRAIN_SUMMARY_FILE), `${JSON.stringify(result.summary, null, 2)}\n`);
   return result;
-}
-
-/** label_k = 1 when expert k alone is within the tolerance: [rows, K−1]. */
-function sufficientLabels(t: LayerTargets, tolerance: number): Float32Array {
-  const K = t.e.length / t.rows;
-  const out = new Float32Array(t.rows * (K - 1));
-  for (let r = 0; r < t.rows; r++)
-    for (let k = 0; k < K - 1; k++) out[r * (K - 1) + k] = t.e[r * K + k]! <= tolerance ? 1 : 0;
-  return out;
 }
 
 function meanColumns(z: Float32Array, cols: number): Float64Array {
@@ -79,4 +74,8 @@ function meanColumns(z: Float32Array, cols: number): Float64Array {
   const rows = z.length / cols;
   for (let i = 0; i < z.length; i++) mean[i % cols]! += z[i]! / rows;
   return mean;
+}
+
+function errorTable(t: LayerTargets): ErrorTable {
+  return { rows: t.rows, experts: t.e.length / t.rows, data: t.e };
 }

@@ -1,0 +1,145 @@
+/**
+ * The nested-expert FFN of DESIGN.md §3 "MoE FFN in ONNX". x [B, T, d] → rows [N, d]; each token's expert
+ * c ∈ 0..K−1 comes from the router, a baked-in threshold, the `expert_choice` input or the oracle. Block 0 (the smallest
+ * expert) runs on every row; block j ≥ 1 only on rows with c ≥ j: NonZero → Gather → block FFN → ScatterND(add).
+ * Work is proportional to the neurons used; a block no row needs runs on an empty [0, d] batch.
+ */
+import type { Ffn, Layer } from '../ir/model.js';
+import { ELEM, type GraphBuilder } from '../onnx/builder.js';
+import { InternalError } from '../util/errors.js';
+import { activation } from './activation.js';
+import { DIMS, type DecoderContext, type FfnBuilder } from './context.js';
+import { type BlockWeights, expertWeights } from './expert-weights.js';
+import { type ChoiceSource, EXPERT_CHOICE, type LayerExperts, ROUTER_THRESHOLD } from './moe-spec.js';
+import { oracleLayer } from './moe-oracle.js';
+import { chooseFromRouter, routerLogErrors } from './router-graph.js';
+
+export interface MoeFfnSpec {
+  /** n_1 < … < n_K = ffnDim. */
+  readonly sizes: readonly number[];
+  /** Indexed by layer index. */
+  readonly layers: readonly LayerExperts[];
+  readonly choice: ChoiceSource;
+  /** Receives each layer's choice int64 [B, T] (the decoder stacks them into `expert_index`). */
+  readonly onChoice?: (layer: number, choice: string) => void;
+}
+
+export function moeFfn(spec: MoeFfnSpec): FfnBuilder {
+  return async (ctx, layer, x) => {
+    const experts = spec.layers[layer.index];
+    if (!experts) throw new InternalError(`moe ffn: no experts for layer ${layer.index}`);
+    const { b } = ctx;
+    const rows = b.reshape(x, [-1, ctx.config.hidden]); // [N, d]
+    if (spec.choice.kind === 'oracle') return oracleFfn(ctx, { spec, experts, layer, x, rows });
+    const choice = b.scope('choice', () => layerChoice(ctx, { spec, experts, layer: layer.index, rows })); // [N]
+    if (spec.onChoice) spec.onChoice(layer.index, b.reshape(choice, b.shape(x, 0, 2))); // [B, T]
+    const weights = await expertWeights(ctx, layer.ffn, {
+      permutation: experts.permutation,
+      sizes: spec.sizes,
+    });
+    let y = blockOutput(ctx, { ffn: layer.ffn, block: weights.blocks[0]!, x: rows, bias: weights.downBias }); // [N, d]
+    weights.blocks.slice(1).forEach((block, i) => {
+      y = b.scope(`block.${i + 1}`, () =>
+        addBlock(ctx, { ffn: layer.ffn, block, rows, choice, j: i + 1, y }),
+      );
+    });
+    return b.reshape(y, b.shape(x)); // [B, T, d]
+  };
+}
+
+/** The oracle layer (moe-oracle.ts): every block on every row, the choice from the true errors. */
+async function oracleFfn(
+  ctx: DecoderContext,
+  a: { spec: MoeFfnSpec; experts: LayerExperts; layer: Layer; x: string; rows: string },
+): Promise<string> {
+  const { b } = ctx;
+  const weights = await expertWeights(ctx, a.layer.ffn, {
+    permutation: a.experts.permutation,
+    sizes: a.spec.sizes,
+  });
+  const { y, choice } = b.scope('oracle', () => {
+    const blocks = weights.blocks.map((block, j) =>
+      blockOutput(ctx, { ffn: a.layer.ffn, block, x: a.rows, bias: j === 0 ? weights.downBias : undefined }),
+    ); // K × [N, d]
+    const threshold = scaled(b, graphInput(b, ROUTER_THRESHOLD, ctx), a.experts.thresholdScale ?? 1);
+    return oracleLayer(ctx, { blocks, rows: a.rows, threshold });
+  });
+  if (a.spec.onChoice) a.spec.onChoice(a.layer.index, b.reshape(choice, b.shape(a.x, 0, 2))); // [B, T]
+  return b.reshape(y, b.shape(a.x)); // [B, T, d]
+}
+
+/** One block's FFN: x [M, d] → act(x Wg) ⊙ (x Wu) Wd, or act(x Wu + bu) Wd, (+ the down bias) [M, d]. */
+export function blockOutput(
+  ctx: DecoderContext,
+  a: { ffn: Ffn; block: BlockWeights; x: string; bias?: string | undefined },
+): string {
+  const { b } = ctx;
+  const { block, x } = a;
+  const project = (w: string, bias?: string) => (bias ? b.add(b.matMul(x, w), bias) : b.matMul(x, w));
+  const up = project(block.up, block.upBias); // [M, w_j]
+  const h = block.gate
+    ? b.mul(activation(b, a.ffn.activation, project(block.gate, block.gateBias)), up)
+    : activation(b, a.ffn.activation, up);
+  const y = b.matMul(h, block.down); // [M, d]
+  return a.bias ? b.add(y, a.bias) : y;
+}
+
+/** y [N, d] + block j's output on the rows whose choice is ≥ j, scattered back to their places. */
+function addBlock(
+  ctx: DecoderContext,
+  a: { ffn: Ffn; block: BlockWeights; rows: string; choice: string; j: number; y: string },
+): string {
+  const { b } = ctx;
+  const picked = b.transpose(b.nonZero(b.greater(a.choice, b.scalarI64(a.j - 1))), [1, 0]); // [M, 1]
+  const x = b.gatherND(a.rows, picked); // [M, d]
+  return b.scatterND(a.y, picked, blockOutput(ctx, { ffn: a.ffn, block: a.block, x }), 'add');
+}
+
+/** The layer's choice int64 [N], each in 0..K−1. */
+function layerChoice(
+  ctx: DecoderContext,
+  a: { spec: MoeFfnSpec; experts: LayerExperts; layer: number; rows: string },
+): string {
+  const { b } = ctx;
+  const { choice, sizes } = a.spec;
+  const full = sizes.length - 1;
+  if (choice.kind === 'input') {
+    const given = b.reshape(b.gather(graphInput(b, EXPERT_CHOICE, ctx), b.scalarI64(a.layer), 0), [-1]); // [N]
+    return b.op('Min', [b.op('Max', [given, b.scalarI64(0)])[0]!, b.scalarI64(full)])[0]!;
+  }
+  // Declared even when unused (a single expert), so every router graph has the same inputs.
+  if (choice.kind === 'router') graphInput(b, ROUTER_THRESHOLD, ctx);
+  if (full === 0) return b.constantOfShape(b.shape(a.rows, 0, 1), 0, ELEM.int64); // one expert: all 0
+  const router = a.experts.router;
+  if (!router) throw new InternalError(`moe ffn: layer ${a.layer} has no router`);
+  const scale = a.experts.thresholdScale ?? 1;
+  const threshold =
+    choice.kind === 'fixed'
+      ? b.scalarF32(float32Product(choice.threshold, scale))
+      : scaled(b, graphInput(b, ROUTER_THRESHOLD, ctx), scale);
+  return chooseFromRouter(ctx, router, routerLogErrors(ctx, router, a.rows, a.layer), threshold);
+}
+
+/** The float32 product the `router` graph's Mul computes, so `fixed` at t chooses exactly as `router` fed t. */
+function float32Product(a: number, b: number): number {
+  return Math.fround(Math.fround(a) * Math.fround(b));
+}
+
+function scaled(b: GraphBuilder, threshold: string, scale: number): string {
+  return scale === 1 ? threshold : b.mul(threshold, b.scalarF32(scale));
+}
+
+/** Declares the MoE graph inputs once per graph, on first use. */
+const declared = new WeakMap<GraphBuilder, Map<string, string>>();
+function graphInput(b: GraphBuilder, name: string, ctx: DecoderContext): string {
+  const inputs = declared.get(b) ?? new Map<string, string>();
+  declared.set(b, inputs);
+  const known = inputs.get(name);
+  if (known) return known;
+  const value =
+    name === ROUTER_THRESHOLD
+      ? b.input(name, ELEM.float, [])
+      : b.input(name, ELEM.int64, [ctx.config.numLayers, DIMS.batch, DIMS.seq]);
+  inputs.set(name, value);
+  return value;
+}

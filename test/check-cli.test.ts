@@ -1,0 +1,174 @@
+/**
+ * `moefy check` as a real child process on an output directory holding a report built here: pass against its own
+ * baseline, a doctored baseline and compute drift fail with exit 1 and a table naming the point and metric,
+ * bad input exits 2, --json parses, GitHub annotations, tolerances from moefy.json, and --update-baseline.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportToJson } from '../src/report/json.js';
+import { fakeReport } from './support/fake-report.js';
+
+const repo = new URL('..', import.meta.url).pathname;
+const bin = join(repo, 'src/bin.ts');
+/** The CLI runs with cwd in a temp dir (relative paths as a user types them), so tsx is named by file. */
+const tsx = join(repo, 'node_modules/tsx/dist/loader.mjs');
+const root = mkdtempSync(join(tmpdir(), 'moefy-check-'));
+const out = join(root, 'out');
+const good = join(root, 'good.json');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function moefy(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['--import', tsx, bin, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, GITHUB_ACTIONS: '', ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface BaselineJson {
+  points: { kind: string; threshold: number | null; expert: number | null; [k: string]: unknown }[];
+}
+
+/** A copy of the good baseline with one point's figures edited. */
+function doctored(name: string, edit: (b: BaselineJson) => void): string {
+  const baseline = JSON.parse(readFileSync(good, 'utf8')) as BaselineJson;
+  edit(baseline);
+  const file = join(root, name);
+  writeFileSync(file, JSON.stringify(baseline));
+  return file;
+}
+
+function point(b: BaselineJson, kind: string, key: { threshold?: number; expert?: number }) {
+  return b.points.find(
+    (p) => p.kind === kind && p.threshold === (key.threshold ?? null) && p.expert === (key.expert ?? null),
+  )!;
+}
+
+const tenPercentBetter = (b: BaselineJson) => {
+  const p = point(b, 'learned', { threshold: 0.1 });
+  p.perplexity = (p.perplexity as number) / 1.1;
+};
+
+beforeAll(() => {
+  mkdirSync(out);
+  writeFileSync(join(out, 'report.json'), reportToJson(fakeReport()));
+  const check = { max_ppl_ratio: 1.02, max_compute_delta: 0.02, max_latency_ratio: null };
+  writeFileSync(join(out, 'moefy.json'), JSON.stringify({ schema: 'moefy.manifest/1', recipe: { check } }));
+  const r = moefy(['check', 'out', '--baseline', 'good.json', '--update-baseline']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe(
+    `wrote baseline good.json\n  new baseline with ${fakeReport().points.length} points\n`,
+  );
+});
+
+describe('moefy check', () => {
+  it('passes against the baseline it wrote', () => {
+    const r = moefy(['check', 'out', '--baseline', 'good.json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^point\s+metric\s+baseline\s+current\s+change\s+limit\s+status\n/);
+    expect(r.stdout).toMatch(
+      /\nlearned t=0\.1\s+perplexity\s+12\.710\s+12\.710\s+×1\.000\s+≤ ×1\.020\s+ok\n/,
+    );
+    expect(r.stdout).toContain(
+      'PASS: 60 checks on 20 points within tolerance (perplexity ≤ ×1.02, compute ± 0.02, latency not gated)\n',
+    );
+  });
+
+  it('fails with exit 1 against a baseline 10% better in perplexity, naming the threshold and metric', () => {
+    doctored('better.json', tenPercentBetter);
+    const r = moefy(['check', 'out', '--baseline', 'better.json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /\nlearned t=0\.1\s+perplexity\s+11\.555\s+12\.710\s+×1\.100\s+≤ ×1\.020\s+FAIL\n/,
+    );
+    expect(r.stderr).toBe(
+      'moefy: check failed: 1 regression(s) (perplexity ≤ ×1.02, compute ± 0.02, latency not gated): learned t=0.1 perplexity\n',
+    );
+  });
+
+  it('detects compute drift of a static slice', () => {
+    doctored('drift.json', (b) => {
+      const p = point(b, 'static', { expert: 2 });
+      p.flops_fraction = (p.flops_fraction as number) - 0.05;
+    });
+    const r = moefy(['check', 'out', '--baseline', 'drift.json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /\nstatic expert 2\s+flops_fraction\s+\S+\s+\S+\s+\+0\.0500\s+± 0\.0200\s+FAIL\n/,
+    );
+    expect(r.stderr).toContain('1 regression(s)');
+    expect(r.stderr).toContain(': static expert 2 flops_fraction\n');
+  });
+
+  it('exits 2 on a malformed baseline, a missing baseline and a missing report', () => {
+    writeFileSync(join(root, 'bad.json'), '{"schema": "moefy.baseline/1", "points": []}');
+    const bad = moefy(['check', 'out', '--baseline', 'bad.json']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      'moefy: bad.json: invalid baseline, field moefy_version: Invalid input: expected string, received undefined (and 4 more problem(s))\n',
+    );
+    const absent = moefy(['check', 'out', '--baseline', 'nope.json']);
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toBe(
+      'moefy: nope.json: not found; write one with `moefy check … --update-baseline`\n',
+    );
+    mkdirSync(join(root, 'empty'), { recursive: true });
+    const noReport = moefy(['check', 'empty', '--baseline', 'good.json']);
+    expect(noReport.code).toBe(2);
+    expect(noReport.stderr).toBe('moefy: empty/report.json: not found; run `moefy eval empty` to write it\n');
+  });
+
+  it('--json prints a parseable verdict; GITHUB_ACTIONS=true adds annotations', () => {
+    doctored('better.json', tenPercentBetter);
+    const json = moefy(['check', 'out', '--baseline', 'better.json', '--json']);
+    expect(json.code).toBe(1);
+    const verdict = JSON.parse(json.stdout);
+    expect(verdict).toMatchObject({ schema: 'moefy.verdict/1', pass: false, counts: { failed_metrics: 1 } });
+    const gh = moefy(['check', 'out', '--baseline', 'better.json'], { GITHUB_ACTIONS: 'true' });
+    expect(gh.code).toBe(1);
+    expect(gh.stdout).toContain(
+      '\n::error file=better.json,title=moefy check%3A learned t=0.1 perplexity::learned t=0.1: perplexity 12.71 vs baseline 11.5545 (×1.100, limit ×1.02)\n',
+    );
+    expect(gh.stdout).toMatch(/\n::notice title=moefy check::FAIL: 1 regression\(s\) .*\n$/);
+  });
+
+  it("takes tolerances from the output's moefy.json recipe", () => {
+    doctored('better.json', tenPercentBetter);
+    const loose = join(root, 'loose');
+    mkdirSync(loose, { recursive: true });
+    writeFileSync(join(loose, 'report.json'), reportToJson(fakeReport()));
+    const check = { max_ppl_ratio: 1.2, max_compute_delta: 0.02, max_latency_ratio: null };
+    writeFileSync(join(loose, 'moefy.json'), JSON.stringify({ recipe: { check } }));
+    expect(moefy(['check', 'loose', '--baseline', 'better.json']).code).toBe(0);
+    writeFileSync(join(loose, 'moefy.json'), JSON.stringify({ recipe: { check: { max_ppl_ratio: 0.5 } } }));
+    const r = moefy(['check', 'loose', '--baseline', 'better.json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'moefy: loose/moefy.json: field recipe.check.max_ppl_ratio: Too small: expected number to be >=1\n',
+    );
+  });
+
+  it('--update-baseline replaces a doctored baseline, says what changed, and then passes', () => {
+    doctored('update.json', tenPercentBetter);
+    const r = moefy(['check', 'out', '--baseline', 'update.json', '--update-baseline']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('wrote baseline update.json\n  learned t=0.1: perplexity 11.5545 → 12.71\n');
+    expect(readFileSync(join(root, 'update.json'), 'utf8')).toBe(readFileSync(good, 'utf8'));
+    expect(moefy(['check', 'out', '--baseline', 'update.json']).code).toBe(0);
+  });
+
+  it('refuses a recipe target without --out', () => {
+    writeFileSync(join(root, 'r.yaml'), 'seed: 1\n');
+    const r = moefy(['check', 'r.yaml', '--baseline', 'good.json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'moefy: r.yaml: a recipe target needs --out DIR, an existing output directory of `moefy convert`\n',
+    );
+  });
+});
