@@ -4,6 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { CheckpointFormatError } from '../util/errors.js';
+import { briefValue, printable } from '../util/untrusted-text.js';
 import { MAX_INDEX_BYTES } from './safetensors-index.js';
 
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -46,7 +47,7 @@ export async function readShardNames(indexPath: string, label: string): Promise<
   try {
     json = JSON.parse(await readFile(indexPath, 'utf8'));
   } catch (err) {
-    throw new CheckpointFormatError(label, `not valid JSON (${(err as Error).message})`);
+    throw new CheckpointFormatError(label, `not valid JSON (${printable((err as Error).message)})`);
   }
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
@@ -57,7 +58,7 @@ export async function readShardNames(indexPath: string, label: string): Promise<
     if (typeof shard !== 'string' || !isPlainFileName(shard)) {
       throw new CheckpointFormatError(
         label,
-        `weight_map.${tensor}: shard ${JSON.stringify(shard)} is not a plain file name in the checkpoint dir`,
+        `weight_map.${printable(tensor)}: shard ${briefValue(shard)} is not a plain file name in the checkpoint dir`,
       );
     }
     shards.add(shard);

@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointFormatError } from '../util/errors.js';
+import { briefValue, printable } from '../util/untrusted-text.js';
 
 export const CONFIG_FILE = 'config.json';
 /** Real configs are a few KB; id2label tables can grow, but nothing legitimate nears this. */
@@ -66,14 +67,11 @@ export class ConfigJson {
   }
 
   private wrong(key: string, expected: string): CheckpointFormatError {
-    return new CheckpointFormatError(this.file, `${key}: expected ${expected}, got ${brief(this.raw[key])}`);
+    return new CheckpointFormatError(
+      this.file,
+      `${key}: expected ${expected}, got ${briefValue(this.raw[key])}`,
+    );
   }
-}
-
-/** Enough of a bad value to recognise it, never a whole pasted blob. */
-function brief(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 export async function readConfigJson(dir: string): Promise<ConfigJson> {
@@ -90,7 +88,7 @@ export async function readConfigJson(dir: string): Promise<ConfigJson> {
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new CheckpointFormatError(file, `expected JSON (${(err as Error).message})`);
+    throw new CheckpointFormatError(file, `expected JSON (${printable((err as Error).message)})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new CheckpointFormatError(file, 'expected a JSON object');

@@ -4,6 +4,7 @@
  */
 import type { DType } from '../ir/model.js';
 import { CheckpointFormatError } from '../util/errors.js';
+import { briefValue, printable } from '../util/untrusted-text.js';
 
 /** Bytes per element of every dtype we accept. */
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
@@ -51,8 +52,10 @@ export function parseHeader({ file, json, dataStart, dataSize }: HeaderInput): P
   const tensors = new Map<string, TensorInfo>();
   for (const [name, entry] of Object.entries(json)) {
     if (name === '__metadata__') continue;
-    const { dtype, shape, offsets } = parseEntry(file, name, entry);
-    checkExtent({ file, name, offsets, dataSize, expectedBytes: DTYPE_BYTES[dtype] * product(shape) });
+    const label = printable(name);
+    const { dtype, shape, offsets } = parseEntry(file, label, entry);
+    const expectedBytes = DTYPE_BYTES[dtype] * product(shape);
+    checkExtent({ file, name: label, offsets, dataSize, expectedBytes });
     tensors.set(name, { name, dtype, shape, begin: dataStart + offsets[0], end: dataStart + offsets[1] });
   }
   checkNoOverlap(file, [...tensors.values()]);
@@ -65,7 +68,7 @@ function parseMetadata(file: string, raw: unknown): Record<string, string> {
     throw new CheckpointFormatError(file, '__metadata__: expected an object of strings');
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value !== 'string')
-      throw new CheckpointFormatError(file, `__metadata__.${key}: expected a string`);
+      throw new CheckpointFormatError(file, `__metadata__.${printable(key)}: expected a string`);
   }
   return { ...(raw as Record<string, string>) };
 }
@@ -77,7 +80,7 @@ function parseEntry(file: string, name: string, entry: unknown) {
     const known = Object.keys(DTYPE_BYTES).join(', ');
     throw new CheckpointFormatError(
       file,
-      `${name}.dtype: expected one of ${known}, got ${JSON.stringify(dtype)}`,
+      `${name}.dtype: expected one of ${known}, got ${briefValue(dtype)}`,
     );
   }
   if (!Array.isArray(shape) || shape.length > MAX_RANK || !shape.every(isNonNegativeInt)) {
@@ -117,7 +120,10 @@ function checkNoOverlap(file: string, infos: TensorInfo[]): void {
   for (let i = 1; i < sorted.length; i++) {
     const [prev, cur] = [sorted[i - 1]!, sorted[i]!];
     if (cur.begin < prev.end) {
-      throw new CheckpointFormatError(file, `${cur.name}.data_offsets: overlaps the bytes of ${prev.name}`);
+      throw new CheckpointFormatError(
+        file,
+        `${printable(cur.name)}.data_offsets: overlaps the bytes of ${printable(prev.name)}`,
+      );
     }
   }
 }

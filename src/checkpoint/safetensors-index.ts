@@ -6,6 +6,8 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { TensorHandle } from '../ir/model.js';
 import { CheckpointFormatError } from '../util/errors.js';
+import { assertFinite } from './finite.js';
+import { printable } from '../util/untrusted-text.js';
 import { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors-read.js';
 
 export const SINGLE_FILE = 'model.safetensors';
@@ -42,7 +44,7 @@ async function openShards(root: string): Promise<SafetensorsFile[]> {
     if (!shards.get(shard)!.tensors.has(tensor)) {
       throw new CheckpointFormatError(
         indexPath,
-        `weight_map.${tensor}: listed in ${shard}, but that shard lacks it`,
+        `weight_map.${printable(tensor)}: listed in ${printable(shard)}, but that shard lacks it`,
       );
     }
   }
@@ -57,7 +59,7 @@ async function readWeightMap(indexPath: string): Promise<Map<string, string>> {
   try {
     json = JSON.parse(await readFile(indexPath, 'utf8'));
   } catch (err) {
-    throw new CheckpointFormatError(indexPath, `expected JSON (${(err as Error).message})`);
+    throw new CheckpointFormatError(indexPath, `expected JSON (${printable((err as Error).message)})`);
   }
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
@@ -65,7 +67,8 @@ async function readWeightMap(indexPath: string): Promise<Map<string, string>> {
   }
   const entries = Object.entries(map);
   const bad = entries.find(([, shard]) => typeof shard !== 'string' || shard.length === 0);
-  if (bad) throw new CheckpointFormatError(indexPath, `weight_map.${bad[0]}: expected a shard file name`);
+  if (bad)
+    throw new CheckpointFormatError(indexPath, `weight_map.${printable(bad[0])}: expected a shard file name`);
   return new Map(entries as [string, string][]);
 }
 
@@ -77,7 +80,7 @@ interface ShardCheck {
 }
 
 async function checkedShardPath({ root, allowed, indexPath, shard }: ShardCheck): Promise<string> {
-  const field = `weight_map shard "${shard}"`;
+  const field = `weight_map shard "${printable(shard)}"`;
   if (isAbsolute(shard) || /^[a-zA-Z]:/.test(shard)) {
     throw new CheckpointFormatError(
       indexPath,
@@ -127,7 +130,10 @@ function storeOf(root: string, files: SafetensorsFile[]): TensorStore {
     for (const info of file.tensors.values()) {
       const previous = tensors.get(info.name);
       if (previous) {
-        throw new CheckpointFormatError(file.path, `${info.name}: also stored in ${previous.file}`);
+        throw new CheckpointFormatError(
+          file.path,
+          `${printable(info.name)}: also stored in ${previous.file}`,
+        );
       }
       tensors.set(info.name, { ...info, file: file.path });
     }
@@ -135,14 +141,14 @@ function storeOf(root: string, files: SafetensorsFile[]): TensorStore {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const handle = (name: string): TensorHandle => {
     const info = tensors.get(name);
-    if (!info) throw new CheckpointFormatError(root, `${name}: no such tensor in the checkpoint`);
+    if (!info) throw new CheckpointFormatError(root, `${printable(name)}: no such tensor in the checkpoint`);
     const file = byPath.get(info.file)!;
     return {
       name,
       dtype: info.dtype,
       shape: info.shape,
       file: info.file,
-      read: () => file.readFloat32(name),
+      read: async () => assertFinite({ file: info.file, name, data: await file.readFloat32(name) }),
     };
   };
   return { tensors, handle, files: files.map((f) => f.path) };

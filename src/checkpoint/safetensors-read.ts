@@ -5,6 +5,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { CheckpointFormatError } from '../util/errors.js';
 import { halfBytesToFloat32 } from './float-convert.js';
+import { printable } from '../util/untrusted-text.js';
 import { MAX_HEADER_BYTES, parseHeader, type TensorInfo } from './safetensors-header.js';
 
 export type { TensorInfo } from './safetensors-header.js';
@@ -27,7 +28,7 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
   const { tensors, metadata } = await readHeader(path);
   const info = (name: string): TensorInfo => {
     const found = tensors.get(name);
-    if (!found) throw new CheckpointFormatError(path, `${name}: no such tensor in this file`);
+    if (!found) throw new CheckpointFormatError(path, `${printable(name)}: no such tensor in this file`);
     return found;
   };
   const readRaw = async (name: string): Promise<Buffer> => {
@@ -72,7 +73,10 @@ function decodeJson(path: string, bytes: Buffer): unknown {
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (err) {
-    throw new CheckpointFormatError(path, `header: expected UTF-8 JSON (${(err as Error).message})`);
+    throw new CheckpointFormatError(
+      path,
+      `header: expected UTF-8 JSON (${printable((err as Error).message)})`,
+    );
   }
 }
 

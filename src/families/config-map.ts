@@ -5,6 +5,7 @@
 import type { ConfigJson } from '../checkpoint/config-json.js';
 import type { Activation } from '../ir/model.js';
 import { CheckpointFormatError } from '../util/errors.js';
+import { printable } from '../util/untrusted-text.js';
 import { INT_KEYS, type FamilySpec, type IntKey } from './spec.js';
 
 export interface CanonicalConfig extends Record<IntKey, number> {
@@ -39,7 +40,7 @@ export function canonicalConfig(spec: FamilySpec, config: ConfigJson): Canonical
     const key = firstKey(spec.config.activation.key);
     throw new CheckpointFormatError(
       config.file,
-      `${key}: expected one of ${ACTIVATIONS.join(', ')}, got ${activation}`,
+      `${key}: expected one of ${ACTIVATIONS.join(', ')}, got ${printable(String(activation))}`,
     );
   }
   const theta = spec.config.rope_theta;

@@ -6,6 +6,7 @@ import { type ConfigJson, readConfigJson } from '../checkpoint/config-json.js';
 import { openTensorStore, type TensorStore } from '../checkpoint/safetensors-index.js';
 import type { Layer, Linear, ModelIR, PositionEncoding } from '../ir/model.js';
 import { CheckpointFormatError, InputError } from '../util/errors.js';
+import { briefValue, printable } from '../util/untrusted-text.js';
 import { canonicalConfig } from './config-map.js';
 import gpt2 from './gpt2.json' with { type: 'json' };
 import llama from './llama.json' with { type: 'json' };
@@ -35,7 +36,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   for (const key of spec.unsupported_when_set) {
     if (config.isSet(key) && config.raw[key] !== false) {
       throw new InputError(
-        `${config.file}: ${key}: not supported yet (got ${JSON.stringify(config.raw[key])}; expected null or absent)`,
+        `${config.file}: ${key}: not supported yet (got ${briefValue(config.raw[key])}; expected null or absent)`,
       );
     }
   }
@@ -53,7 +54,7 @@ function findSpec(config: ConfigJson): { spec: FamilySpec; architecture: string 
     const spec = SPECS.find((s) => s.architectures.includes(architecture));
     if (spec) return { spec, architecture };
   }
-  const got = architectures.length > 0 ? architectures.join(', ') : 'none';
+  const got = architectures.length > 0 ? printable(architectures.join(', ')) : 'none';
   throw new InputError(
     `${config.file}: architectures: ${got} is not supported; supported: ${SUPPORTED_ARCHITECTURES.join(', ')}`,
   );

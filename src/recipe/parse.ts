@@ -32,12 +32,26 @@ export function parseYaml(text: string, file: string): RecipeSource {
   }
   return {
     file,
-    value: doc.toJS() ?? {},
+    value: toPlain(doc, file),
     locate: (path, key) => {
       const offset = key === undefined ? nodeOffset(doc, path) : keyOffset(doc, path, key);
       return offset === undefined ? undefined : at(offset);
     },
   };
+}
+
+/**
+ * Aliases are expanded here, so a "billion laughs" document would explode: yaml stops once aliases resolve to more
+ * than MAX_ALIAS_COUNT nodes and throws a ReferenceError (also for an alias used before its anchor).
+ */
+const MAX_ALIAS_COUNT = 100;
+
+function toPlain(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    throw new RecipeError(file, [`(root): YAML aliases: ${(err as Error).message}`]);
+  }
 }
 
 /** Start offset of the deepest existing node along `path`. */

@@ -3,6 +3,7 @@
  * keys the schema allows at that place; enums list their allowed values.
  */
 import { z } from 'zod';
+import { escapeControls, printable } from '../util/untrusted-text.js';
 import { formatPath, formatPos, type FieldPath, type LinePos, type RecipeSource } from './parse.js';
 
 export interface Problem {
@@ -25,7 +26,8 @@ export function renderProblems(
     const flag = origin(p.path);
     const pos = flag ? undefined : source.locate(p.key ? p.path.slice(0, -1) : p.path, p.key);
     const where = flag ?? (pos && formatPos(pos));
-    return { pos, text: `${formatPath(p.path)}${where ? ` (${where})` : ''}: ${p.message}` };
+    // Keys and values come from the user's file: escaped so each problem stays one line.
+    return { pos, text: escapeControls(`${formatPath(p.path)}${where ? ` (${where})` : ''}: ${p.message}`) };
   });
   const order = (pos: LinePos | undefined) => (pos ? pos.line * 1e6 + pos.col : Infinity);
   return located.sort((a, b) => order(a.pos) - order(b.pos)).map((l) => l.text);
@@ -64,8 +66,8 @@ function issueMessage(issue: z.core.$ZodIssue, value: unknown): string {
 
 function unknownKey(key: string, allowed: readonly string[]): string {
   const best = closest(key, allowed);
-  if (best !== undefined) return `unknown key '${key}'; did you mean '${best}'?`;
-  return `unknown key '${key}'; expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`;
+  if (best !== undefined) return `unknown key '${printable(key)}'; did you mean '${best}'?`;
+  return `unknown key '${printable(key)}'; expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`;
 }
 
 /** The allowed key within edit distance ⌈len/3⌉ (at least 2), the nearest first. */
@@ -115,7 +117,7 @@ function valueAt(input: unknown, path: FieldPath): unknown {
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'string') return `'${printable(value)}'`;
   if (Array.isArray(value)) return 'a list';
   if (value !== null && typeof value === 'object') return 'a mapping';
   return String(value);
