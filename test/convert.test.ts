@@ -11,6 +11,7 @@ import { emptyPast, tokenFeeds } from '../src/runtime/decoder-feeds.js';
 import { createSession, run, type Session } from '../src/runtime/session.js';
 import { float32Tensor, readFloat32, readInt64 } from '../src/runtime/tensors.js';
 import { fixtureDir, GOLDEN_CASES, maxAbsDiff, openReference } from './support/golden.js';
+import { SMALL_EVAL } from './support/kjv-convert.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
 
 const bin = new URL('../src/bin.ts', import.meta.url).pathname;
@@ -31,6 +32,7 @@ function recipe(name: string, extra = ''): string {
     path,
     `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
 router: { kind: ridge }
+${SMALL_EVAL}
 ${extra}`,
   );
   return path;

@@ -37,6 +37,8 @@ export function registerCheck(program: Command): void {
         baseline: flags.baseline,
         out: flags.out,
         updateBaseline: flags.updateBaseline === true,
+        evaluateOutput: async (dir, recipe) =>
+          (await import('../app/eval.js')).computeReport({ dir, settings: recipe.eval }),
       });
       const { renderCheckResult } = await import('../app/check-print.js');
       const printed = renderCheckResult(result, {

@@ -10,6 +10,7 @@ interface ConvertFlags {
   seed?: string;
   offline?: boolean;
   force?: boolean;
+  updateLock?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -28,6 +29,7 @@ export function registerConvert(program: Command): void {
     .option('--seed <n>', 'seed for sampling, initialisation and shuffling')
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
     .option('--force', 'replace an existing output directory')
+    .option('--update-lock', "accept a checkpoint that differs from the recipe's lock file")
     .option('--quiet', 'no progress output')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (ref: string | undefined, flags: ConvertFlags) => {
@@ -42,6 +44,7 @@ export function registerConvert(program: Command): void {
         ...(flags.dtype ? { dtype: flags.dtype } : {}),
         ...(seed !== undefined ? { seed } : {}),
       };
-      await runConvert({ recipePath: flags.recipe, overrides, ...flags });
+      const { recipe: recipePath, out, force, offline, updateLock, quiet, json } = flags;
+      await runConvert({ recipePath, overrides, out, force, offline, updateLock, quiet, json });
     });
 }

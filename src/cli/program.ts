@@ -1,8 +1,11 @@
 /** Declares the commands; each lives in its own file and lazy-loads the app code it calls. */
 import { Command } from 'commander';
 import { VERSION } from '../app/version.js';
+import { registerCheck } from './check.js';
 import { registerConvert } from './convert.js';
+import { registerEval } from './eval.js';
 import { registerExport } from './export.js';
+import { registerGenerate } from './generate.js';
 import { registerInspect } from './inspect.js';
 import { registerPlan } from './plan.js';
 
@@ -12,6 +15,15 @@ export function buildProgram(): Command {
     .version(VERSION)
     .exitOverride()
     .showHelpAfterError();
-  for (const register of [registerConvert, registerExport, registerInspect, registerPlan]) register(program);
+  for (const register of [
+    registerCheck,
+    registerConvert,
+    registerEval,
+    registerExport,
+    registerGenerate,
+    registerInspect,
+    registerPlan,
+  ])
+    register(program);
   return program;
 }

@@ -26,6 +26,7 @@ export interface DecoderContext {
 
 /**
  * A layer's FFN: `x` is the normalized FFN input [batch, seq, hidden], the result the FFN output before the
- * residual add [batch, seq, hidden]. The MoE FFN implements the same type and plugs into the same decoder.
+ * residual add [batch, seq, hidden]; `residual` [batch, seq, hidden] is the stream that output is added to (the
+ * oracle measures errors against it). The MoE FFN implements the same type and plugs into the same decoder.
  */
-export type FfnBuilder = (ctx: DecoderContext, layer: Layer, x: string) => Promise<string>;
+export type FfnBuilder = (ctx: DecoderContext, layer: Layer, x: string, residual: string) => Promise<string>;

@@ -22,7 +22,7 @@ export interface DecoderOptions {
   readonly dtype?: WeightDtype;
   /** The FFN of every layer (default: the dense FFN). */
   readonly ffn?: FfnBuilder;
-  /** Adds `hidden_states.{i}`, `mlp_input.{i}`, `mlp_output.{i}` outputs. */
+  /** Adds `hidden_states.{i}`, `mlp_input.{i}`, `mlp_output.{i}`, `layer_output.{i}` (un-normed) outputs. */
   readonly debugOutputs?: boolean;
   /** Adds `mlp_act.{i}` [batch, seq, ffnDim] (h = act(gate)⊙up, for calibration); dense FFN only. */
   readonly activationOutputs?: boolean;
@@ -60,6 +60,7 @@ export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Prom
     if (past) presents.push(() => declarePresent(ctx, layer.index, r.attn));
     debug(`mlp_input.${layer.index}`, r.ffnIn);
     debug(`mlp_output.${layer.index}`, r.ffnOut);
+    debug(`layer_output.${layer.index}`, r.out);
     h = r.out;
     if (layer.index + 1 < ir.layers.length) debug(`hidden_states.${layer.index + 1}`, h);
   }
@@ -89,7 +90,7 @@ async function decoderLayer(
   const attn = await b.scope('attn', () => attention(ctx, layer, attnIn, io));
   const mid = b.add(x, attn.out);
   const ffnIn = await b.scope('ffn_norm', () => norm(ctx, layer.ffnNorm, mid));
-  const ffnOut = await b.scope('ffn', () => io.ffn(ctx, layer, ffnIn));
+  const ffnOut = await b.scope('ffn', () => io.ffn(ctx, layer, ffnIn, mid));
   return { out: b.add(mid, ffnOut), attn, ffnIn, ffnOut };
 }
 

@@ -11,6 +11,7 @@ import { InputError } from '../util/errors.js';
 import { DIMS } from './context.js';
 import { buildDecoder, type DecoderOptions } from './decoder.js';
 import { moeFfn } from './moe-ffn.js';
+import type { ErrorBase } from '../router/targets.js';
 import { type ChoiceSource, EXPERT_INDEX, type LayerExperts, validateLayerExperts } from './moe-spec.js';
 
 export type ChoiceKind = ChoiceSource['kind'];
@@ -23,6 +24,8 @@ export interface MoeDecoderOptions extends Omit<DecoderOptions, 'ffn' | 'activat
   readonly choice: ChoiceKind;
   /** The baked-in threshold of the `fixed` graph (required there, rejected elsewhere). */
   readonly threshold?: number;
+  /** What the oracle's errors are relative to (default 'residual'). */
+  readonly errorBase?: ErrorBase;
 }
 
 export async function buildMoeDecoder(ir: ModelIR, opts: MoeDecoderOptions): Promise<GraphBuilder> {
@@ -33,6 +36,7 @@ export async function buildMoeDecoder(ir: ModelIR, opts: MoeDecoderOptions): Pro
     sizes: opts.sizes,
     layers: opts.experts,
     choice,
+    ...(opts.errorBase && { errorBase: opts.errorBase }),
     ...(choice.kind !== 'fixed' && { onChoice: (layer: number, c: string) => (choices[layer] = c) }),
   });
   const b = await buildDecoder(ir, { ...opts, name: opts.name ?? 'moe_decoder', ffn });

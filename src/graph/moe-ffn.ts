@@ -13,6 +13,7 @@ import { type BlockWeights, expertWeights } from './expert-weights.js';
 import { type ChoiceSource, EXPERT_CHOICE, type LayerExperts, ROUTER_THRESHOLD } from './moe-spec.js';
 import { oracleLayer } from './moe-oracle.js';
 import { chooseFromRouter, routerLogErrors } from './router-graph.js';
+import type { ErrorBase } from '../router/targets.js';
 
 export interface MoeFfnSpec {
   /** n_1 < … < n_K = ffnDim. */
@@ -22,15 +23,17 @@ export interface MoeFfnSpec {
   readonly choice: ChoiceSource;
   /** Receives each layer's choice int64 [B, T] (the decoder stacks them into `expert_index`). */
   readonly onChoice?: (layer: number, choice: string) => void;
+  /** What the oracle's errors are relative to (router/targets.ts ErrorBase); default 'residual'. */
+  readonly errorBase?: ErrorBase;
 }
 
 export function moeFfn(spec: MoeFfnSpec): FfnBuilder {
-  return async (ctx, layer, x) => {
+  return async (ctx, layer, x, residual) => {
     const experts = spec.layers[layer.index];
     if (!experts) throw new InternalError(`moe ffn: no experts for layer ${layer.index}`);
     const { b } = ctx;
     const rows = b.reshape(x, [-1, ctx.config.hidden]); // [N, d]
-    if (spec.choice.kind === 'oracle') return oracleFfn(ctx, { spec, experts, layer, x, rows });
+    if (spec.choice.kind === 'oracle') return oracleFfn(ctx, { spec, experts, layer, x, rows, residual });
     const choice = b.scope('choice', () => layerChoice(ctx, { spec, experts, layer: layer.index, rows })); // [N]
     if (spec.onChoice) spec.onChoice(layer.index, b.reshape(choice, b.shape(x, 0, 2))); // [B, T]
     const weights = await expertWeights(ctx, layer.ffn, {
@@ -50,7 +53,7 @@ export function moeFfn(spec: MoeFfnSpec): FfnBuilder {
 /** The oracle layer (moe-oracle.ts): every block on every row, the choice from the true errors. */
 async function oracleFfn(
   ctx: DecoderContext,
-  a: { spec: MoeFfnSpec; experts: LayerExperts; layer: Layer; x: string; rows: string },
+  a: { spec: MoeFfnSpec; experts: LayerExperts; layer: Layer; x: string; rows: string; residual: string },
 ): Promise<string> {
   const { b } = ctx;
   const weights = await expertWeights(ctx, a.layer.ffn, {
@@ -62,7 +65,11 @@ async function oracleFfn(
       blockOutput(ctx, { ffn: a.layer.ffn, block, x: a.rows, bias: j === 0 ? weights.downBias : undefined }),
     ); // K × [N, d]
     const threshold = scaled(b, graphInput(b, ROUTER_THRESHOLD, ctx), a.experts.thresholdScale ?? 1);
-    return oracleLayer(ctx, { blocks, rows: a.rows, threshold });
+    const residual =
+      (a.spec.errorBase ?? 'residual') === 'residual'
+        ? b.reshape(a.residual, [-1, ctx.config.hidden])
+        : undefined;
+    return oracleLayer(ctx, { blocks, rows: a.rows, threshold, residual });
   });
   if (a.spec.onChoice) a.spec.onChoice(a.layer.index, b.reshape(choice, b.shape(a.x, 0, 2))); // [B, T]
   return b.reshape(y, b.shape(a.x)); // [B, T, d]

@@ -1,7 +1,8 @@
 /**
  * Oracle routing in-graph: the router's headroom under the MoE's own upstream activations. Every block runs on
  * every row (so this graph costs the dense FFN plus the comparison), the true relative errors
- * e_k = ‖y − y_k‖ / (‖y‖ + ε) of DESIGN.md §3 are computed from the block outputs, and each token takes the
+ * e_k = ‖y − y_k‖ / (‖base‖ + ε) of router/targets.ts (base = the layer's output r + y, or y) are computed from the
+ * block outputs, and each token takes the
  * smallest k with e_k ≤ threshold (else the full width) — the graph twin of `oracleChoice` (router/targets.ts).
  */
 import { ELEM } from '../onnx/builder.js';
@@ -16,6 +17,8 @@ export interface OracleInput {
   readonly rows: string;
   /** float32 [] (already scaled by the layer's s_l). */
   readonly threshold: string;
+  /** The residual rows [N, d] the FFN output is added to: errors are then relative to ‖residual + y‖. */
+  readonly residual?: string | undefined;
 }
 
 /** → the chosen prefix output y_c [N, d] and the choice int64 [N]. */
@@ -30,7 +33,8 @@ export function oracleLayer(ctx: DecoderContext, a: OracleInput): { y: string; c
   const outputs = blocks.length - 1;
   if (outputs === 0) return { y: full, choice: b.constantOfShape(b.shape(a.rows, 0, 1), 0, ELEM.int64) };
   const norm = (v: string) => b.sqrt(b.reduceSum(b.mul(v, v), [1], 1)); // [N, 1]
-  const denominator = b.add(norm(full), b.scalarF32(ERROR_EPSILON)); // [N, 1]
+  const base = a.residual ? b.add(a.residual, full) : full; // [N, d]
+  const denominator = b.add(norm(base), b.scalarF32(ERROR_EPSILON)); // [N, 1]
   const errors = prefixes.slice(0, outputs).map((p) => b.div(norm(b.sub(full, p)), denominator)); // K−1 × [N, 1]
   const choice = chooseFromErrors(ctx, b.concat(errors, 1), a.threshold, outputs); // [N]
   return { y: selectPrefix(ctx, { prefixes, choice }), choice };

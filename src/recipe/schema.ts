@@ -72,6 +72,12 @@ const routerSchema = z
       .describe('ridge: closed-form linear; mlp: Linear → SiLU → Linear'),
     hidden: count().default(64).describe('hidden width of the mlp router'),
     target: z.enum(['relative-error', 'classification']).default('relative-error'),
+    error: z
+      .enum(['residual', 'output'])
+      .default('residual')
+      .describe(
+        "what a smaller expert's error is relative to: the layer's output r + y (residual) or the FFN output (output)",
+      ),
     tolerance: z
       .number()
       .positive()

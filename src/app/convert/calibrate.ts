@@ -1,6 +1,7 @@
 /**
  * Calibration stage: run the dense graph over the recipe's calibration text and keep, per layer, a seeded sample of
- * FFN input rows x (router features and target probes), the mean |h| of every FFN neuron (activation ordering) and,
+ * FFN input rows x (router features and target probes) with the norm of the layer's output r + y at the same token
+ * (the `residual` error base), the mean |h| of every FFN neuron (activation ordering) and,
  * for co-activation grouping, a smaller sample of activation rows h. Memory is bounded by the sample sizes, not
  * by the text: windows stream from the file and batches are folded into reservoirs as they come.
  */
@@ -17,7 +18,7 @@ import type { Recipe } from '../../recipe/types.js';
 import { tokenFeeds } from '../../runtime/decoder-feeds.js';
 import { createSession, releaseSession, run, type Session } from '../../runtime/session.js';
 import { readFloat32 } from '../../runtime/tensors.js';
-import { InputError } from '../../util/errors.js';
+import { InputError, InternalError } from '../../util/errors.js';
 import type { Stage } from '../progress.js';
 
 export const CALIBRATION_FILE = 'calibration.safetensors';
@@ -37,6 +38,8 @@ export interface LayerCalibration {
   readonly rows: number;
   /** [rows, hidden] sampled FFN inputs (after the FFN norm). */
   readonly x: Float32Array;
+  /** [rows] ‖r + y‖: the norm of the layer's output at each sampled token. */
+  readonly outputNorms: Float32Array;
   /** [ffnDim] E|h_i| over every calibration token. */
   readonly meanAbs: Float32Array;
   /** [groupRows, ffnDim] sampled activations, present when grouping needs them. */
@@ -67,8 +70,9 @@ export async function calibrate(input: CalibrationInput, dir: string): Promise<v
   }
   const tensors: Record<string, TensorToWrite> = {};
   acc.forEach((a, i) => {
-    const x = a.x.rows();
-    tensors[`layers.${i}.x`] = { dtype: 'F32', shape: [x.rows, ir.config.hidden], data: x.data };
+    const { x, norms } = splitRows(a.x.rows(), ir.config.hidden);
+    tensors[`layers.${i}.x`] = { dtype: 'F32', shape: [norms.length, ir.config.hidden], data: x };
+    tensors[`layers.${i}.output_norm`] = { dtype: 'F32', shape: [norms.length], data: norms };
     tensors[`layers.${i}.mean_abs`] = {
       dtype: 'F32',
       shape: [ir.config.ffnDim],
@@ -84,7 +88,8 @@ function newAccumulators(ir: ModelIR, recipe: Recipe, layer: number): LayerAccum
   const { hidden, ffnDim } = ir.config;
   const seed = recipe.seed * 7919 + layer;
   return {
-    x: new RowReservoir(recipe.calibration.rows_per_layer, hidden, seed),
+    // Each kept row is x followed by ‖r + y‖, so both are sampled together.
+    x: new RowReservoir(recipe.calibration.rows_per_layer, hidden + 1, seed),
     stats: new ActivationStats(ffnDim),
     ...(recipe.experts.grouping === 'coactivation'
       ? { h: new RowReservoir(GROUPING_ROWS, ffnDim, seed + 104729) }
@@ -123,12 +128,39 @@ async function runBatch(s: { session: Session; acc: LayerAccumulators[] }, ids: 
   s.acc.forEach((a, i) => {
     const x = out[`mlp_input.${i}`];
     const h = out[`mlp_act.${i}`];
-    if (!x || !h) throw new InputError(`calibration graph lacks mlp_input.${i} / mlp_act.${i} outputs`);
-    a.x.add(readFloat32(x), rows);
+    const layerOut = out[`layer_output.${i}`];
+    if (!x || !h || !layerOut) throw new InternalError(`calibration graph lacks layer ${i} debug outputs`);
+    a.x.add(withNorms(readFloat32(x), readFloat32(layerOut), rows), rows);
     const hv = readFloat32(h);
     a.stats.add(hv, rows);
     a.h?.add(hv, rows);
   });
+}
+
+/** [rows, d] x and [rows, d] layer outputs → [rows, d + 1] rows of x then ‖layer output‖. */
+function withNorms(x: Float32Array, layerOut: Float32Array, rows: number): Float32Array {
+  const d = x.length / rows;
+  const out = new Float32Array(rows * (d + 1));
+  for (let r = 0; r < rows; r++) {
+    out.set(x.subarray(r * d, (r + 1) * d), r * (d + 1));
+    let s = 0;
+    for (let i = r * d; i < (r + 1) * d; i++) s += layerOut[i]! ** 2;
+    out[r * (d + 1) + d] = Math.sqrt(s);
+  }
+  return out;
+}
+
+function splitRows(
+  kept: { rows: number; data: Float32Array },
+  d: number,
+): { x: Float32Array; norms: Float32Array } {
+  const x = new Float32Array(kept.rows * d);
+  const norms = new Float32Array(kept.rows);
+  for (let r = 0; r < kept.rows; r++) {
+    x.set(kept.data.subarray(r * (d + 1), r * (d + 1) + d), r * d);
+    norms[r] = kept.data[r * (d + 1) + d]!;
+  }
+  return { x, norms };
 }
 
 /** Reads a finished calibration stage back. */
@@ -141,6 +173,7 @@ export async function readCalibration(dir: string, layers: number): Promise<Laye
     out.push({
       rows: xInfo?.shape[0] ?? 0,
       x: await file.readFloat32(`layers.${i}.x`),
+      outputNorms: await file.readFloat32(`layers.${i}.output_norm`),
       meanAbs: await file.readFloat32(`layers.${i}.mean_abs`),
       ...(hInfo ? { h: { rows: hInfo.shape[0] ?? 0, data: await file.readFloat32(`layers.${i}.h`) } } : {}),
     });

@@ -1,5 +1,5 @@
 /**
- * `moefy convert`: recipe → resolve → calibrate → experts → targets → routers → emit, then a quick quality sweep.
+ * `moefy convert`: recipe → resolve → calibrate → experts → targets → routers → emit → eval (the report).
  * Expensive stages go through the content-addressed stage cache, so a rerun after a failure resumes; the output
  * directory is written atomically.
  */
@@ -10,7 +10,9 @@ import { expertSizes } from '../../ir/flops.js';
 import { loadRecipe } from '../../recipe/load.js';
 import type { Recipe, RecipeOverrides } from '../../recipe/types.js';
 import { assertWritableTarget, withAtomicDir } from '../../util/atomic-dir.js';
+import { evaluateOutput } from '../eval.js';
 import type { Progress } from '../progress.js';
+import { checkLock } from '../lock.js';
 import { resolveModel, type ResolvedModel } from '../resolve-model.js';
 import { cachedStage, defaultCacheRoot, stageKey } from '../stage-cache.js';
 import { calibrate, readCalibration } from './calibrate.js';
@@ -24,10 +26,14 @@ import { computeTargets, readTargets } from './targets-stage.js';
 
 export interface ConvertOptions {
   readonly recipePath?: string;
+  /** An already resolved recipe (e.g. from an output's manifest); wins over recipePath. */
+  readonly recipe?: Recipe;
   readonly overrides?: RecipeOverrides;
   readonly out?: string;
   readonly force?: boolean;
   readonly offline?: boolean;
+  /** Accept a checkpoint that differs from the recipe's lock file. */
+  readonly updateLock?: boolean;
   readonly cacheRoot?: string;
   readonly progress: Progress;
 }
@@ -37,6 +43,8 @@ export interface ConvertResult {
   readonly recipe: Recipe;
   readonly sizes: number[];
   readonly emitted: EmitResult;
+  /** One line per threshold (app/eval-summary.ts), printed by run.ts. */
+  readonly summary: string[];
   readonly seconds: number;
 }
 
@@ -46,7 +54,7 @@ export function defaultOutDir(model: string): string {
 
 export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const started = performance.now();
-  const recipe = await loadRecipe(opts.recipePath, opts.overrides ?? {});
+  const recipe = opts.recipe ?? (await loadRecipe(opts.recipePath, opts.overrides ?? {}));
   const outDir = resolve(opts.out ?? defaultOutDir(recipe.model));
   assertWritableTarget(outDir, opts); // before any expensive work
   const { progress } = opts;
@@ -55,6 +63,15 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const resolving = progress.stage('resolve', recipe.model);
   const model = await resolveModel(recipe, { offline: opts.offline });
   const sourceId = await checkpointIdentity(model);
+  // The lock pins the recipe's own model; a model given on the command line is a one-off run.
+  if (opts.recipePath && !opts.overrides?.model) {
+    const lock = await checkLock({
+      recipePath: opts.recipePath,
+      resolved: model.checkpoint,
+      update: opts.updateLock ?? false,
+    });
+    if (lock.status !== 'unchanged') resolving.note(`lock ${lock.status}: ${lock.path}`);
+  }
   resolving.succeed(`${model.ir.config.architecture}, ${model.ir.config.numLayers} layers`);
 
   const sizes = expertSizes(model.ir.config.ffnDim, recipe.experts.sizes, recipe.experts.align);
@@ -84,8 +101,17 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const tgt = await cachedStage({
     root,
     stage: 'targets',
-    inputs: { calibrationKey, experts: recipe.experts, perms: perms.map((p) => Array.from(p)) },
-    produce: (dir) => computeTargets({ ir: model.ir, calibration, perms, sizes, stage: tgtStage }, dir),
+    inputs: {
+      calibrationKey,
+      experts: recipe.experts,
+      error: recipe.router.error,
+      perms: perms.map((p) => Array.from(p)),
+    },
+    produce: (dir) =>
+      computeTargets(
+        { ir: model.ir, calibration, perms, sizes, errorBase: recipe.router.error, stage: tgtStage },
+        dir,
+      ),
   });
   tgtStage.succeed(tgt.cached ? 'from cache' : undefined);
   const targets = await readTargets(tgt.dir, model.ir.config.numLayers);
@@ -106,12 +132,26 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const routerFit = await readRouterFit(fitted.dir);
   routerStage.succeed(fitted.cached ? 'from cache' : undefined);
 
-  const emitStage = progress.stage('emit', outDir);
-  const emitted = await withAtomicDir(outDir, opts, (dir) =>
-    emitOutputs({ dir, model, recipe, sizes, perms, routers, routerLoss, ...routerFit, stage: emitStage }),
-  );
-  emitStage.succeed(`${emitted.files.length} files`);
-  return { outDir, recipe, sizes, emitted, seconds: (performance.now() - started) / 1000 };
+  const { emitted, evaluation } = await withAtomicDir(outDir, opts, async (dir) => {
+    const emitStage = progress.stage('emit', outDir);
+    const input = { dir, model, recipe, sizes, perms, routers, routerLoss, ...routerFit, stage: emitStage };
+    const emitted = await emitOutputs(input);
+    emitStage.succeed(`${emitted.files.length} files`);
+    // Inside the atomic dir: an output directory that looks complete always has its report.
+    const evalStage = progress.stage('eval', `${recipe.eval.thresholds.length} thresholds`);
+    const evaluation = await evaluateOutput({ dir, settings: recipe.eval, stage: evalStage });
+    evalStage.succeed(`${evaluation.report.points.length} points`);
+    return { emitted, evaluation };
+  });
+  const files = [...emitted.files, ...evaluation.files.map((f) => basename(f))].sort();
+  return {
+    outDir,
+    recipe,
+    sizes,
+    emitted: { ...emitted, files },
+    summary: evaluation.lines,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** What the checkpoint's bytes are: the Hub commit, or the sha256 of each local file. */

@@ -84,6 +84,7 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
         ...(g.choice === 'fixed' ? { threshold: recipe.output.fixed_threshold } : {}),
         withPast: true,
         dtype: recipe.dtype,
+        errorBase: recipe.router.error,
         data,
       });
       const proto = b.model({ producerVersion: VERSION });

@@ -23,6 +23,7 @@ export async function runConvert(opts: RunConvertOptions): Promise<void> {
   }
   process.stdout.write(
     `converted ${result.recipe.model} → ${result.outDir} in ${result.seconds.toFixed(1)}s\n` +
-      `experts: ${result.sizes.join(' / ')} neurons; files: ${result.emitted.files.join(', ')}\n`,
+      `experts: ${result.sizes.join(' / ')} neurons; files: ${result.emitted.files.join(', ')}\n` +
+      result.summary.map((line) => `${line}\n`).join(''),
   );
 }

@@ -9,7 +9,7 @@ import { writeSafetensors, type TensorToWrite } from '../../checkpoint/safetenso
 import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
 import { buildProbe, PROBE_INPUT, probeOutput } from '../../graph/probe.js';
 import type { ModelIR } from '../../ir/model.js';
-import { logErrorTargets, relativeErrorsFromBlocks } from '../../router/targets.js';
+import { type ErrorBase, logErrorTargets, relativeErrorsFromBlocks } from '../../router/targets.js';
 import { createSession, releaseSession, run } from '../../runtime/session.js';
 import { float32Tensor, readFloat32 } from '../../runtime/tensors.js';
 import type { Stage } from '../progress.js';
@@ -23,6 +23,7 @@ export interface TargetsInput {
   readonly calibration: readonly LayerCalibration[];
   readonly perms: readonly Int32Array[];
   readonly sizes: readonly number[];
+  readonly errorBase: ErrorBase;
   readonly stage: Stage;
 }
 
@@ -75,7 +76,9 @@ async function layerErrors(input: TargetsInput, index: number, dir: string): Pro
       const out = await run(session, { [PROBE_INPUT]: float32Tensor(x, [rows, hidden]) });
       const blocks = sizes.map((_, j) => readFloat32(out[probeOutput(j)]!));
       const y = prefixSum(blocks);
-      e.set(relativeErrorsFromBlocks({ y, blocks, rows, hidden }).data, start * K);
+      const baseNorms =
+        input.errorBase === 'residual' ? cal.outputNorms.subarray(start, start + rows) : undefined;
+      e.set(relativeErrorsFromBlocks({ y, blocks, rows, hidden, baseNorms }).data, start * K);
     }
   } finally {
     await releaseSession(session);

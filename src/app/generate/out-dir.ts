@@ -1,0 +1,83 @@
+/**
+ * What `moefy generate` needs from an output directory: the router-driven graph, the KV-cache shape, the expert
+ * sizes (to turn `expert_index` into an FFN fraction), the recipe's fixed threshold and the EOS ids. Validated
+ * here so a foreign or hand-edited directory fails with the file and field at fault.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { CacheShape } from '../../runtime/decoder-feeds.js';
+import { InputError } from '../../util/errors.js';
+import { MANIFEST_FILE } from '../manifest-sections.js';
+
+const int = z.number().int().positive();
+const manifestSchema = z.object({
+  kind: z.literal('moe'),
+  model: z.object({ layers: int, kv_heads: int, head_dim: int, ffn_dim: int, max_positions: int }),
+  experts: z.object({ sizes: z.array(int).min(1) }),
+  fixed_threshold: z.number().nonnegative(),
+  graphs: z.array(z.object({ role: z.string(), file: z.string() })),
+});
+
+export interface GenerateTarget {
+  /** The router-driven MoE graph (`router_threshold` in, `expert_index` out). */
+  readonly graph: string;
+  readonly cache: CacheShape;
+  /** Neurons per expert, ascending; the last is the full FFN width. */
+  readonly sizes: readonly number[];
+  readonly ffnDim: number;
+  readonly maxPositions: number;
+  readonly fixedThreshold: number;
+  readonly eosIds: ReadonlySet<number>;
+}
+
+export async function readGenerateTarget(dir: string): Promise<GenerateTarget> {
+  const path = join(dir, MANIFEST_FILE);
+  const m = manifestSchema.safeParse(await readJson(path, 'expected an output directory of `moefy convert`'));
+  if (!m.success) {
+    const issue = m.error.issues[0]!;
+    throw new InputError(`${path}: field ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const graph = m.data.graphs.find((g) => g.role === 'moe')?.file;
+  if (!graph) throw new InputError(`${path}: graphs: no "moe" graph; rerun \`moefy convert\``);
+  const { model } = m.data;
+  return {
+    graph: join(dir, graph),
+    cache: { layers: model.layers, kvHeads: model.kv_heads, headDim: model.head_dim },
+    sizes: m.data.experts.sizes,
+    ffnDim: model.ffn_dim,
+    maxPositions: model.max_positions,
+    fixedThreshold: m.data.fixed_threshold,
+    eosIds: await eosIds(dir),
+  };
+}
+
+/** `eos_token_id` (a number or a list) from generation_config.json, else config.json; none when absent. */
+async function eosIds(dir: string): Promise<Set<number>> {
+  for (const name of ['generation_config.json', 'config.json']) {
+    const path = join(dir, name);
+    if (!existsSync(path)) continue;
+    const eos = eosField.safeParse((await readJson(path, '')) as unknown);
+    if (!eos.success)
+      throw new InputError(`${path}: field eos_token_id: expected an integer or a list of them`);
+    const value = eos.data.eos_token_id;
+    if (value !== undefined && value !== null) return new Set(typeof value === 'number' ? [value] : value);
+  }
+  return new Set();
+}
+
+const tokenId = z.number().int().nonnegative();
+const eosField = z.object({ eos_token_id: z.union([tokenId, z.array(tokenId)]).nullish() });
+
+async function readJson(path: string, missing: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new InputError(`${path}: not found; ${missing}`);
+    throw new InputError(`${path}: cannot read (${err.code ?? err.message})`);
+  });
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+}

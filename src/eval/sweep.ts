@@ -1,0 +1,162 @@
+/**
+ * The trade-off sweep (DESIGN.md §3 "Evaluation"): the dense graph; every static width k (the input-choice graph
+ * with every token at expert k); the learned router and the oracle at every threshold. Each point gets quality,
+ * realized compute and — except the oracle, whose graph runs every block to find its choice — measured latency.
+ * One session per graph, created once, so every timing shares the process, the threads and the warm caches.
+ */
+import type { TokenWindows } from '../data/windows.js';
+import type { RouterShape } from '../ir/flops.js';
+import type { Feeds, Session } from '../runtime/session.js';
+import { createSession, releaseSession } from '../runtime/session.js';
+import { float32Tensor, int64Tensor } from '../runtime/tensors.js';
+import type { PointKind } from '../report/types.js';
+import { ComputeAccumulator } from './compute.js';
+import type { EvalGraphs, EvalModel, LatencySettings } from './eval-model.js';
+import { measureLatencies } from './latency.js';
+import type { PointMeasurement } from './pareto.js';
+import { measureQuality } from './quality.js';
+
+export interface SweepInput {
+  readonly model: EvalModel;
+  readonly windows: TokenWindows;
+  readonly batch: number;
+  readonly thresholds: readonly number[];
+  /** null: no timings (`--no-latency`); points get `latency: null`. */
+  readonly latency: LatencySettings | null;
+  /** Called before each point is measured, with its label and 0-based index of `total`. */
+  readonly onPoint?: (p: { label: string; index: number; total: number }) => void;
+}
+
+interface PlannedPoint {
+  readonly kind: PointKind;
+  readonly threshold: number | null;
+  readonly expert: number | null;
+  readonly graph: keyof EvalGraphs;
+  readonly feeds?: (batch: number, seq: number) => Feeds;
+  /** The expert every token uses in a graph without `expert_index` (dense). */
+  readonly fixedChoice?: number;
+  readonly router: RouterShape | null;
+  readonly timed: boolean;
+}
+
+/** Every point of the sweep, baselines first. */
+export function planSweep(model: EvalModel, thresholds: readonly number[]): PlannedPoint[] {
+  const K = model.expertSizes.length;
+  const layers = model.config.numLayers;
+  const threshold = (t: number) => () => ({ router_threshold: float32Tensor([t], []) });
+  const choice = (k: number) => (batch: number, seq: number) => ({
+    expert_choice: int64Tensor(new Array<number>(layers * batch * seq).fill(k), [layers, batch, seq]),
+  });
+  const none = { threshold: null, expert: null, router: null } as const;
+  return [
+    { ...none, kind: 'dense', graph: 'dense', fixedChoice: K - 1, timed: true },
+    ...model.expertSizes.map((_, k) => ({
+      ...none,
+      kind: 'static' as const,
+      expert: k,
+      graph: 'choice' as const,
+      feeds: choice(k),
+      timed: true,
+    })),
+    ...thresholds.map((t) => ({
+      ...none,
+      kind: 'learned' as const,
+      threshold: t,
+      graph: 'learned' as const,
+      feeds: threshold(t),
+      router: model.router,
+      timed: true,
+    })),
+    ...thresholds.map((t) => ({
+      ...none,
+      kind: 'oracle' as const,
+      threshold: t,
+      graph: 'oracle' as const,
+      feeds: threshold(t),
+      timed: false,
+    })),
+  ];
+}
+
+export async function runSweep(input: SweepInput): Promise<PointMeasurement[]> {
+  const sessions = await openSessions(input.model.graphs, input.latency?.threads ?? 0);
+  try {
+    const plan = planSweep(input.model, input.thresholds);
+    const points: PointMeasurement[] = [];
+    for (const [index, p] of plan.entries()) {
+      input.onPoint?.({ label: pointLabel(p), index, total: plan.length + 1 });
+      points.push(await measurePoint(input, { point: p, session: sessions[p.graph] }));
+    }
+    if (!input.latency) return points;
+    input.onPoint?.({ label: 'latency', index: plan.length, total: plan.length + 1 });
+    const timed = plan.flatMap((p, i) => (p.timed ? [i] : []));
+    const latencies = await measureLatencies(
+      timed.map((i) => ({
+        session: sessions[plan[i]!.graph],
+        model: input.model,
+        settings: input.latency!,
+        tokens: promptTokens(input.windows, input.latency!),
+        ...(plan[i]!.feeds && { extraFeeds: plan[i]!.feeds }),
+      })),
+    );
+    timed.forEach((i, j) => (points[i] = { ...points[i]!, latency: latencies[j]! }));
+    return points;
+  } finally {
+    for (const s of Object.values(sessions)) await releaseSession(s);
+  }
+}
+
+export function pointLabel(p: Pick<PlannedPoint, 'kind' | 'threshold' | 'expert'>): string {
+  if (p.kind === 'static') return `static expert ${p.expert}`;
+  return p.threshold === null ? p.kind : `${p.kind} threshold ${p.threshold}`;
+}
+
+async function measurePoint(
+  input: SweepInput,
+  a: { point: PlannedPoint; session: Session },
+): Promise<PointMeasurement> {
+  const { model } = input;
+  const { point } = a;
+  const accumulator = new ComputeAccumulator({
+    config: model.config,
+    ffnKind: model.ffnKind,
+    expertSizes: model.expertSizes,
+    router: point.router,
+  });
+  const quality = await measureQuality({
+    session: a.session,
+    model,
+    windows: input.windows,
+    batch: input.batch,
+    ...(point.feeds && { extraFeeds: point.feeds }),
+    compute: { accumulator, ...(point.fixedChoice !== undefined && { fixedChoice: point.fixedChoice }) },
+  });
+  const compute = accumulator.totals();
+  return {
+    kind: point.kind,
+    threshold: point.threshold,
+    expert: point.expert,
+    ffn_fraction: compute.ffnFraction,
+    flops_fraction: compute.flopsFraction,
+    perplexity: quality.perplexity,
+    accuracy: quality.accuracy,
+    ffn_fraction_per_layer: compute.ffnFractionPerLayer,
+    expert_histogram: compute.expertHistogram,
+    latency: null, // filled by runSweep, which times every graph in turn
+  };
+}
+
+async function openSessions(graphs: EvalGraphs, threads: number): Promise<Record<keyof EvalGraphs, Session>> {
+  const opts = threads > 0 ? { threads } : {};
+  const sessions = {} as Record<keyof EvalGraphs, Session>;
+  for (const [name, path] of Object.entries(graphs) as [keyof EvalGraphs, string][]) {
+    sessions[name] = await createSession(path, opts);
+  }
+  return sessions;
+}
+
+/** The eval text's first seq + decode tokens (cycled when the windows hold fewer): the same prompt for every graph. */
+function promptTokens(w: TokenWindows, s: LatencySettings): number[] {
+  const need = s.seq + Math.max(1, s.decodeTokens);
+  return Array.from({ length: need }, (_, i) => w.ids[i % w.ids.length]!);
+}

@@ -1,0 +1,39 @@
+/** A small kjv-llama MoE conversion (ridge routers, little calibration) for tests that need an output directory. */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixtureDir } from './golden.js';
+
+const bin = new URL('../../src/bin.ts', import.meta.url).pathname;
+
+export function moefy(args: readonly string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, HF_HUB_OFFLINE: '1', CI: 'true', ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** convert ends with the evaluation: a small budget keeps the tests fast (the default sweeps 65536 tokens). */
+export const SMALL_EVAL =
+  'eval: { tokens: 2048, seq_len: 64, batch: 8, thresholds: [0, 0.05, 0.1, 0.2, 0.5], ' +
+  'latency: { seq: 32, repeats: 2, decode_tokens: 4, threads: 1 } }';
+
+/** Converts kjv-llama into `root/out` with a stage cache under `root`; throws with moefy's stderr on failure. */
+export function convertKjv(root: string): string {
+  const kjv = fixtureDir('kjv-llama');
+  const recipe = join(root, 'ridge.yaml');
+  writeFileSync(
+    recipe,
+    `calibration: { text: ${kjv}/calibration.txt, tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
+router: { kind: ridge }
+${SMALL_EVAL}
+`,
+  );
+  const out = join(root, 'out');
+  const r = moefy(['convert', kjv, '--recipe', recipe, '--out', out, '--quiet'], {
+    MOEFY_CACHE_DIR: join(root, 'cache'),
+  });
+  if (r.code !== 0) throw new Error(`moefy convert failed (${r.code}): ${r.stderr}`);
+  return out;
+}

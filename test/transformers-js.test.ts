@@ -1,0 +1,110 @@
+/**
+ * transformers.js loads a converted kjv-llama output directory offline (`onnx/model.onnx`, the fixed-operating-point
+ * graph, plus config.json and the tokenizer files) and generates the same greedy text as our own KV-cache loop over
+ * `model_fixed.onnx`.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { AutoModelForCausalLM, AutoTokenizer, env, type Tensor } from '@huggingface/transformers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode } from '../src/app/generate/decode-loop.js';
+import { argmax } from '../src/app/generate/sampling.js';
+import { loadTokenizer } from '../src/data/tokenizer.js';
+import { createSession, releaseSession } from '../src/runtime/session.js';
+import { fixtureDir } from './support/golden.js';
+import { convertKjv } from './support/kjv-convert.js';
+import { checkOnnxModel } from './support/onnx-checker.js';
+
+const root = mkdtempSync(join(tmpdir(), 'moefy-tjs-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const PROMPT = 'In the beginning God';
+const NEW_TOKENS = 24;
+
+/** Our reference: greedy decoding over model_fixed.onnx with moefy's tokenizer and KV-cache loop. */
+async function ourGreedy(out: string): Promise<{ ids: number[]; text: string }> {
+  const tokenizer = loadTokenizer(out);
+  const prompt = tokenizer.encode(PROMPT);
+  const session = await createSession(join(out, 'model_fixed.onnx'));
+  try {
+    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
+    const { layers, kv_heads: kvHeads, head_dim: headDim } = manifest.model;
+    const r = await decode({
+      session,
+      cache: { layers, kvHeads, headDim },
+      prompt,
+      maxNewTokens: NEW_TOKENS,
+      pick: argmax,
+    });
+    const ids = [...prompt, ...r.tokens];
+    return { ids, text: tokenizer.decode(ids) };
+  } finally {
+    await releaseSession(session);
+  }
+}
+
+describe('transformers.js on a converted model', () => {
+  let out: string;
+  beforeAll(() => {
+    out = convertKjv(root);
+  });
+
+  it('finds the layout it expects: onnx/model.onnx with model.onnx_data beside it, config flags', () => {
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config['transformers.js_config']).toEqual({ dtype: 'fp32', use_external_data_format: true });
+    expect(config.model_type).toBe('llama');
+    // Hard-linked to the shared data file: no second copy of the weights on disk.
+    expect(statSync(join(out, 'onnx/model.onnx_data')).ino).toBe(statSync(join(out, 'model.onnx.data')).ino);
+    // The same graph as model_fixed.onnx; only the data location differs (two names of equal length).
+    const fixed = readFileSync(join(out, 'model_fixed.onnx'), 'latin1');
+    expect(readFileSync(join(out, 'onnx/model.onnx'), 'latin1')).toBe(
+      fixed.replaceAll('model.onnx.data', 'model.onnx_data'),
+    );
+    checkOnnxModel(join(out, 'onnx/model.onnx')); // also resolves the data file beside it
+    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
+    const graph = manifest.graphs.find((g: { role: string }) => g.role === 'transformers_js');
+    expect(graph).toMatchObject({ file: 'onnx/model.onnx', data: 'onnx/model.onnx_data' });
+    expect(graph.inputs).not.toContain('router_threshold');
+    expect(graph.outputs).not.toContain('expert_index');
+  });
+
+  it('loads offline and generates the same greedy text as our loop over model_fixed.onnx', async () => {
+    env.allowRemoteModels = false;
+    env.localModelPath = dirname(out);
+    const options = { local_files_only: true } as const;
+    const tokenizer = await AutoTokenizer.from_pretrained(basename(out), options);
+    const model = await AutoModelForCausalLM.from_pretrained(basename(out), options);
+    try {
+      const inputs = tokenizer(PROMPT);
+      const generated = (await model.generate({
+        ...inputs,
+        max_new_tokens: NEW_TOKENS,
+        do_sample: false,
+      })) as Tensor;
+      const ids = (generated.tolist() as bigint[][])[0]!.map(Number);
+      const text = tokenizer.decode(ids, { skip_special_tokens: true });
+
+      const ours = await ourGreedy(out);
+      expect(ids).toEqual(ours.ids);
+      expect(text).toBe(ours.text);
+      expect(text.startsWith(PROMPT)).toBe(true);
+      expect(ids).toHaveLength(ours.ids.length);
+      expectKjvEnglish(text.slice(PROMPT.length));
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
+/** Most words of the continuation are words of the KJV calibration text: the model speaks its English. */
+function expectKjvEnglish(continuation: string): void {
+  const known = new Set(
+    readFileSync(join(fixtureDir('kjv-llama'), 'calibration.txt'), 'utf8')
+      .toLowerCase()
+      .match(/[a-z]+/g),
+  );
+  const words = continuation.toLowerCase().match(/[a-z]+/g) ?? [];
+  expect(words.length).toBeGreaterThanOrEqual(3);
+  expect(words.filter((w) => known.has(w)).length / words.length).toBeGreaterThanOrEqual(0.7);
+}
