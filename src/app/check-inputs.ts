@@ -3,7 +3,6 @@
  * (`moefy.json` → `recipe.check`), and the committed baseline. Every missing or malformed file is an InputError.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadRecipe } from '../recipe/load.js';
 import { recipeSchema } from '../recipe/schema.js';
@@ -12,20 +11,13 @@ import { type Baseline, parseBaseline } from '../regress/baseline.js';
 import type { Tolerances } from '../regress/verdict.js';
 import { parseReport } from '../report/parse.js';
 import type { Report } from '../report/types.js';
-import { InputError } from '../util/errors.js';
-import { MANIFEST_FILE } from './export-manifest.js';
+import { MANIFEST_FILE } from './manifest-sections.js';
+import { parseJson, readText, validate } from './read-json.js';
 
 export const REPORT_FILE = 'report.json';
 
 export function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
-}
-
-async function readText(path: string, missing: string): Promise<string> {
-  return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new InputError(`${path}: not found; ${missing}`);
-    throw new InputError(`${path}: cannot read (${err.code ?? err.message})`);
-  });
 }
 
 export async function readOutputReport(outDir: string): Promise<Report> {
@@ -43,20 +35,8 @@ export async function readBaseline(path: string): Promise<Baseline> {
 export async function outputTolerances(outDir: string): Promise<Tolerances> {
   const path = join(outDir, MANIFEST_FILE);
   if (!existsSync(path)) return (await loadRecipe(undefined)).check;
-  const text = await readText(path, 'it is written by `moefy convert`');
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+  const manifest = parseJson(await readText(path, 'it is written by `moefy convert`'), path);
   const recipe = (manifest as { recipe?: Partial<Recipe> } | null)?.recipe;
   if (recipe === undefined) return (await loadRecipe(undefined)).check;
-  const check = recipeSchema.shape.check.safeParse(recipe.check);
-  if (!check.success) {
-    const issue = check.error.issues[0];
-    const field = ['recipe', 'check', ...(issue?.path ?? [])].join('.');
-    throw new InputError(`${path}: field ${field}: ${issue?.message}`);
-  }
-  return check.data;
+  return validate(recipeSchema.shape.check, recipe.check, path, 'recipe.check');
 }

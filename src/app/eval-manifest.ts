@@ -3,19 +3,20 @@
  * sizes, the router shape and the graph files. Validated here, so a hand-edited or foreign manifest fails with the
  * field it lacks instead of deep inside a sweep.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { EvalModel } from '../eval/eval-model.js';
 import { recipeSchema } from '../recipe/schema.js';
 import type { Recipe } from '../recipe/types.js';
 import { InputError } from '../util/errors.js';
 import { MANIFEST_FILE } from './manifest-sections.js';
+import { readJsonFile } from './read-json.js';
 
 const int = z.number().int().positive();
 const manifestSchema = z.object({
-  source: z.object({ sha: z.string().optional() }).passthrough(),
+  source: z
+    .object({ kind: z.enum(['local', 'hub']), sha: z.string().optional(), repo: z.string().optional() })
+    .passthrough(),
   model: z.object({
     family: z.string(),
     architecture: z.string(),
@@ -51,20 +52,7 @@ const ROLES = { learned: 'moe', oracle: 'moe_oracle', choice: 'moe_choice', dens
 
 export async function readOutputManifest(dir: string): Promise<OutputManifest> {
   const path = join(dir, MANIFEST_FILE);
-  if (!existsSync(path))
-    throw new InputError(`${path}: not found; expected an output directory of \`moefy convert\``);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(`${path}: field ${issue.path.join('.')}: ${issue.message}`);
-  }
-  const m = parsed.data;
+  const m = await readJsonFile(path, manifestSchema, 'expected an output directory of `moefy convert`');
   const graphs = Object.fromEntries(
     Object.entries(ROLES).map(([name, role]) => {
       const file = m.graphs.find((g) => g.role === role)?.file;
@@ -84,7 +72,7 @@ export async function readOutputManifest(dir: string): Promise<OutputManifest> {
       graphs,
       router: { hidden: m.model.hidden, routerHidden: m.router.hidden, experts: m.experts.sizes.length },
     },
-    modelId: m.recipe.model,
+    modelId: m.source.kind === 'hub' && m.source.repo ? m.source.repo : basename(m.recipe.model),
     sourceSha: m.source.sha ?? null,
   };
 }

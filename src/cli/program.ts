@@ -8,6 +8,7 @@ import { registerExport } from './export.js';
 import { registerGenerate } from './generate.js';
 import { registerInspect } from './inspect.js';
 import { registerPlan } from './plan.js';
+import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
   const program = new Command('moefy')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     registerGenerate,
     registerInspect,
     registerPlan,
+    registerTrain,
   ])
     register(program);
   return program;

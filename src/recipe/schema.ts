@@ -33,7 +33,8 @@ const expertsSchema = z
       .describe('cluster neurons that fire together before ordering'),
     align: count().default(16).describe('expert widths are rounded to a multiple of this many neurons'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('nested experts: expert k is the first n_k neurons of each permuted FFN');
 
 const calibrationSchema = z
   .strictObject({
@@ -44,15 +45,19 @@ const calibrationSchema = z
       .default(8192)
       .describe('token rows sampled per layer for ordering and router targets'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('dense model run over calibration text: neuron statistics and router training rows');
 
 const trainSchema = z
   .strictObject({
-    steps: count().default(400),
-    batch: count().default(2048),
-    lr: z.number().positive().default(3e-3),
-    schedule: z.enum(['cosine', 'constant']).default('cosine'),
-    weight_decay: nonNegative().default(0),
+    steps: count().default(400).describe("training steps; one step updates every layer's router"),
+    batch: count().default(2048).describe('token rows per layer in each training step'),
+    lr: z.number().positive().default(3e-3).describe('AdamW learning rate (the peak, for cosine)'),
+    schedule: z
+      .enum(['cosine', 'constant'])
+      .default('cosine')
+      .describe('learning rate: cosine decay from lr to 0 over the steps, or constant'),
+    weight_decay: nonNegative().default(0).describe('AdamW decoupled weight decay'),
     heldout: z
       .number()
       .nonnegative()
@@ -60,9 +65,12 @@ const trainSchema = z
       .default(0.1)
       .describe('fraction of rows held out for early stopping'),
     patience: count().default(50).describe('steps without held-out improvement before stopping'),
-    device: deviceField.default('cpu'),
+    device: deviceField
+      .default('cpu')
+      .describe('execution provider for router training; cuda needs the CUDA build of onnxruntime-node'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('mlp router training, one train-step ONNX graph for all layers (ignored by the ridge router)');
 
 const routerSchema = z
   .strictObject({
@@ -71,7 +79,12 @@ const routerSchema = z
       .default('mlp')
       .describe('ridge: closed-form linear; mlp: Linear → SiLU → Linear'),
     hidden: count().default(64).describe('hidden width of the mlp router'),
-    target: z.enum(['relative-error', 'classification']).default('relative-error'),
+    target: z
+      .enum(['relative-error', 'classification'])
+      .default('relative-error')
+      .describe(
+        'mlp router: regress log(e_k + δ) per expert (relative-error) or learn 0/1 "expert k suffices" labels at tolerance (classification)',
+      ),
     error: z
       .enum(['residual', 'output'])
       .default('residual')
@@ -83,32 +96,41 @@ const routerSchema = z
       .positive()
       .default(0.1)
       .describe('relative error that labels a token (classification)'),
-    ridge_lambda: z.number().positive().default(1e-2),
+    ridge_lambda: z
+      .number()
+      .positive()
+      .default(1e-2)
+      .describe(
+        'L2 penalty of the closed-form ridge fit (always run: the ridge router, or the baseline an mlp must beat)',
+      ),
     train: trainSchema,
   })
-  .prefault({});
+  .prefault({})
+  .describe('per-layer token-difficulty router; one trained router serves every router_threshold');
 
 const latencySchema = z
   .strictObject({
     seq: count().default(256).describe('prompt tokens for the prefill timing'),
-    repeats: count().default(5),
+    repeats: count().default(5).describe('timed runs after one warm-up; the median is reported'),
     decode_tokens: z.int().nonnegative().default(32).describe('tokens generated with the KV cache'),
     threads: z.int().nonnegative().default(0).describe('ORT intra-op threads; 0 = runtime default'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('latency measurement at batch 1 (prefill and KV-cache decode)');
 
 const evalSchema = z
   .strictObject({
     text: z.string().min(1).optional().describe('UTF-8 text file; default: the kjv-llama held-out text'),
-    tokens: count().default(65536),
-    seq_len: count().default(128),
-    batch: count().default(16),
+    tokens: count().default(65536).describe('held-out tokens scored for perplexity and accuracy'),
+    seq_len: count().default(128).describe('tokens per evaluation window'),
+    batch: count().default(16).describe('windows per ONNX Runtime run'),
     thresholds: thresholdsField
       .default([0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0])
       .describe('router_threshold values swept by the evaluation, strictly increasing'),
     latency: latencySchema,
   })
-  .prefault({});
+  .prefault({})
+  .describe('threshold sweep on held-out text: quality, realized compute, latency');
 
 const checkSchema = z
   .strictObject({
@@ -116,7 +138,8 @@ const checkSchema = z
     max_compute_delta: nonNegative().default(0.02).describe('allowed change of the realized FLOPs fraction'),
     max_latency_ratio: z.number().positive().nullable().default(null).describe('null: latency is not gated'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('tolerances of `moefy check` against a committed baseline');
 
 const outputSchema = z
   .strictObject({
@@ -125,7 +148,8 @@ const outputSchema = z
       .default(0.1)
       .describe('threshold baked into the fixed-operating-point graph'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('extra graphs written beside model.onnx');
 
 export const recipeSchema = z
   .strictObject({
@@ -134,7 +158,9 @@ export const recipeSchema = z
       .describe('local directory or Hub id org/name; default: the kjv-llama fixture'),
     revision: revisionField.default('main').describe('Hub branch, tag or commit sha'),
     dtype: dtypeField.default('float32').describe('dtype of the emitted weights'),
-    seed: seedField.default(0),
+    seed: seedField
+      .default(0)
+      .describe('seeds calibration row sampling, neuron grouping, router init and batch order'),
     experts: expertsSchema,
     calibration: calibrationSchema,
     router: routerSchema,

@@ -146,10 +146,7 @@ async function writeManifest(m: EmitInput & { graphs: GraphEntry[]; files: strin
     kind: 'moe',
     source: await sourceSection(model.checkpoint),
     model: { ...modelSection(model.ir), ffn_kind: model.ffnKind },
-    recipe: {
-      ...recipe,
-      model: model.checkpoint.source.kind === 'hub' ? recipe.model : basename(recipe.model),
-    },
+    recipe,
     dtype: recipe.dtype,
     with_past: true,
     experts: {

@@ -4,12 +4,12 @@
  * here so a foreign or hand-edited directory fails with the file and field at fault.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CacheShape } from '../../runtime/decoder-feeds.js';
 import { InputError } from '../../util/errors.js';
 import { MANIFEST_FILE } from '../manifest-sections.js';
+import { readJsonFile } from '../read-json.js';
 
 const int = z.number().int().positive();
 const manifestSchema = z.object({
@@ -34,21 +34,17 @@ export interface GenerateTarget {
 
 export async function readGenerateTarget(dir: string): Promise<GenerateTarget> {
   const path = join(dir, MANIFEST_FILE);
-  const m = manifestSchema.safeParse(await readJson(path, 'expected an output directory of `moefy convert`'));
-  if (!m.success) {
-    const issue = m.error.issues[0]!;
-    throw new InputError(`${path}: field ${issue.path.join('.')}: ${issue.message}`);
-  }
-  const graph = m.data.graphs.find((g) => g.role === 'moe')?.file;
+  const m = await readJsonFile(path, manifestSchema, 'expected an output directory of `moefy convert`');
+  const graph = m.graphs.find((g) => g.role === 'moe')?.file;
   if (!graph) throw new InputError(`${path}: graphs: no "moe" graph; rerun \`moefy convert\``);
-  const { model } = m.data;
+  const { model } = m;
   return {
     graph: join(dir, graph),
     cache: { layers: model.layers, kvHeads: model.kv_heads, headDim: model.head_dim },
-    sizes: m.data.experts.sizes,
+    sizes: m.experts.sizes,
     ffnDim: model.ffn_dim,
     maxPositions: model.max_positions,
-    fixedThreshold: m.data.fixed_threshold,
+    fixedThreshold: m.fixed_threshold,
     eosIds: await eosIds(dir),
   };
 }
@@ -58,10 +54,7 @@ async function eosIds(dir: string): Promise<Set<number>> {
   for (const name of ['generation_config.json', 'config.json']) {
     const path = join(dir, name);
     if (!existsSync(path)) continue;
-    const eos = eosField.safeParse((await readJson(path, '')) as unknown);
-    if (!eos.success)
-      throw new InputError(`${path}: field eos_token_id: expected an integer or a list of them`);
-    const value = eos.data.eos_token_id;
+    const value = (await readJsonFile(path, eosField, '')).eos_token_id;
     if (value !== undefined && value !== null) return new Set(typeof value === 'number' ? [value] : value);
   }
   return new Set();
@@ -69,15 +62,3 @@ async function eosIds(dir: string): Promise<Set<number>> {
 
 const tokenId = z.number().int().nonnegative();
 const eosField = z.object({ eos_token_id: z.union([tokenId, z.array(tokenId)]).nullish() });
-
-async function readJson(path: string, missing: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new InputError(`${path}: not found; ${missing}`);
-    throw new InputError(`${path}: cannot read (${err.code ?? err.message})`);
-  });
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
-}
