@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The only process.exit: maps error classes to the exit codes of DESIGN.md §2. */
 import { buildProgram } from './cli/program.js';
+import { onInterrupt } from './util/cleanup.js';
 import { EXIT, MoefyError } from './util/errors.js';
 
 async function main(): Promise<number> {
@@ -26,4 +27,6 @@ async function main(): Promise<number> {
   }
 }
 
+// Ctrl-C / kill: remove registered temp dirs and locks, exit 130 / 143.
+onInterrupt((code) => process.exit(code));
 process.exit(await main());

@@ -182,3 +182,29 @@ describe('moefy convert on the golden checkpoints', () => {
     expect(maxAbsDiff(logits, await ref.read('logits'))).toBeLessThan(1e-4);
   });
 });
+
+describe('moefy convert with the trained MLP router (the default kind)', () => {
+  it('trains on ORT, records the summary, and beats the closed-form router on held-out rows', () => {
+    const out = join(root, 'kjv-mlp');
+    const mlp = join(root, 'mlp.yaml');
+    writeFileSync(
+      mlp,
+      `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 16384, seq_len: 128, rows_per_layer: 4096 }
+router: { kind: mlp, train: { steps: 200, batch: 512 } }
+${SMALL_EVAL}
+`,
+    );
+    const r = moefy(
+      ['convert', fixtureDir('kjv-llama'), '--recipe', mlp, '--out', out],
+      join(root, 'cache-mlp'),
+    );
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
+    expect(manifest.router.kind).toBe('mlp');
+    expect(manifest.router.train).toMatchObject({ device: 'cpu', steps: expect.any(Number) });
+    const ridge = manifest.router.fit.ridge_mean_heldout_mse as number;
+    const trained = manifest.router.train.final_heldout_loss as number;
+    expect(trained).toBeGreaterThan(0);
+    expect(trained).toBeLessThan(ridge);
+  });
+});

@@ -8,7 +8,12 @@ describe('layer boundaries', () => {
   it('dependency-cruiser finds no violation in src/', () => {
     const r = spawnSync(
       process.execPath,
-      [`${root}node_modules/dependency-cruiser/bin/dependency-cruise.mjs`, 'src', '--config', '.dependency-cruiser.cjs'],
+      [
+        `${root}node_modules/dependency-cruiser/bin/dependency-cruise.mjs`,
+        'src',
+        '--config',
+        '.dependency-cruiser.cjs',
+      ],
       { cwd: root, encoding: 'utf8' },
     );
     expect(r.stdout + r.stderr).toMatch(/no dependency violations found/);

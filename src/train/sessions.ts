@@ -8,6 +8,7 @@ import { type AdamWSettings, buildRouterTrainStep } from '../graph/router-train-
 import { writeModel } from '../onnx/builder.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { type Device, type Session, createSession, releaseSession } from '../runtime/session.js';
+import { registerTemp } from '../util/cleanup.js';
 
 export interface TrainSessions {
   readonly step: Session;
@@ -22,6 +23,7 @@ export async function openTrainSessions(opts: {
 }): Promise<TrainSessions> {
   // ORT opens models from a path; the graphs are tiny and rebuilt from the shape, so they live only until loaded.
   const dir = mkdtempSync(join(tmpdir(), 'moefy-train-'));
+  const unregister = registerTemp(dir);
   const open = async (name: string, model: ModelProto) => {
     const path = join(dir, name);
     writeModel(model, path);
@@ -38,6 +40,7 @@ export async function openTrainSessions(opts: {
     return { step, loss };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    unregister();
   }
 }
 

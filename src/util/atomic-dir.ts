@@ -1,22 +1,37 @@
 /**
  * Atomic output directories: everything is written into a temp dir beside the target (same filesystem, so the
- * final rename is atomic) and renamed into place only when complete. A crash or Ctrl-C leaves at most a
- * `.NAME.tmp-*` dir, never a half-written target that looks complete. An existing target needs `force`.
+ * final rename is atomic) and renamed into place only when complete. A crash leaves at most a `.NAME.tmp-*` dir,
+ * never a half-written target that looks complete; Ctrl-C removes even that (cleanup.ts). An existing target
+ * needs `force`, and is replaced only at the very end, so an interrupted `--force` run keeps the old output.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { accessSync, constants, existsSync, mkdtempSync, renameSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { registerTemp } from './cleanup.js';
 import { OutputError } from './errors.js';
+import { asOutputError } from './fs-errors.js';
+import { makeDirs } from './make-dirs.js';
 
 export interface AtomicDirOptions {
   /** Replace an existing target (otherwise: OutputError before any work). */
   readonly force?: boolean;
 }
 
-/** Throws OutputError when `target` exists and `force` is not set. Call early, before expensive work. */
+/**
+ * Throws OutputError when `target` exists and `force` is not set, or when it cannot be written: its parent is
+ * created now (so a path under a file, a read-only mount or /proc fails in a second, not after the expensive
+ * stages) and must be writable. Call early, before expensive work.
+ */
 export function assertWritableTarget(target: string, opts: AtomicDirOptions = {}): void {
   if (existsSync(target) && !opts.force) {
     throw new OutputError(`${target}: already exists; pass --force to replace it`);
+  }
+  const parent = dirname(resolve(target));
+  try {
+    makeDirs(parent);
+    accessSync(`${parent}/`, constants.W_OK); // the trailing slash makes a file fail with ENOTDIR
+  } catch (err) {
+    throw asOutputError(err, { target, action: 'create it' });
   }
 }
 
@@ -28,38 +43,45 @@ export async function withAtomicDir<T>(
 ): Promise<T> {
   const full = resolve(target);
   assertWritableTarget(full, opts);
-  const tmp = await makeTemp(full);
+  const { tmp, unregister } = makeTemp(full);
   try {
     const result = await body(tmp);
-    await replace(full, tmp);
+    await replace(full, tmp, unregister);
     return result;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    throw err;
+    unregister();
+    throw asOutputError(err, { target: full, action: 'write the output', within: [full, tmp] });
   }
 }
 
-async function makeTemp(target: string): Promise<string> {
+/** Creates and registers the temp dir synchronously, so no interrupt can find it created but unregistered. */
+function makeTemp(target: string): { tmp: string; unregister: () => void } {
   try {
-    await mkdir(dirname(target), { recursive: true });
-    return await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+    makeDirs(dirname(target));
+    const tmp = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
+    return { tmp, unregister: registerTemp(tmp) };
   } catch (err) {
-    throw new OutputError(
-      `${target}: cannot create a directory beside it (${(err as NodeJS.ErrnoException).code})`,
-    );
+    throw asOutputError(err, { target, action: 'create a directory beside it' });
   }
 }
 
-/** With force, the old target is moved aside first and deleted only after the new one is in place. */
-async function replace(target: string, tmp: string): Promise<void> {
+/**
+ * With force, the old target is moved aside first and deleted only after the new one is in place. The renames
+ * are synchronous so no signal handler can run between them (it would find neither the old nor the new target).
+ */
+async function replace(target: string, tmp: string, unregisterTmp: () => void): Promise<void> {
   const old = existsSync(target) ? `${tmp}.old` : undefined;
   try {
-    if (old) await rename(target, old);
-    await rename(tmp, target);
+    if (old) renameSync(target, old);
+    renameSync(tmp, target);
   } catch (err) {
-    throw new OutputError(
-      `${target}: cannot move the finished output into place (${(err as NodeJS.ErrnoException).code})`,
-    );
+    if (old && !existsSync(target)) renameSync(old, target);
+    throw asOutputError(err, { target, action: 'move the finished output into place' });
   }
-  if (old) await rm(old, { recursive: true, force: true });
+  unregisterTmp();
+  if (!old) return;
+  const unregisterOld = registerTemp(old);
+  await rm(old, { recursive: true, force: true });
+  unregisterOld();
 }

@@ -16,7 +16,13 @@ import { trainRouterStage, type TrainSummary } from './train-stage.js';
 const FIT_FILE = 'fit.json';
 
 export interface RouterFit {
-  readonly routerFit: { ridge_mse: number[]; ridge_lambda: number };
+  readonly routerFit: {
+    ridge_lambda: number;
+    /** Per layer, then the mean over layers (the MLP summary's losses are means over layers too). */
+    ridge_train_mse: number[];
+    ridge_heldout_mse: (number | null)[];
+    ridge_mean_heldout_mse: number | null;
+  };
   readonly train: TrainSummary | undefined;
 }
 
@@ -34,12 +40,19 @@ export interface FitInput {
 export async function fitRouters(input: FitInput): Promise<void> {
   const { recipe, rows } = input;
   const d = rows[0] ? rows[0].x.length / rows[0].rows : 0;
-  const ridge = fitRidgeRouters(rows, d, recipe.router.ridge_lambda);
+  const { heldout } = recipe.router.train;
+  const ridge = fitRidgeRouters({ rows, d, lambda: recipe.router.ridge_lambda, heldout, seed: recipe.seed });
   const trained = recipe.router.kind === 'mlp' ? await trainRouterStage(input) : undefined;
   const loss = recipe.router.kind === 'mlp' && recipe.router.target === 'classification' ? 'bce' : 'mse';
   await writeRouters(join(input.dir, ROUTERS_FILE), trained?.weights ?? ridge.weights, loss);
+  const held = ridge.heldoutMse.filter((v): v is number => v !== null);
   const fit: RouterFit = {
-    routerFit: { ridge_mse: ridge.mse, ridge_lambda: recipe.router.ridge_lambda },
+    routerFit: {
+      ridge_lambda: recipe.router.ridge_lambda,
+      ridge_train_mse: ridge.trainMse,
+      ridge_heldout_mse: ridge.heldoutMse,
+      ridge_mean_heldout_mse: held.length ? held.reduce((a, b) => a + b, 0) / held.length : null,
+    },
     train: trained?.summary,
   };
   await writeFile(join(input.dir, FIT_FILE), `${JSON.stringify(fit, null, 2)}\n`);

@@ -1,10 +1,12 @@
 /**
- * Router stage: per layer, map FFN inputs x to the K−1 log-error targets z. `ridge` is the closed-form linear fit;
- * `mlp` trains Linear → SiLU → Linear on ORT (src/train/) starting from the recipe's seed.
+ * The closed-form ridge router of the router stage: per layer, a linear map from FFN inputs x to the K−1 log-error
+ * targets z, fitted on the training rows and scored on the held-out rows of the same seeded split the MLP training
+ * uses — so the two routers' held-out losses compare like for like.
  */
 import { routerForward } from '../../router/forward.js';
 import { RidgeAccumulator } from '../../router/ridge.js';
 import type { RouterWeights } from '../../router/spec.js';
+import { gatherRows, splitRows } from '../../train/data.js';
 
 export interface LayerRows {
   readonly rows: number;
@@ -14,25 +16,46 @@ export interface LayerRows {
 
 export interface RidgeFit {
   readonly weights: RouterWeights[];
-  /** Mean squared error of the fit on its own rows, per layer. */
-  readonly mse: number[];
+  /** Mean squared error on the training rows, per layer. */
+  readonly trainMse: number[];
+  /** Mean squared error on the held-out rows, per layer (null without a held-out split). */
+  readonly heldoutMse: (number | null)[];
 }
 
-export function fitRidgeRouters(rows: readonly LayerRows[], d: number, lambda: number): RidgeFit {
-  const weights: RouterWeights[] = [];
-  const mse: number[] = [];
-  for (const layer of rows) {
+export interface RidgeInput {
+  readonly rows: readonly LayerRows[];
+  readonly d: number;
+  readonly lambda: number;
+  /** The MLP training's held-out fraction and seed (recipe router.train.heldout, seed). */
+  readonly heldout: number;
+  readonly seed: number;
+}
+
+export function fitRidgeRouters(input: RidgeInput): RidgeFit {
+  const { d } = input;
+  const fit: RidgeFit = { weights: [], trainMse: [], heldoutMse: [] };
+  for (const layer of input.rows) {
     const outputs = layer.z.length / layer.rows;
+    const split = splitRows(layer.rows, input.heldout, input.seed);
+    const train = { ...gatherRows(layer, split.train, { d, outputs }), rows: split.train.length };
     const acc = new RidgeAccumulator(d, outputs);
-    acc.add(layer.x, layer.z, layer.rows);
-    const w = acc.solve(lambda);
-    weights.push(w);
-    mse.push(fitError(w, layer));
+    acc.add(train.x, train.z, train.rows);
+    const w = acc.solve(input.lambda);
+    fit.weights.push(w);
+    fit.trainMse.push(meanSquaredError(w, train));
+    fit.heldoutMse.push(
+      split.heldout.length === 0
+        ? null
+        : meanSquaredError(w, {
+            ...gatherRows(layer, split.heldout, { d, outputs }),
+            rows: split.heldout.length,
+          }),
+    );
   }
-  return { weights, mse };
+  return fit;
 }
 
-function fitError(w: RouterWeights, layer: LayerRows): number {
+function meanSquaredError(w: RouterWeights, layer: LayerRows): number {
   const p = routerForward(w, layer.x, layer.rows); // [rows, K−1]
   let sum = 0;
   for (let i = 0; i < p.length; i++) sum += (p[i]! - layer.z[i]!) ** 2;

@@ -1,0 +1,78 @@
+/**
+ * `moefy inspect` and `moefy plan` on every fixture, as a local directory and as a Hub repo id served by the
+ * local Hub-protocol server: same shapes either way, the source names repo@sha, a second run makes no request.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeHub, fakeSha, startFakeHub } from './support/fake-hub.js';
+import { fixtureDir, GOLDEN_CASES } from './support/golden.js';
+
+const run = promisify(execFile);
+const bin = new URL('../src/bin.ts', import.meta.url).pathname;
+const root = mkdtempSync(join(tmpdir(), 'moefy-hub-cmd-'));
+const FIXTURES = [...GOLDEN_CASES, 'kjv-llama'] as const;
+const repoId = (name: string) => `hub-test/${name}`; // no such local dir, so it resolves on the Hub
+let hub: FakeHub;
+
+beforeAll(async () => {
+  hub = await startFakeHub({
+    repos: Object.fromEntries(FIXTURES.map((name) => [repoId(name), { dir: fixtureDir(name) }])),
+  });
+});
+afterAll(async () => {
+  await hub.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** The CLI as a child process; async, because this process serves the fake Hub meanwhile. */
+async function moefy(...args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: join(root, 'hub'), HF_ENDPOINT: hub.url };
+  delete env.HF_HUB_OFFLINE;
+  delete env.HF_TOKEN;
+  return run(process.execPath, ['--import', 'tsx', bin, ...args], { env }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => err,
+  );
+}
+
+/** A recipe naming the repo id, with windows that fit every fixture (GPT-2's learned positions end at 128). */
+function hubRecipe(name: string): string {
+  const path = join(root, `${name}.yaml`);
+  writeFileSync(
+    path,
+    `model: ${repoId(name)}\ncalibration: { seq_len: 64 }\neval: { seq_len: 64, latency: { seq: 64, decode_tokens: 8 } }\n`,
+  );
+  return path;
+}
+
+describe.each(FIXTURES)('%s', (name) => {
+  it('inspect gives the same model as a local dir and as a Hub repo id (repo@sha), then hits the cache', async () => {
+    const local = await moefy('inspect', fixtureDir(name), '--json');
+    expect(local.code).toBe(0);
+    const viaHub = await moefy('inspect', repoId(name), '--json');
+    expect(viaHub.stderr).toBe('');
+    expect(viaHub.code).toBe(0);
+    const a = JSON.parse(local.stdout);
+    const b = JSON.parse(viaHub.stdout);
+    expect(b.shapes).toEqual(a.shapes);
+    expect(b.parameters).toEqual(a.parameters);
+    expect(JSON.stringify(b.source)).toContain(fakeSha(repoId(name)));
+    const before = hub.requests.length;
+    expect((await moefy('inspect', repoId(name), '--json')).code).toBe(0);
+    expect(hub.requests.length).toBe(before);
+  });
+
+  it('plan resolves the repo id and prints the expert grid', async () => {
+    const r = await moefy('plan', hubRecipe(name), '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.source).toMatchObject({ kind: 'hub', repo: repoId(name), sha: fakeSha(repoId(name)) });
+    expect(plan.experts.length).toBe(5);
+    expect(plan.experts.at(-1).fraction).toBe(1);
+  });
+});
