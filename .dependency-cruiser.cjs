@@ -1,5 +1,6 @@
 /** Layer direction of DESIGN.md §6: bin → cli → app → stage folders → ir → util. */
-const STAGES = '(recipe|checkpoint|families|experts|router|onnx|graph|runtime|train|data|eval|report|regress)';
+const STAGES =
+  '(recipe|checkpoint|families|experts|router|onnx|graph|runtime|train|data|eval|report|regress)';
 
 module.exports = {
   forbidden: [
@@ -72,6 +73,9 @@ module.exports = {
     exclude: { path: '\\.test\\.ts$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };
