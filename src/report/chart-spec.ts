@@ -75,17 +75,24 @@ const PARETO_SHAPE = {
   scale: { domain: [PARETO_LABEL], range: ['circle'] },
 };
 
-/** The four layers shared by both panels; `x` is the panel's compute axis. Lines connect in FFN order. */
-function layers(x: Record<string, unknown>): unknown[] {
+/**
+ * The layers of a panel; `x` is its compute axis. Lines connect points in FFN order on the compute panel only:
+ * measured latencies are not monotone in the threshold, and joining them draws zig-zags that mean nothing.
+ */
+function layers(x: Record<string, unknown>, lines: boolean): unknown[] {
   const [y, color, strokeDash] = [Y, COLOR, STROKE_DASH];
   const only = (...kinds: PointKind[]) => [{ filter: seriesIs(...kinds) }];
   return [
     { transform: only('dense'), mark: { type: 'rule', strokeWidth: 1 }, encoding: { y, color, strokeDash } },
-    {
-      transform: only('learned', 'static', 'oracle'),
-      mark: { type: 'line', strokeWidth: 2 },
-      encoding: { x, y, color, strokeDash, order: { field: 'ffn_pct', type: 'quantitative' } },
-    },
+    ...(lines
+      ? [
+          {
+            transform: only('learned', 'static', 'oracle'),
+            mark: { type: 'line', strokeWidth: 2 },
+            encoding: { x, y, color, strokeDash, order: { field: 'ffn_pct', type: 'quantitative' } },
+          },
+        ]
+      : []),
     {
       transform: only('learned', 'static', 'dense'),
       mark: { type: 'point', filled: true, size: 45, opacity: 1 },
@@ -99,8 +106,8 @@ function layers(x: Record<string, unknown>): unknown[] {
   ];
 }
 
-function panel(title: string, x: Record<string, unknown>, rows: Row[]): unknown {
-  return { title, ...PANEL_SIZE, data: { values: rows }, layer: layers(x) };
+function panel(title: string, x: Record<string, unknown>, rows: Row[], lines: boolean): unknown {
+  return { title, ...PANEL_SIZE, data: { values: rows }, layer: layers(x, lines) };
 }
 
 const FFN_AXIS = {
@@ -124,9 +131,9 @@ function latencyAxis(threads: number): Record<string, unknown> {
 export function chartSpec(report: Report): Record<string, unknown> {
   const rows = report.points.map(toRow);
   const timed = rows.filter((r) => r.prefill_ms !== null);
-  const panels = [panel('Quality vs compute', FFN_AXIS, rows)];
+  const panels = [panel('Quality vs compute', FFN_AXIS, rows, true)];
   if (timed.length > 0) {
-    panels.push(panel('Quality vs measured latency', latencyAxis(report.machine.threads), timed));
+    panels.push(panel('Quality vs measured latency', latencyAxis(report.machine.threads), timed, false));
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
