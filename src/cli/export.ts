@@ -8,6 +8,7 @@ interface ExportFlags {
   force?: boolean;
   revision?: string;
   offline?: boolean;
+  verify: boolean;
 }
 
 const DTYPES = ['float32', 'float16'] as const;
@@ -22,6 +23,10 @@ export function registerExport(program: Command): void {
     .option('--force', 'replace an existing output directory')
     .option('--revision <rev>', 'Hub branch, tag or commit sha (default: main)')
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
+    .option(
+      '--no-verify',
+      'skip the ONNX Runtime load-and-run check (it needs memory in proportion to the model)',
+    )
     .action(async (ref: string, flags: ExportFlags) => {
       const dtype = DTYPES.find((d) => d === flags.dtype);
       if (!dtype) throw new InputError(`--dtype: expected one of ${DTYPES.join(', ')}, got "${flags.dtype}"`);

@@ -8,6 +8,8 @@ import { buildDecoder, type DecoderOptions } from './decoder.js';
 export interface WrittenGraph {
   readonly modelPath: string;
   readonly dataPath: string;
+  /** Graph input and output names, in declaration order. */
+  readonly io: { readonly inputs: string[]; readonly outputs: string[] };
 }
 
 export async function writeDecoder(
@@ -19,9 +21,16 @@ export async function writeDecoder(
   const data = new ExternalDataWriter(dataPath);
   try {
     const b = await buildDecoder(ir, { ...opts, data });
-    writeModel(b.model({ producerVersion: opts.producerVersion }), modelPath);
+    const model = b.model({ producerVersion: opts.producerVersion });
+    writeModel(model, modelPath);
+    const names = (values: readonly { name?: string | null }[] | null | undefined) =>
+      (values ?? []).map((v) => v.name ?? '');
+    return {
+      modelPath,
+      dataPath,
+      io: { inputs: names(model.graph?.input), outputs: names(model.graph?.output) },
+    };
   } finally {
     data.close();
   }
-  return { modelPath, dataPath };
 }
