@@ -80,4 +80,16 @@ describe('moefy plan', () => {
     expect(r.stderr).toContain('acme/not-cached@main: not in the Hub cache');
     expect(r.stderr).toContain('offline mode is on');
   });
+
+  it.each(['smollm2-135m', 'qwen2.5-0.5b', 'tinyllama-1.1b', 'gpt2'])(
+    'recipes/%s.yaml validates and, offline and uncached, says which files it would fetch',
+    (name) => {
+      const r = moefy('plan', `recipes/${name}.yaml`, '--offline');
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(
+        /not in the Hub cache .* would fetch config\.json, tokenizer\.json, .*model\.safetensors/,
+      );
+    },
+  );
 });

@@ -242,7 +242,7 @@ describe('revisions and offline mode', () => {
     );
     expect(err).toBeInstanceOf(HubError);
     expect((err as Error).message).toBe(
-      `test/gqa@v1: not in the Hub cache at ${cacheDir} and offline mode is on (--offline or HF_HUB_OFFLINE); run once online or drop --offline`,
+      `test/gqa@v1: not in the Hub cache at ${cacheDir} and offline mode is on (--offline or HF_HUB_OFFLINE); online, moefy would fetch config.json, tokenizer.json, tokenizer_config.json, generation_config.json (if present), special_tokens_map.json (if present) and model.safetensors (or model.safetensors.index.json and its shards); run once online or drop --offline`,
     );
     expect(hub!.requests).toEqual([]);
   });

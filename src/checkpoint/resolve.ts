@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubError } from '../util/errors.js';
+import { OPTIONAL_FILES, REQUIRED_FILES } from './checkpoint-files.js';
 import { type CachedSnapshot, findCachedSnapshot } from './hub-cache.js';
 import { type DownloadEvent, downloadSnapshot } from './hub-download.js';
 import { DEFAULT_RETRY } from './hub-errors.js';
@@ -15,6 +16,9 @@ import { parseModelRef, validateRevision } from './model-ref.js';
 
 export type { DownloadEvent } from './hub-download.js';
 export { sha256File } from './file-hash.js';
+
+/** What a Hub resolve downloads, for the offline-miss message (checkpoint-files.ts decides the exact list). */
+const WOULD_FETCH = `${[...REQUIRED_FILES, ...OPTIONAL_FILES.map((f) => `${f} (if present)`)].join(', ')} and model.safetensors (or model.safetensors.index.json and its shards)`;
 
 export interface ResolveOptions extends HubSettingsInput {
   /** Overrides `@rev` in the ref; default 'main'. */
@@ -57,7 +61,7 @@ export async function resolveCheckpoint(ref: string, opts: ResolveOptions = {}):
   let snapshot: CachedSnapshot | null = await findCachedSnapshot(at);
   if (!snapshot && settings.offline) {
     throw new HubError(
-      `${parsed.repo}@${revision}: not in the Hub cache at ${settings.cacheDir} and offline mode is on (--offline or HF_HUB_OFFLINE); run once online or drop --offline`,
+      `${parsed.repo}@${revision}: not in the Hub cache at ${settings.cacheDir} and offline mode is on (--offline or HF_HUB_OFFLINE); online, moefy would fetch ${WOULD_FETCH}; run once online or drop --offline`,
     );
   }
   snapshot ??= await downloadSnapshot({
