@@ -5,13 +5,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Recipe } from '../../recipe/types.js';
-import type { Stage } from '../progress.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { writeRouters } from '../../train/router-file.js';
-import { fitRidgeRouters, type LayerRows } from './router-stage.js';
-import type { LayerTargets } from './targets-stage.js';
-import { trainRouterStage, type TrainSummary } from './train-stage.js';
+import { fitRidgeRouters } from './router-stage.js';
+import { trainRouterStage, type TrainStageInput, type TrainSummary } from './train-stage.js';
 
 const FIT_FILE = 'fit.json';
 
@@ -26,16 +23,8 @@ export interface RouterFit {
   readonly train: TrainSummary | undefined;
 }
 
-export interface FitInput {
-  readonly recipe: Recipe;
-  readonly rows: readonly LayerRows[];
-  readonly targets: readonly LayerTargets[];
-  readonly sizes: readonly number[];
-  readonly stage: Stage;
-  readonly dir: string;
-  /** Where training checkpoints go (kept across interrupted runs). */
-  readonly checkpointDir: string;
-}
+/** The stage's inputs are the training's: the ridge fit needs a subset of them. */
+export type FitInput = TrainStageInput;
 
 export async function fitRouters(input: FitInput): Promise<void> {
   const { recipe, rows } = input;

@@ -1,10 +1,9 @@
 /**
  * MLP router training as a convert stage: targets from the recipe (log-errors for `relative-error`, 0/1 "expert k
- * suffices" labels for `classification`), the ridge-free seeded init, ORT training with checkpoints in the stage dir
- * (an interrupted stage resumes from them).
+ * suffices" labels for `classification`), a seeded init whose output bias starts at the mean target, and ORT
+ * training with checkpoints kept outside the stage's temp dir (an interrupted stage resumes from them).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { Recipe } from '../../recipe/types.js';
 import { initMlpRouter } from '../../router/spec.js';
 import type { ErrorTable } from '../../router/targets.js';
@@ -16,7 +15,6 @@ import type { LayerRows } from './router-stage.js';
 import type { LayerTargets } from './targets-stage.js';
 
 export type { TrainSummary };
-export const TRAIN_SUMMARY_FILE = 'train.json';
 
 export interface TrainStageInput {
   readonly recipe: Recipe;
@@ -25,6 +23,7 @@ export interface TrainStageInput {
   readonly sizes: readonly number[];
   readonly stage: Stage;
   readonly dir: string;
+  /** Where training checkpoints go (kept across interrupted runs). */
   readonly checkpointDir: string;
 }
 
@@ -65,7 +64,6 @@ export async function trainRouterStage(input: TrainStageInput): Promise<TrainRes
     checkpoint: { dir: input.checkpointDir, every: 100 },
   });
   bar.done(`held-out ${result.summary.final_heldout_loss?.toFixed(4) ?? 'n/a'}`);
-  await writeFile(join(input.dir, TRAIN_SUMMARY_FILE), `${JSON.stringify(result.summary, null, 2)}\n`);
   return result;
 }
 
