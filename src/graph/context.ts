@@ -22,6 +22,11 @@ export interface DecoderContext {
   readonly dtype: WeightDtype;
   /** Stores a float32 tensor as a weight in `dtype` and returns a float32 value of it. */
   weight(name: string, data: Float32Array, dims: readonly number[]): string;
+  /**
+   * Stores the transpose [cols, rows] of row-major `data` [rows, cols] as above, written block by block so no
+   * second whole-size buffer exists (the largest tensors, LM heads and embeddings, are hundreds of MB).
+   */
+  weightTransposed(name: string, data: Float32Array, rows: number, cols: number): string;
 }
 
 /**

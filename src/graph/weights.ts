@@ -1,6 +1,6 @@
 /** Weight storage (dtype applied per tensor) and linear layers with weights laid out [in, out] for MatMul. */
 import { float32ToHalfBits } from '../checkpoint/float-convert.js';
-import { ELEM, type GraphBuilder } from '../onnx/builder.js';
+import { type ChunkedBytes, ELEM, type GraphBuilder } from '../onnx/builder.js';
 import type { Linear } from '../ir/model.js';
 import { InputError } from '../util/errors.js';
 import type { DecoderContext, WeightDtype } from './context.js';
@@ -10,12 +10,50 @@ export function makeContext(
   config: DecoderContext['config'],
   dtype: WeightDtype,
 ): DecoderContext {
-  const weight = (name: string, data: Float32Array, dims: readonly number[]): string => {
-    if (dtype === 'float32') return b.weight(name, ELEM.float, dims, data);
-    const half = b.weight(name, ELEM.float16, dims, float32ToHalfBits(data, 'F16'));
+  const stored = (name: string, dims: readonly number[], bytes: ArrayBufferView | ChunkedBytes): string => {
+    if (dtype === 'float32') return b.weight(name, ELEM.float, dims, bytes);
+    const half = b.weight(name, ELEM.float16, dims, bytes);
     return b.op('Cast', [half], { to: ELEM.float }, { name: `${name}/to_float` })[0]!;
   };
-  return { b, config, dtype, weight };
+  const toStored = (values: Float32Array) =>
+    dtype === 'float32' ? values : float32ToHalfBits(values, 'F16');
+  return {
+    b,
+    config,
+    dtype,
+    weight: (name, data, dims) => stored(name, dims, toStored(data)),
+    weightTransposed: (name, data, rows, cols) =>
+      stored(name, [cols, rows], transposedBlocks({ data, rows, cols, encode: toStored })),
+  };
+}
+
+/** Output rows per block of a streamed transpose: ~4 M values (16 MB as float32). */
+const BLOCK_VALUES = 1 << 22;
+
+/** The bytes of the transpose of [rows, cols] `data`, produced a block of output rows at a time. */
+function transposedBlocks(t: {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+  encode: (values: Float32Array) => ArrayBufferView;
+}): ChunkedBytes {
+  const elementBytes = t.encode(new Float32Array(1)).byteLength;
+  const perBlock = Math.max(1, Math.floor(BLOCK_VALUES / Math.max(1, t.rows)));
+  return {
+    byteLength: t.rows * t.cols * elementBytes,
+    *chunks() {
+      for (let c0 = 0; c0 < t.cols; c0 += perBlock) {
+        const c1 = Math.min(t.cols, c0 + perBlock);
+        const block = new Float32Array((c1 - c0) * t.rows); // [c1 − c0, rows]
+        for (let r = 0; r < t.rows; r++) {
+          const base = r * t.cols;
+          for (let c = c0; c < c1; c++) block[(c - c0) * t.rows + r] = t.data[base + c]!;
+        }
+        const encoded = t.encode(block);
+        yield new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+      }
+    },
+  };
 }
 
 /** [rows, cols] → [cols, rows], done while streaming one tensor so only it is in memory. */
@@ -30,6 +68,22 @@ export function transpose2d(data: Float32Array, rows: number, cols: number): Flo
 
 /** The linear's weight as [in, out] float32, whatever its stored layout. */
 export async function readLinearInOut(lin: Linear): Promise<Float32Array> {
+  checkLinearShape(lin);
+  const data = await lin.weight.read();
+  return lin.layout === 'out_in' ? transpose2d(data, lin.outFeatures, lin.inFeatures) : data;
+}
+
+/** The linear's weight stored as [in, out]; `out_in` checkpoints are transposed while they stream out. */
+async function linearWeight(ctx: DecoderContext, lin: Linear): Promise<string> {
+  const { weight, inFeatures: inF, outFeatures: outF } = lin;
+  checkLinearShape(lin);
+  const data = await weight.read();
+  return lin.layout === 'out_in'
+    ? ctx.weightTransposed(weight.name, data, outF, inF)
+    : ctx.weight(weight.name, data, [inF, outF]);
+}
+
+function checkLinearShape(lin: Linear): void {
   const { weight, layout, inFeatures: inF, outFeatures: outF } = lin;
   const expected = layout === 'out_in' ? [outF, inF] : [inF, outF];
   if (weight.shape.length !== 2 || weight.shape[0] !== expected[0] || weight.shape[1] !== expected[1]) {
@@ -37,8 +91,6 @@ export async function readLinearInOut(lin: Linear): Promise<Float32Array> {
       `${weight.file}: ${weight.name} has shape [${weight.shape.join(', ')}], expected [${expected.join(', ')}] (${layout})`,
     );
   }
-  const data = await weight.read();
-  return layout === 'out_in' ? transpose2d(data, outF, inF) : data;
 }
 
 /** Reads a 1-D tensor (bias, norm gain) and checks its length. */
@@ -53,7 +105,7 @@ export async function readVector(handle: Linear['weight'], length: number): Prom
 
 /** y = x W (+ b): x [..., in] → [..., out]. Weights are named after their checkpoint tensors. */
 export async function linear(ctx: DecoderContext, lin: Linear, x: string): Promise<string> {
-  const w = ctx.weight(lin.weight.name, await readLinearInOut(lin), [lin.inFeatures, lin.outFeatures]);
+  const w = await linearWeight(ctx, lin);
   const y = ctx.b.matMul(x, w);
   if (!lin.bias) return y;
   return ctx.b.add(

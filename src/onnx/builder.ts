@@ -26,7 +26,7 @@ import type { ModelProto } from './proto.js';
 
 export { ELEM, type ElemType, type Dim } from './dtype.js';
 export type { Attrs, AttrValue } from './attributes.js';
-export { ExternalDataWriter, type Segment } from './external-data.js';
+export { type ChunkedBytes, ExternalDataWriter, type Segment } from './external-data.js';
 export { valueInfo, type OpOptions } from './graph-core.js';
 export { encodeModel, writeModel } from './serialize.js';
 

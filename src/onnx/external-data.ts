@@ -12,6 +12,30 @@ export interface Segment {
   readonly length: number;
 }
 
+/**
+ * Bytes produced piece by piece (e.g. a weight transposed block by block), so a large tensor never needs a second
+ * whole-size buffer. `chunks()` must yield exactly `byteLength` bytes in order.
+ */
+export interface ChunkedBytes {
+  readonly byteLength: number;
+  chunks(): Iterable<Uint8Array>;
+}
+
+export type TensorBytes = Uint8Array | ChunkedBytes;
+
+/** All the bytes in one buffer (inline initializers, small tensors). */
+export function joinBytes(bytes: TensorBytes): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  const out = new Uint8Array(bytes.byteLength);
+  let at = 0;
+  for (const c of bytes.chunks()) {
+    out.set(c, at);
+    at += c.length;
+  }
+  if (at !== out.length) throw new InternalError(`chunked tensor: ${at} bytes, expected ${out.length}`);
+  return out;
+}
+
 /** Small tensors pack at 64 B; large ones start on a page so ORT can map them directly. */
 const SMALL_ALIGN = 64;
 const PAGE_ALIGN = 4096;
@@ -35,24 +59,32 @@ export class ExternalDataWriter {
   }
 
   /** Writes `bytes` under `key` at the next aligned offset; an already written key returns its segment. */
-  put(key: string, bytes: Uint8Array): Segment {
+  put(key: string, bytes: TensorBytes): Segment {
+    const length = bytes.byteLength;
     const known = this.segments.get(key);
     if (known) {
-      if (known.length !== bytes.length) {
+      if (known.length !== length) {
         throw new InternalError(
-          `external data: "${key}" rewritten with ${bytes.length} bytes, was ${known.length}`,
+          `external data: "${key}" rewritten with ${length} bytes, was ${known.length}`,
         );
       }
       return known;
     }
     const fd = this.openFd();
-    const align = bytes.length >= PAGE_THRESHOLD ? PAGE_ALIGN : SMALL_ALIGN;
+    const align = length >= PAGE_THRESHOLD ? PAGE_ALIGN : SMALL_ALIGN;
     const offset = Math.ceil(this.size / align) * align;
     if (offset > this.size)
       writeSync(fd, new Uint8Array(offset - this.size), 0, offset - this.size, this.size);
-    writeAll(fd, bytes, offset);
-    this.size = offset + bytes.length;
-    const segment = { offset, length: bytes.length };
+    let at = offset;
+    for (const chunk of bytes instanceof Uint8Array ? [bytes] : bytes.chunks()) {
+      writeAll(fd, chunk, at);
+      at += chunk.length;
+    }
+    if (at !== offset + length) {
+      throw new InternalError(`external data: "${key}" produced ${at - offset} bytes, expected ${length}`);
+    }
+    this.size = offset + length;
+    const segment = { offset, length };
     this.segments.set(key, segment);
     return segment;
   }

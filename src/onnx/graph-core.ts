@@ -5,7 +5,7 @@
 import { InternalError } from '../util/errors.js';
 import { type Attrs, encodeAttributes } from './attributes.js';
 import { type Dim, type ElemType, bytesOf } from './dtype.js';
-import type { ExternalDataWriter } from './external-data.js';
+import { type ChunkedBytes, type ExternalDataWriter, joinBytes } from './external-data.js';
 import type { GraphProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
 import { externalTensor, inlineTensor } from './tensor.js';
 
@@ -115,11 +115,16 @@ export class GraphCore {
    * A weight initializer named `name` (unscoped: weight names are global). With a data writer its bytes are
    * written now (or reused when another graph already wrote `name` to the same file).
    */
-  weight(name: string, type: ElemType, dims: readonly number[], data: ArrayBufferView): string {
+  weight(
+    name: string,
+    type: ElemType,
+    dims: readonly number[],
+    data: ArrayBufferView | ChunkedBytes,
+  ): string {
     this.claim(name);
-    const bytes = bytesOf(data);
+    const bytes = ArrayBuffer.isView(data) ? bytesOf(data) : data;
     if (!this.data) {
-      this.initializers.push(inlineTensor(name, type, dims, Uint8Array.from(bytes)));
+      this.initializers.push(inlineTensor(name, type, dims, Uint8Array.from(joinBytes(bytes))));
       return name;
     }
     const segment = this.data.put(name, bytes);
