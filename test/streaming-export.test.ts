@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeSynthCheckpoint } from '../bench/synth-checkpoint.js';
 
 const bin = new URL('../src/bin.ts', import.meta.url).pathname;
-const rssHook = new URL('./support/report-max-rss.mjs', import.meta.url).pathname;
+const rssHook = new URL('./support/report-max-rss.ts', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'moefy-stream-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
