@@ -6,23 +6,25 @@
 import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { sha256File } from '../../checkpoint/resolve.js';
+import type { RouterLoss } from '../../graph/router-train-io.js';
 import { expertSizes } from '../../ir/flops.js';
 import { loadRecipe } from '../../recipe/load.js';
 import type { Recipe, RecipeOverrides } from '../../recipe/types.js';
-import { assertWritableTarget, withAtomicDir } from '../../util/atomic-dir.js';
-import { evaluateOutput } from '../eval.js';
-import type { Progress } from '../progress.js';
-import { checkLock } from '../lock.js';
-import { resolveModel, type ResolvedModel } from '../resolve-model.js';
-import { cachedStage, defaultCacheRoot, stageKey } from '../stage-cache.js';
-import { calibrate, readCalibration } from './calibrate.js';
-import { emitOutputs, type EmitResult } from './emit.js';
-import { computePermutations } from './experts-stage.js';
+import type { RouterWeights } from '../../router/spec.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { readRouters } from '../../train/router-file.js';
+import { assertWritableTarget, withAtomicDir } from '../../util/atomic-dir.js';
+import { type Evaluation, evaluateOutput } from '../eval.js';
+import { checkLock } from '../lock.js';
+import type { Progress } from '../progress.js';
+import { resolveModel, type ResolvedModel } from '../resolve-model.js';
+import { cachedStage, defaultCacheRoot, stageKey } from '../stage-cache.js';
+import { calibrate, type LayerCalibration, readCalibration } from './calibrate.js';
+import { emitOutputs, type EmitResult } from './emit.js';
+import { computePermutations } from './experts-stage.js';
+import { fitRouters, readRouterFit, type RouterFit } from './router-fit.js';
 import type { LayerRows } from './router-stage.js';
-import { fitRouters, readRouterFit } from './router-fit.js';
-import { computeTargets, readTargets } from './targets-stage.js';
+import { computeTargets, type LayerTargets, readTargets } from './targets-stage.js';
 
 export interface ConvertOptions {
   readonly recipePath?: string;
@@ -57,12 +59,48 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const recipe = opts.recipe ?? (await loadRecipe(opts.recipePath, opts.overrides ?? {}));
   const outDir = resolve(opts.out ?? defaultOutDir(recipe.model));
   assertWritableTarget(outDir, opts); // before any expensive work
-  const { progress } = opts;
-  const root = opts.cacheRoot ?? defaultCacheRoot();
+  const model = await resolveStage(opts, recipe);
+  const ctx: StageContext = {
+    recipe,
+    model,
+    progress: opts.progress,
+    root: opts.cacheRoot ?? defaultCacheRoot(),
+  };
+  const sizes = expertSizes(model.ir.config.ffnDim, recipe.experts.sizes, recipe.experts.align);
+  const cal = await calibrationStage(ctx);
 
-  const resolving = progress.stage('resolve', recipe.model);
+  const expStage = opts.progress.stage('experts', `sizes ${sizes.join('/')}`);
+  const perms = await computePermutations({ ir: model.ir, recipe, calibration: cal.rows });
+  expStage.succeed();
+
+  const targets = await targetsStage(ctx, { cal, perms, sizes });
+  const routers = await routerStage(ctx, { cal: cal.rows, targets, sizes });
+  const { emitted, evaluation } = await withAtomicDir(outDir, opts, (dir) =>
+    emitAndEvaluate(ctx, { dir, outDir, sizes, perms, routers }),
+  );
+  const files = [...emitted.files, ...evaluation.files.map((f) => basename(f))].sort();
+  return {
+    outDir,
+    recipe,
+    sizes,
+    emitted: { ...emitted, files },
+    summary: evaluation.lines,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+interface StageContext {
+  readonly recipe: Recipe;
+  readonly model: ResolvedModel & { readonly identity: unknown };
+  readonly progress: Progress;
+  readonly root: string;
+}
+
+/** The checkpoint, its content identity (cache keys) and, for a recipe file, its lock. */
+async function resolveStage(opts: ConvertOptions, recipe: Recipe): Promise<StageContext['model']> {
+  const resolving = opts.progress.stage('resolve', recipe.model);
   const model = await resolveModel(recipe, { offline: opts.offline });
-  const sourceId = await checkpointIdentity(model);
+  const identity = await checkpointIdentity(model);
   // The lock pins the recipe's own model; a model given on the command line is a one-off run.
   if (opts.recipePath && !opts.overrides?.model) {
     const lock = await checkLock({
@@ -73,85 +111,105 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
     if (lock.status !== 'unchanged') resolving.note(`lock ${lock.status}: ${lock.path}`);
   }
   resolving.succeed(`${model.ir.config.architecture}, ${model.ir.config.numLayers} layers`);
+  return { ...model, identity };
+}
 
-  const sizes = expertSizes(model.ir.config.ffnDim, recipe.experts.sizes, recipe.experts.align);
-  const calibrationKey = {
-    source: sourceId,
+async function calibrationStage(ctx: StageContext): Promise<{ key: unknown; rows: LayerCalibration[] }> {
+  const { recipe, model } = ctx;
+  const key = {
+    source: model.identity,
     text: await sha256File(recipe.calibration.text),
     calibration: { ...recipe.calibration, text: undefined },
     seed: recipe.seed,
     grouping: recipe.experts.grouping,
   };
-  const calStage = progress.stage('calibrate', `${recipe.calibration.tokens} tokens`);
+  const stage = ctx.progress.stage('calibrate', `${recipe.calibration.tokens} tokens`);
   const cal = await cachedStage({
-    root,
+    root: ctx.root,
     stage: 'calibrate',
-    inputs: calibrationKey,
-    produce: (dir) =>
-      calibrate({ ir: model.ir, tokenizerDir: model.checkpoint.dir, recipe, stage: calStage }, dir),
+    inputs: key,
+    produce: (dir) => calibrate({ ir: model.ir, tokenizerDir: model.checkpoint.dir, recipe, stage }, dir),
   });
-  calStage.succeed(cal.cached ? 'from cache' : undefined);
-  const calibration = await readCalibration(cal.dir, model.ir.config.numLayers);
+  stage.succeed(cal.cached ? 'from cache' : undefined);
+  return { key, rows: await readCalibration(cal.dir, model.ir.config.numLayers) };
+}
 
-  const expStage = progress.stage('experts', `sizes ${sizes.join('/')}`);
-  const perms = await computePermutations({ ir: model.ir, recipe, calibration });
-  expStage.succeed();
-
-  const tgtStage = progress.stage('targets');
+async function targetsStage(
+  ctx: StageContext,
+  a: { cal: { key: unknown; rows: LayerCalibration[] }; perms: Int32Array[]; sizes: number[] },
+): Promise<{ key: string; layers: LayerTargets[] }> {
+  const { recipe, model } = ctx;
+  const errorBase = recipe.router.error;
+  const stage = ctx.progress.stage('targets');
   const tgt = await cachedStage({
-    root,
+    root: ctx.root,
     stage: 'targets',
     inputs: {
-      calibrationKey,
+      calibrationKey: a.cal.key,
       experts: recipe.experts,
-      error: recipe.router.error,
-      perms: perms.map((p) => Array.from(p)),
+      error: errorBase,
+      perms: a.perms.map((p) => Array.from(p)),
     },
     produce: (dir) =>
       computeTargets(
-        { ir: model.ir, calibration, perms, sizes, errorBase: recipe.router.error, stage: tgtStage },
+        { ir: model.ir, calibration: a.cal.rows, perms: a.perms, sizes: a.sizes, errorBase, stage },
         dir,
       ),
   });
-  tgtStage.succeed(tgt.cached ? 'from cache' : undefined);
-  const targets = await readTargets(tgt.dir, model.ir.config.numLayers);
-  const rows: LayerRows[] = calibration.map((c, i) => ({ rows: c.rows, x: c.x, z: targets[i]!.z }));
+  stage.succeed(tgt.cached ? 'from cache' : undefined);
+  return { key: basename(tgt.dir), layers: await readTargets(tgt.dir, model.ir.config.numLayers) };
+}
 
-  const routerStage = progress.stage('router', recipe.router.kind);
-  const routerInputs = { targets: basename(tgt.dir), router: recipe.router, seed: recipe.seed };
+interface FittedRouters extends RouterFit {
+  readonly routers: RouterWeights[];
+  readonly routerLoss: RouterLoss;
+}
+
+async function routerStage(
+  ctx: StageContext,
+  a: { cal: LayerCalibration[]; targets: { key: string; layers: LayerTargets[] }; sizes: number[] },
+): Promise<FittedRouters> {
+  const { recipe } = ctx;
+  const targets = a.targets.layers;
+  const rows: LayerRows[] = a.cal.map((c, i) => ({ rows: c.rows, x: c.x, z: targets[i]!.z }));
+  const stage = ctx.progress.stage('router', recipe.router.kind);
+  const inputs = { targets: a.targets.key, router: recipe.router, seed: recipe.seed };
   // Training checkpoints live outside the stage's temp dir so an interrupted run resumes from them.
-  const checkpointDir = join(root, 'router', `.train-${stageKey(routerInputs)}`);
+  const checkpointDir = join(ctx.root, 'router', `.train-${stageKey(inputs)}`);
   const fitted = await cachedStage({
-    root,
+    root: ctx.root,
     stage: 'router',
-    inputs: routerInputs,
-    produce: (dir) => fitRouters({ recipe, rows, targets, sizes, stage: routerStage, dir, checkpointDir }),
+    inputs,
+    produce: (dir) => fitRouters({ recipe, rows, targets, sizes: a.sizes, stage, dir, checkpointDir }),
   });
   await rm(checkpointDir, { recursive: true, force: true });
-  const { weights: routers, loss: routerLoss } = await readRouters(join(fitted.dir, ROUTERS_FILE));
-  const routerFit = await readRouterFit(fitted.dir);
-  routerStage.succeed(fitted.cached ? 'from cache' : undefined);
+  const { weights, loss } = await readRouters(join(fitted.dir, ROUTERS_FILE));
+  const fit = await readRouterFit(fitted.dir);
+  stage.succeed(fitted.cached ? 'from cache' : undefined);
+  return { ...fit, routers: weights, routerLoss: loss };
+}
 
-  const { emitted, evaluation } = await withAtomicDir(outDir, opts, async (dir) => {
-    const emitStage = progress.stage('emit', outDir);
-    const input = { dir, model, recipe, sizes, perms, routers, routerLoss, ...routerFit, stage: emitStage };
-    const emitted = await emitOutputs(input);
-    emitStage.succeed(`${emitted.files.length} files`);
-    // Inside the atomic dir: an output directory that looks complete always has its report.
-    const evalStage = progress.stage('eval', `${recipe.eval.thresholds.length} thresholds`);
-    const evaluation = await evaluateOutput({ dir, settings: recipe.eval, stage: evalStage });
-    evalStage.succeed(`${evaluation.report.points.length} points`);
-    return { emitted, evaluation };
-  });
-  const files = [...emitted.files, ...evaluation.files.map((f) => basename(f))].sort();
-  return {
-    outDir,
+/** Inside the atomic dir: an output directory that looks complete always has its report. */
+async function emitAndEvaluate(
+  ctx: StageContext,
+  a: { dir: string; outDir: string; sizes: number[]; perms: Int32Array[]; routers: FittedRouters },
+): Promise<{ emitted: EmitResult; evaluation: Evaluation }> {
+  const { recipe, model, progress } = ctx;
+  const emitStage = progress.stage('emit', a.outDir);
+  const emitted = await emitOutputs({
+    dir: a.dir,
+    model,
     recipe,
-    sizes,
-    emitted: { ...emitted, files },
-    summary: evaluation.lines,
-    seconds: (performance.now() - started) / 1000,
-  };
+    sizes: a.sizes,
+    perms: a.perms,
+    ...a.routers,
+    stage: emitStage,
+  });
+  emitStage.succeed(`${emitted.files.length} files`);
+  const evalStage = progress.stage('eval', `${recipe.eval.thresholds.length} thresholds`);
+  const evaluation = await evaluateOutput({ dir: a.dir, settings: recipe.eval, stage: evalStage });
+  evalStage.succeed(`${evaluation.report.points.length} points`);
+  return { emitted, evaluation };
 }
 
 /** What the checkpoint's bytes are: the Hub commit, or the sha256 of each local file. */
