@@ -1,7 +1,7 @@
 /**
  * The nested-expert FFN of DESIGN.md §3 "MoE FFN in ONNX". x [B, T, d] → rows [N, d]; each token's expert
  * c ∈ 0..K−1 comes from the router, a baked-in threshold, the `expert_choice` input or the oracle. Block 0 (the smallest
- * expert) runs on every row; block j ≥ 1 only on rows with c ≥ j: a prefix of the rows sorted by c (nestedOutput).
+ * expert) runs on every row; block j ≥ 1 only on rows with c ≥ j: NonZero → Gather → block FFN → ScatterND(add).
  * Work is proportional to the neurons used; a block no row needs runs on an empty [0, d] batch.
  */
 import type { Ffn, Layer } from '../ir/model.js';
@@ -40,10 +40,12 @@ export function moeFfn(spec: MoeFfnSpec): FfnBuilder {
       permutation: experts.permutation,
       sizes: spec.sizes,
     });
-    const y =
-      weights.blocks.length === 1
-        ? blockOutput(ctx, { ffn: layer.ffn, block: weights.blocks[0]!, x: rows, bias: weights.downBias })
-        : nestedOutput(ctx, { ffn: layer.ffn, blocks: weights.blocks, bias: weights.downBias, rows, choice }); // [N, d]
+    let y = blockOutput(ctx, { ffn: layer.ffn, block: weights.blocks[0]!, x: rows, bias: weights.downBias }); // [N, d]
+    weights.blocks.slice(1).forEach((block, i) => {
+      y = b.scope(`block.${i + 1}`, () =>
+        addBlock(ctx, { ffn: layer.ffn, block, rows, choice, j: i + 1, y }),
+      );
+    });
     return b.reshape(y, b.shape(x)); // [B, T, d]
   };
 }
@@ -89,37 +91,15 @@ export function blockOutput(
   return a.bias ? b.add(y, a.bias) : y;
 }
 
-/**
- * Every block on its rows, summed: rows sorted once by choice, descending (TopK breaks ties by row index), so the
- * rows of block j (c ≥ j) are a prefix of the sorted rows and each block runs on a Slice. Partial sums go from the
- * largest block down, each zero-padded to the next (longer) prefix; one ScatterND puts the rows back in order.
- */
-function nestedOutput(
+/** y [N, d] + block j's output on the rows whose choice is ≥ j, scattered back to their places. */
+function addBlock(
   ctx: DecoderContext,
-  a: { ffn: Ffn; blocks: readonly BlockWeights[]; bias: string | undefined; rows: string; choice: string },
+  a: { ffn: Ffn; block: BlockWeights; rows: string; choice: string; j: number; y: string },
 ): string {
   const { b } = ctx;
-  const n = b.shape(a.choice); // [1] = N
-  const [, order] = b.topK(b.cast(a.choice, ELEM.float), n, { axis: 0 }); // [N]
-  const sorted = b.gather(a.rows, order); // [N, d]
-  let acc: { y: string; count: string } | undefined; // sum of blocks > j on their prefix [count, d]
-  for (let j = a.blocks.length - 1; j >= 1; j--) {
-    acc = b.scope(`block.${j}`, () => {
-      const count = b.shape(b.nonZero(b.greater(a.choice, b.scalarI64(j - 1))), 1, 2); // [1] = rows with c ≥ j
-      const x = b.slice(sorted, { starts: [0], ends: count, axes: [0] }); // [count, d]
-      const y = blockOutput(ctx, { ffn: a.ffn, block: a.blocks[j]!, x });
-      return { y: acc ? b.add(y, padRows(b, acc.y, b.sub(count, acc.count))) : y, count };
-    });
-  }
-  const y0 = blockOutput(ctx, { ffn: a.ffn, block: a.blocks[0]!, x: sorted, bias: a.bias }); // [N, d]
-  const y = b.add(y0, padRows(b, acc!.y, b.sub(n, acc!.count))); // [N, d], sorted order
-  return b.scatterND(y, b.unsqueeze(order, [1]), y); // [N, d], row order
-}
-
-/** x [M, d] → [M + extra, d], zero rows appended; `extra` is int64 [1]. */
-function padRows(b: GraphBuilder, x: string, extra: string): string {
-  const pads = b.concat([b.i64([0, 0]), extra, b.i64([0])], 0); // [4]
-  return b.op('Pad', [x, pads], { mode: 'constant' })[0]!;
+  const picked = b.transpose(b.nonZero(b.greater(a.choice, b.scalarI64(a.j - 1))), [1, 0]); // [M, 1]
+  const x = b.gatherND(a.rows, picked); // [M, d]
+  return b.scatterND(a.y, picked, blockOutput(ctx, { ffn: a.ffn, block: a.block, x }), 'add');
 }
 
 /** The layer's choice int64 [N], each in 0..K−1. */
