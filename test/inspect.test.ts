@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { fixtureDir } from './support/golden.js';
 
 const run = promisify(execFile);
 
@@ -64,5 +68,39 @@ describe('moefy inspect', () => {
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^moefy: \.\/no\/such\/dir: no such directory/);
+  });
+});
+
+describe('moefy inspect on an ONNX file', () => {
+  it('describes an exported graph: opset, I/O with shapes, operators, external weights', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'moefy-inspect-onnx-'));
+    try {
+      expect((await moefy('export', fixtureDir('llama-gqa'), '--out', join(out, 'dense'))).code).toBe(0);
+      const r = await moefy('inspect', join(out, 'dense', 'model.onnx'), '--json');
+      expect(r.code).toBe(0);
+      const d = JSON.parse(r.stdout);
+      expect(d).toMatchObject({ irVersion: 8, opsets: { 'ai.onnx': 17 }, graph: 'decoder' });
+      expect(d.inputs.map((v: { name: string }) => v.name)).toEqual([
+        'input_ids',
+        'attention_mask',
+        'position_ids',
+      ]);
+      expect(d.outputs[0]).toEqual({
+        name: 'logits',
+        type: 'FLOAT',
+        shape: ['batch_size', 'sequence_length', 256],
+      });
+      expect(d.initializers.externalFiles).toEqual(['model.onnx.data']);
+      expect(d.initializers.externalBytes).toBeGreaterThan(600_000);
+      const text = await moefy('inspect', join(out, 'dense', 'model.onnx'));
+      expect(text.stdout).toMatch(/^graph +decoder/m);
+      expect(text.stdout).toMatch(/MatMul \d+/);
+      writeFileSync(join(out, 'bad.onnx'), 'not a protobuf');
+      const bad = await moefy('inspect', join(out, 'bad.onnx'));
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/bad\.onnx: not an ONNX model/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -9,11 +9,21 @@ interface InspectFlags {
 export function registerInspect(program: Command): void {
   program
     .command('inspect <ref>')
-    .description('what a checkpoint contains: family, shapes, dtypes, parameters per part, files')
+    .description(
+      'what a checkpoint contains (family, shapes, dtypes, parameters per part, files), or an ONNX graph (I/O, operators, weights)',
+    )
     .option('--json', 'print the report as JSON')
     .option('--revision <rev>', 'Hub branch, tag or commit sha (default: main)')
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
     .action(async (ref: string, flags: InspectFlags) => {
+      if (ref.endsWith('.onnx')) {
+        const { inspectOnnx, formatOnnxInspect } = await import('../app/inspect-onnx.js');
+        const description = await inspectOnnx(ref);
+        process.stdout.write(
+          flags.json ? `${JSON.stringify(description, null, 2)}\n` : formatOnnxInspect(description),
+        );
+        return;
+      }
       const { inspectCheckpoint } = await import('../app/inspect.js');
       const report = await inspectCheckpoint(ref, { revision: flags.revision, offline: flags.offline });
       if (flags.json) {
