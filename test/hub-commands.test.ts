@@ -3,13 +3,14 @@
  * local Hub-protocol server: same shapes either way, the source names repo@sha, a second run makes no request.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeHub, fakeSha, startFakeHub } from './support/fake-hub.js';
 import { fixtureDir, GOLDEN_CASES } from './support/golden.js';
+import { SMALL_EVAL } from './support/kjv-convert.js';
 
 const run = promisify(execFile);
 const bin = new URL('../src/bin.ts', import.meta.url).pathname;
@@ -29,8 +30,15 @@ afterAll(async () => {
 });
 
 /** The CLI as a child process; async, because this process serves the fake Hub meanwhile. */
-async function moefy(...args: string[]) {
-  const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: join(root, 'hub'), HF_ENDPOINT: hub.url };
+async function moefyWith(extra: Record<string, string>, ...args: string[]) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HF_HUB_CACHE: join(root, 'hub'),
+    HF_ENDPOINT: hub.url,
+    MOEFY_CACHE_DIR: join(root, 'moefy-cache'),
+    CI: 'true',
+    ...extra,
+  };
   delete env.HF_HUB_OFFLINE;
   delete env.HF_TOKEN;
   return run(process.execPath, ['--import', 'tsx', bin, ...args], { env }).then(
@@ -38,6 +46,8 @@ async function moefy(...args: string[]) {
     (err: { code: number; stdout: string; stderr: string }) => err,
   );
 }
+
+const moefy = (...args: string[]) => moefyWith({}, ...args);
 
 /** A recipe naming the repo id, with windows that fit every fixture (GPT-2's learned positions end at 128). */
 function hubRecipe(name: string): string {
@@ -74,5 +84,32 @@ describe.each(FIXTURES)('%s', (name) => {
     expect(plan.source).toMatchObject({ kind: 'hub', repo: repoId(name), sha: fakeSha(repoId(name)) });
     expect(plan.experts.length).toBe(5);
     expect(plan.experts.at(-1).fraction).toBe(1);
+  });
+});
+
+describe('moefy convert <repo id>', () => {
+  it('downloads through the Hub protocol with progress lines, records repo@sha, and converts', async () => {
+    const name = 'llama-gqa';
+    const recipe = join(root, 'convert.yaml');
+    writeFileSync(
+      recipe,
+      `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 4096, seq_len: 64, rows_per_layer: 1024 }\n` +
+        `experts: { sizes: [0.25, 0.5, 1.0], align: 8 }\nrouter: { kind: ridge }\n${SMALL_EVAL}\n`,
+    );
+    const out = join(root, 'converted');
+    // A cache of its own, so the checkpoint is really downloaded here.
+    const r = await moefyWith(
+      { HF_HUB_CACHE: join(root, 'hub-convert') },
+      'convert',
+      `${repoId(name)}@main`,
+      '--recipe',
+      recipe,
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\[resolve\] download model\.safetensors: .*\d+ B/);
+    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
+    expect(manifest.source).toMatchObject({ kind: 'hub', repo: repoId(name), sha: fakeSha(repoId(name)) });
   });
 });

@@ -15,6 +15,7 @@ import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { readRouters } from '../../train/router-file.js';
 import { assertWritableTarget, withAtomicDir } from '../../util/atomic-dir.js';
 import { type Evaluation, evaluateOutput } from '../eval.js';
+import { downloadProgress } from '../download-progress.js';
 import { checkLock } from '../lock.js';
 import type { Progress } from '../progress.js';
 import { resolveModel, type ResolvedModel } from '../resolve-model.js';
@@ -99,7 +100,10 @@ interface StageContext {
 /** The checkpoint, its content identity (cache keys) and, for a recipe file, its lock. */
 async function resolveStage(opts: ConvertOptions, recipe: Recipe): Promise<StageContext['model']> {
   const resolving = opts.progress.stage('resolve', recipe.model);
-  const model = await resolveModel(recipe, { offline: opts.offline });
+  const model = await resolveModel(recipe, {
+    offline: opts.offline,
+    onProgress: downloadProgress(resolving),
+  });
   const identity = await checkpointIdentity(model);
   // The lock pins the recipe's own model; a model given on the command line is a one-off run.
   if (opts.recipePath && !opts.overrides?.model) {
