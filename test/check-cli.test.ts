@@ -3,30 +3,21 @@
  * baseline, a doctored baseline and compute drift fail with exit 1 and a table naming the point and metric,
  * bad input exits 2, --json parses, GitHub annotations, tolerances from moefy.json, and --update-baseline.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportToJson } from '../src/report/json.js';
 import { fakeReport } from './support/fake-report.js';
+import { runCli } from './support/cli.js';
 
-const repo = new URL('..', import.meta.url).pathname;
-const bin = join(repo, 'src/bin.ts');
-/** The CLI runs with cwd in a temp dir (relative paths as a user types them), so tsx is named by file. */
-const tsx = join(repo, 'node_modules/tsx/dist/loader.mjs');
 const root = mkdtempSync(join(tmpdir(), 'moefy-check-'));
 const out = join(root, 'out');
 const good = join(root, 'good.json');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function moefy(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', tsx, bin, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, GITHUB_ACTIONS: '', ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { cwd: root, env: { GITHUB_ACTIONS: '', ...env } });
 }
 
 interface BaselineJson {

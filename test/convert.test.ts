@@ -2,7 +2,6 @@
  * `moefy convert` end to end as a real child process: the kjv-llama MoE model (files, checker, determinism, the
  * threshold → compute curve) and every golden case at threshold 0 against the transformers references.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,17 +12,13 @@ import { float32Tensor, readFloat32, readInt64 } from '../src/runtime/tensors.js
 import { fixtureDir, GOLDEN_CASES, maxAbsDiff, openReference } from './support/golden.js';
 import { SMALL_EVAL } from './support/kjv-convert.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
+import { runCli } from './support/cli.js';
 
-const bin = new URL('../src/bin.ts', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'moefy-convert-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function moefy(args: string[], cache: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MOEFY_CACHE_DIR: cache, HF_HUB_OFFLINE: '1', CI: 'true' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { env: { MOEFY_CACHE_DIR: cache, HF_HUB_OFFLINE: '1', CI: 'true' } });
 }
 
 function recipe(name: string, extra = ''): string {

@@ -1,5 +1,4 @@
 /** `moefy export` as a real child process on a fixture: files, manifest, loadable graph, and --force semantics. */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,17 +7,13 @@ import { emptyPast, tokenFeeds } from '../src/runtime/decoder-feeds.js';
 import { createSession, run } from '../src/runtime/session.js';
 import { fixtureDir } from './support/golden.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
+import { runCli } from './support/cli.js';
 
-const bin = new URL('../src/bin.ts', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'moefy-export-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function moefy(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, HF_HUB_OFFLINE: '1' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { env: { HF_HUB_OFFLINE: '1' } });
 }
 
 describe('moefy export', () => {

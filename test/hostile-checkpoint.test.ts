@@ -4,7 +4,6 @@
  * the right error class and a message naming the file and the field — in process, and through the real CLI
  * (exit 2, one line on stderr, no output dir left behind).
  */
-import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -25,10 +24,10 @@ import { writeSafetensors, type TensorToWrite } from '../src/checkpoint/safetens
 import { loadModel } from '../src/families/load.js';
 import { CheckpointFormatError } from '../src/util/errors.js';
 import { fixtureDir } from './support/golden.js';
+import { runCli } from './support/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'moefy-hostile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const bin = new URL('../src/bin.ts', import.meta.url).pathname;
 const FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'];
 let serial = 0;
 
@@ -83,11 +82,7 @@ async function formatError(promise: Promise<unknown>): Promise<CheckpointFormatE
 }
 
 function moefy(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, HF_HUB_OFFLINE: '1', NO_COLOR: '1' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { env: { HF_HUB_OFFLINE: '1', NO_COLOR: '1' } });
 }
 
 /** exit 2, exactly one `moefy: …` line on stderr matching `message`. */

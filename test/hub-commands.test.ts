@@ -2,18 +2,15 @@
  * `moefy inspect` and `moefy plan` on every fixture, as a local directory and as a Hub repo id served by the
  * local Hub-protocol server: same shapes either way, the source names repo@sha, a second run makes no request.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeHub, fakeSha, startFakeHub } from './support/fake-hub.js';
 import { fixtureDir, GOLDEN_CASES } from './support/golden.js';
 import { SMALL_EVAL } from './support/kjv-convert.js';
+import { runCliAsync } from './support/cli.js';
 
-const run = promisify(execFile);
-const bin = new URL('../src/bin.ts', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'moefy-hub-cmd-'));
 const FIXTURES = [...GOLDEN_CASES, 'kjv-llama'] as const;
 const repoId = (name: string) => `hub-test/${name}`; // no such local dir, so it resolves on the Hub
@@ -31,20 +28,17 @@ afterAll(async () => {
 
 /** The CLI as a child process; async, because this process serves the fake Hub meanwhile. */
 async function moefyWith(extra: Record<string, string>, ...args: string[]) {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HF_HUB_CACHE: join(root, 'hub'),
-    HF_ENDPOINT: hub.url,
-    MOEFY_CACHE_DIR: join(root, 'moefy-cache'),
-    CI: 'true',
-    ...extra,
-  };
-  delete env.HF_HUB_OFFLINE;
-  delete env.HF_TOKEN;
-  return run(process.execPath, ['--import', 'tsx', bin, ...args], { env }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => err,
-  );
+  return runCliAsync(args, {
+    env: {
+      HF_HUB_CACHE: join(root, 'hub'),
+      HF_ENDPOINT: hub.url,
+      MOEFY_CACHE_DIR: join(root, 'moefy-cache'),
+      CI: 'true',
+      ...extra,
+      HF_HUB_OFFLINE: undefined,
+      HF_TOKEN: undefined,
+    },
+  });
 }
 
 const moefy = (...args: string[]) => moefyWith({}, ...args);

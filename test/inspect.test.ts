@@ -1,25 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir } from './support/golden.js';
-
-const run = promisify(execFile);
+import { runCliAsync } from './support/cli.js';
 
 /** The real CLI in a child process, as a user runs it (tsx, so no build is needed). */
 async function moefy(...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({
-      code: err.code,
-      stdout: err.stdout,
-      stderr: err.stderr,
-    }),
-  );
+  return runCliAsync(args, { env: { NO_COLOR: '1' } });
 }
 
 describe('moefy inspect', () => {

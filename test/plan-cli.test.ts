@@ -1,23 +1,17 @@
 /** `moefy plan` as a real child process: text and JSON on the kjv-llama recipe, flags, and its error paths. */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
 
 const repo = new URL('..', import.meta.url).pathname;
-const bin = join(repo, 'src/bin.ts');
 const root = mkdtempSync(join(tmpdir(), 'moefy-plan-'));
 const cache = join(root, 'hf-cache');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function moefy(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
-    cwd: repo,
-    encoding: 'utf8',
-    env: { ...process.env, HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { cwd: repo, env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '' } });
 }
 
 describe('moefy plan', () => {

@@ -3,18 +3,15 @@
  * set, for refused requests (401, 403) and successful ones, with MOEFY_DEBUG on so stack traces print too; stdout,
  * stderr and every file written (Hub cache, output dir, manifest) are searched for the token.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureDir } from './support/golden.js';
 import { type FakeHub, startFakeHub } from './support/fake-hub.js';
+import { runCliAsync } from './support/cli.js';
 
 const TOKEN = 'hf_SeCrEtToKeN4242moefyTest';
-const run = promisify(execFile);
-const bin = new URL('../src/bin.ts', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'moefy-secrets-'));
 let hub: FakeHub;
 const seen: string[] = [];
@@ -35,22 +32,15 @@ afterAll(async () => {
 
 /** The CLI as a child process (async: this process serves the fake Hub meanwhile); keeps what it printed. */
 async function moefy(env: Record<string, string>, ...args: string[]) {
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    HF_HOME: join(root, 'home'),
-    HF_ENDPOINT: hub.url,
-    MOEFY_DEBUG: '1',
-    ...env,
-  };
-  delete childEnv.HF_HUB_OFFLINE;
-  const r = await run(process.execPath, ['--import', 'tsx', bin, ...args], { env: childEnv }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({
-      code: err.code,
-      stdout: err.stdout,
-      stderr: err.stderr,
-    }),
-  );
+  const r = await runCliAsync(args, {
+    env: {
+      HF_HOME: join(root, 'home'),
+      HF_ENDPOINT: hub.url,
+      MOEFY_DEBUG: '1',
+      ...env,
+      HF_HUB_OFFLINE: undefined,
+    },
+  });
   seen.push(r.stdout, r.stderr);
   return r;
 }

@@ -2,14 +2,13 @@
  * Big models stream: a synthetic bf16 Llama checkpoint of ~480 MB exports (the conversion alone, `--no-verify`)
  * with a peak resident set well below the checkpoint's size, measured in the child process that does the work.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSynthCheckpoint } from '../bench/synth-checkpoint.js';
+import { runCli } from './support/cli.js';
 
-const bin = new URL('../src/bin.ts', import.meta.url).pathname;
 const rssHook = new URL('./support/report-max-rss.ts', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'moefy-stream-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -19,23 +18,10 @@ describe('streaming export', () => {
     const shape = { hidden: 1024, ffn: 2816, layers: 20, heads: 16, kvHeads: 4, vocab: 8192 };
     const file = writeSynthCheckpoint(join(root, 'ckpt'), shape, 'BF16');
     const size = statSync(file).size;
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        rssHook,
-        bin,
-        'export',
-        join(root, 'ckpt'),
-        '--out',
-        join(root, 'out'),
-        '--no-verify',
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(r.status, r.stderr).toBe(0);
+    const r = runCli(['export', join(root, 'ckpt'), '--out', join(root, 'out'), '--no-verify'], {
+      preload: [rssHook],
+    });
+    expect(r.code, r.stderr).toBe(0);
     const peak = Number(/max-rss-kb (\d+)/.exec(r.stderr)?.[1]) * 1024;
     const written = statSync(join(root, 'out', 'model.onnx.data')).size;
     console.log(

@@ -1,17 +1,11 @@
 /** A small kjv-llama MoE conversion (ridge routers, little calibration) for tests that need an output directory. */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureDir } from './golden.js';
-
-const bin = new URL('../../src/bin.ts', import.meta.url).pathname;
+import { runCli } from './cli.js';
 
 export function moefy(args: readonly string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, HF_HUB_OFFLINE: '1', CI: 'true', ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { env: { HF_HUB_OFFLINE: '1', CI: 'true', ...env } });
 }
 
 /** convert ends with the evaluation: a small budget keeps the tests fast (the default sweeps 65536 tokens). */
