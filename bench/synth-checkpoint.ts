@@ -119,12 +119,18 @@ function streamSafetensors(path: string, tensors: readonly TensorSpec[], dtype: 
     };
     put(prefix);
     put(padded);
-    for (const t of tensors) {
+    // Each tensor starts the random pattern at its own offset: byte-identical tensors would let ONNX Runtime
+    // share one copy between them and flatter every memory figure.
+    tensors.forEach((t, index) => {
       const source = t.ones ? ones : random;
-      for (let left = count(t.shape) * size; left > 0; left -= source.length) {
-        put(left >= source.length ? source : source.subarray(0, left));
+      let from = t.ones ? 0 : ((index * 7919) % (source.length / size)) * size;
+      for (let left = count(t.shape) * size; left > 0;) {
+        const piece = source.subarray(from, from + Math.min(left, source.length - from));
+        put(piece);
+        left -= piece.length;
+        from = 0;
       }
-    }
+    });
   } finally {
     closeSync(fd);
   }

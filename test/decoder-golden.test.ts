@@ -2,11 +2,12 @@
  * The exact dense decoder against Hugging Face transformers' float32 outputs: logits and every intermediate
  * (first mismatch names the layer), KV-cache decoding token by token, left padding, determinism, ONNX checker.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModelIR } from '../src/families/load.js';
+import { resolveWeightDtype } from '../src/graph/weights.js';
 import { writeDecoder } from '../src/graph/write-decoder.js';
 import { emptyPast, pastFromPresent, tokenFeeds } from '../src/runtime/decoder-feeds.js';
 import { createSession, run } from '../src/runtime/session.js';
@@ -28,7 +29,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 async function exportCase(name: string, sub: string, withPast: boolean) {
   const ir = await loadModelIR(fixtureDir(name));
   const dir = mkdtempSync(join(root, `${name}-${sub}-`));
-  const graph = await writeDecoder(ir, { dir, withPast, debugOutputs: !withPast });
+  // The dtype `moefy export` picks by default: the checkpoint's own (the bf16 case keeps its bf16 bytes).
+  const dtype = resolveWeightDtype('auto', ir);
+  const graph = await writeDecoder(ir, { dir, withPast, debugOutputs: !withPast, dtype });
   checkOnnxModel(graph.modelPath);
   return { ir, graph, session: await createSession(graph.modelPath, { threads: 1 }) };
 }
@@ -129,6 +132,23 @@ describe('export determinism and dtype', () => {
     const gb = await writeDecoder(ir, { dir: b, withPast: true });
     expect(readFileSync(ga.modelPath).equals(readFileSync(gb.modelPath))).toBe(true);
     expect(readFileSync(ga.dataPath).equals(readFileSync(gb.dataPath))).toBe(true);
+  });
+
+  it('a bf16 checkpoint kept as bf16 gives the logits of its float32 export, bit for bit, at half the bytes', async () => {
+    const ir = await loadModelIR(fixtureDir('llama-sharded-bf16'));
+    const ref = await openReference(fixtureDir('llama-sharded-bf16'));
+    const logits = async (dtype: 'bfloat16' | 'float32') => {
+      const dir = mkdtempSync(join(root, `bf16-${dtype}-`));
+      const graph = await writeDecoder(ir, { dir, dtype });
+      checkOnnxModel(graph.modelPath);
+      const session = await createSession(graph.modelPath, { threads: 1 });
+      const out = await run(session, tokenFeeds({ ids: ref.ids }));
+      return { values: readFloat32(out.logits!), bytes: statSync(graph.dataPath).size };
+    };
+    const [kept, wide] = [await logits('bfloat16'), await logits('float32')];
+    expect(maxAbsDiff(kept.values, wide.values)).toBe(0);
+    expect(kept.bytes / wide.bytes).toBeGreaterThan(0.49);
+    expect(kept.bytes / wide.bytes).toBeLessThan(0.55); // norms stay tiny either way
   });
 
   it('float16 weights give a valid graph close to float32', async () => {

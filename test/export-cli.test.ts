@@ -64,7 +64,7 @@ describe('moefy export', () => {
     const target = join(root, 'bad-dtype');
     const r = moefy('export', fixtureDir('gpt2'), '--out', target, '--dtype', 'int8');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('moefy: --dtype: expected one of float32, float16, got "int8"\n');
+    expect(r.stderr).toBe('moefy: --dtype: expected one of auto, float32, float16, bfloat16, got "int8"\n');
     expect(existsSync(target)).toBe(false);
   });
 });

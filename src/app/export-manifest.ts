@@ -22,7 +22,12 @@ export interface DenseManifestInput {
   readonly ir: ModelIR;
   readonly dtype: string;
   readonly withPast: boolean;
-  readonly graph: { readonly file: string; readonly data: string; readonly io: GraphIo };
+  readonly graph: {
+    readonly file: string;
+    readonly data: string;
+    readonly io: GraphIo;
+    readonly dataSha256: string;
+  };
 }
 
 /** Writes `moefy.json` (sorted keys, so identical exports give identical bytes). */
@@ -36,7 +41,9 @@ export async function writeDenseManifest(m: DenseManifestInput): Promise<void> {
     dtype: m.dtype,
     with_past: m.withPast,
     graphs: [await graphSection(m.dir, { role: 'dense', ...m.graph })],
-    files: await fileHashes(m.dir, [m.graph.file, m.graph.data]),
+    files: await fileHashes(m.dir, [m.graph.file, m.graph.data], {
+      [m.graph.data]: m.graph.dataSha256,
+    }),
   };
   await writeFile(join(m.dir, MANIFEST_FILE), `${canonicalJson(manifest, 2)}\n`);
 }

@@ -3,23 +3,21 @@
  * Written into a temp dir beside the target, loaded in ORT and run once, then renamed into place.
  */
 import { basename } from 'node:path';
-import { resolveCheckpoint } from '../checkpoint/resolve.js';
+import { hashInBackground, resolveCheckpoint } from '../checkpoint/resolve.js';
 import { loadModelIR } from '../families/load.js';
 import type { WeightDtype } from '../graph/context.js';
+import { resolveWeightDtype } from '../graph/weights.js';
 import { writeDecoder } from '../graph/write-decoder.js';
-import type { ModelIR } from '../ir/model.js';
-import { emptyPast, tokenFeeds } from '../runtime/decoder-feeds.js';
-import { createSession, type Device, releaseSession, run } from '../runtime/session.js';
-import { readFloat32 } from '../runtime/tensors.js';
+import type { Device } from '../runtime/session.js';
 import { assertWritableTarget, withAtomicDir } from '../util/atomic-dir.js';
-import { InternalError } from '../util/errors.js';
 import { type GraphIo, MANIFEST_FILE, writeDenseManifest } from './export-manifest.js';
 import { VERSION } from './version.js';
 
 export interface ExportOptions {
   readonly out: string;
   readonly withPast?: boolean;
-  readonly dtype?: WeightDtype;
+  /** Stored weight precision; `auto` (default) keeps the checkpoint's own float format. */
+  readonly dtype?: WeightDtype | 'auto';
   readonly force?: boolean;
   readonly revision?: string;
   readonly offline?: boolean;
@@ -42,13 +40,17 @@ export interface ExportResult {
 export async function exportDense(ref: string, opts: ExportOptions): Promise<ExportResult> {
   assertWritableTarget(opts.out, opts); // fail before downloading anything
   const checkpoint = await resolveCheckpoint(ref, { revision: opts.revision, offline: opts.offline });
+  hashInBackground(checkpoint.files.map((f) => f.path)); // the manifest's source hashes, beside the conversion
   const ir = await loadModelIR(checkpoint.dir);
   const withPast = opts.withPast ?? false;
-  const dtype = opts.dtype ?? 'float32';
+  const dtype = resolveWeightDtype(opts.dtype, ir);
   return withAtomicDir(opts.out, opts, async (dir) => {
     const graph = await writeDecoder(ir, { dir, withPast, dtype, producerVersion: VERSION });
-    if (opts.verify !== false)
+    if (opts.verify !== false) {
+      // Loaded only here: ONNX Runtime's native library is tens of MB a --no-verify export never needs.
+      const { smokeRun } = await import('./export-smoke.js');
       await smokeRun({ ir, modelPath: graph.modelPath, withPast, device: opts.device ?? 'cpu' });
+    }
     const { io } = graph;
     const files = [basename(graph.modelPath), basename(graph.dataPath)];
     await writeDenseManifest({
@@ -57,34 +59,8 @@ export async function exportDense(ref: string, opts: ExportOptions): Promise<Exp
       ir,
       dtype,
       withPast,
-      graph: { file: files[0]!, data: files[1]!, io },
+      graph: { file: files[0]!, data: files[1]!, io, dataSha256: graph.dataSha256 },
     });
     return { outDir: opts.out, files: [...files, MANIFEST_FILE], io };
   });
-}
-
-/** Loads the graph in ORT and runs four tokens: proves the files are complete and the graph executes. */
-async function smokeRun(s: {
-  ir: ModelIR;
-  modelPath: string;
-  withPast: boolean;
-  device: Device;
-}): Promise<void> {
-  const c = s.ir.config;
-  const session = await createSession(s.modelPath, { device: s.device });
-  try {
-    const ids = [[0, 1, 2, 3].map((t) => t % c.vocabSize)];
-    const past = s.withPast
-      ? emptyPast({ layers: c.numLayers, kvHeads: c.numKvHeads, headDim: c.headDim }, 1)
-      : {};
-    const out = await run(session, { ...tokenFeeds({ ids }), ...past });
-    const logits = out.logits ? readFloat32(out.logits) : new Float32Array(0);
-    if (logits.length !== 4 * c.vocabSize || !logits.every(Number.isFinite)) {
-      throw new InternalError(
-        `${s.modelPath}: smoke run gave ${logits.length} logits (expected ${4 * c.vocabSize} finite values)`,
-      );
-    }
-  } finally {
-    await releaseSession(session);
-  }
 }

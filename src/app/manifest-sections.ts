@@ -55,9 +55,16 @@ export async function graphSection(dir: string, g: GraphEntry): Promise<Record<s
   };
 }
 
-/** sha256 of each named file in `dir` (data files shared by several graphs are listed once). */
-export async function fileHashes(dir: string, names: readonly string[]): Promise<Record<string, string>> {
+/**
+ * sha256 of each named file in `dir` (data files shared by several graphs are listed once); `known` hashes, taken
+ * as a file was written, spare re-reading it.
+ */
+export async function fileHashes(
+  dir: string,
+  names: readonly string[],
+  known: Readonly<Record<string, string>> = {},
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const n of [...new Set(names)].sort()) out[n] = await sha256File(join(dir, n));
+  for (const n of [...new Set(names)].sort()) out[n] = known[n] ?? (await sha256File(join(dir, n)));
   return out;
 }

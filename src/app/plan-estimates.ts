@@ -16,7 +16,13 @@ const DISK_BYTES_PER_S = 200e6;
 /** Fixed cost of one train-step session run (feeds, fetches, optimizer state) independent of batch size. */
 const TRAIN_STEP_OVERHEAD_S = 2e-3;
 
-const EMIT_BYTES: Record<Recipe['dtype'], number> = { float32: 4, float16: 2 };
+const EMIT_BYTES: Record<Exclude<Recipe['dtype'], 'auto'>, number> = { float32: 4, float16: 2, bfloat16: 2 };
+
+/** Bytes per emitted weight; `auto` keeps the declared source precision (config.json's torch_dtype). */
+function emitBytes(dtype: Recipe['dtype'], sourceDtype: string): number {
+  if (dtype !== 'auto') return EMIT_BYTES[dtype];
+  return sourceDtype === 'bfloat16' || sourceDtype === 'float16' ? 2 : 4;
+}
 
 interface Estimate {
   readonly recipe: Recipe;
@@ -36,8 +42,8 @@ export function estimateMemory({ recipe, model, experts }: Estimate & { experts:
 
 export function estimateDisk({ recipe, model, routerParams }: Estimate & { routerParams: number }): PlanDisk {
   // The fixed-threshold graph shares model.onnx.data, so it adds only its (small) protobuf.
-  const moeGraphBytes = model.params * EMIT_BYTES[recipe.dtype] + routerParams * FLOAT32;
-  const denseGraphBytes = recipe.output.dense ? model.params * EMIT_BYTES[recipe.dtype] : 0;
+  const moeGraphBytes = model.params * emitBytes(recipe.dtype, model.sourceDtype) + routerParams * FLOAT32;
+  const denseGraphBytes = recipe.output.dense ? model.params * emitBytes(recipe.dtype, model.sourceDtype) : 0;
   const routersBytes = routerParams * FLOAT32;
   return {
     moeGraphBytes,

@@ -65,4 +65,20 @@ describe('array conversion', () => {
     const encoded = float32ToHalfBits(Float32Array.of(1, -3, 0.5), 'BF16');
     expect([...halfBytesToFloat32(new Uint8Array(encoded.buffer), 'BF16')]).toEqual([1, -3, 0.5]);
   });
+
+  it('array encoders and decoders agree with the scalar ones on every kind of bit pattern', () => {
+    // Ties, carries into the exponent, overflow to Inf, subnormals, NaNs, zeros, random words.
+    const words = [0x3f808000, 0x3f818000, 0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00001];
+    words.push(0xffc00000, 0x00000001, 0x80000000, 0, 0x00ff8000, 0x477fefff, 0x38800000);
+    for (let i = 0, x = 12345; i < 4000; i++) words.push((x = (Math.imul(x, 1103515245) + 12345) >>> 0));
+    const values = new Float32Array(Uint32Array.from(words).buffer);
+    for (const kind of ['BF16', 'F16'] as const) {
+      const scalar = kind === 'BF16' ? floatToBf16Bits : floatToF16Bits;
+      expect([...float32ToHalfBits(values, kind)]).toEqual([...values].map((v) => scalar(v)));
+      const bits = Uint16Array.from(words.map((w) => w >>> 16));
+      const decode = kind === 'BF16' ? bf16BitsToFloat : f16BitsToFloat;
+      const decoded = halfBytesToFloat32(new Uint8Array(bits.buffer), kind);
+      expect([...decoded]).toEqual([...bits].map((b) => Math.fround(decode(b))));
+    }
+  });
 });

@@ -57,20 +57,47 @@ function roundShift(value: number, shift: number): number {
   return rest > half || (rest === half && kept % 2 === 1) ? kept + 1 : kept;
 }
 
-/** Little-endian half-precision bytes → float32. `bytes.length` must be even. */
+/**
+ * Little-endian half-precision bytes → float32. `bytes.length` must be even. bf16 is the top half of a float32,
+ * so a shift makes it; f16 goes through a 65,536-entry table (256 KB, built once).
+ */
 export function halfBytesToFloat32(bytes: Uint8Array, kind: 'F16' | 'BF16'): Float32Array {
   const count = bytes.length / 2;
+  const own = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice(); // a copy starts at offset 0
+  const halves = new Uint16Array(own.buffer, own.byteOffset, count);
+  if (kind === 'BF16') {
+    const bits = new Int32Array(count); // int32 keeps the shift on V8's integer fast path
+    for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
+    return new Float32Array(bits.buffer);
+  }
+  const table = f16Table();
   const out = new Float32Array(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const decode = kind === 'F16' ? f16BitsToFloat : bf16BitsToFloat;
-  for (let i = 0; i < count; i++) out[i] = decode(view.getUint16(2 * i, true));
+  for (let i = 0; i < count; i++) out[i] = table[halves[i]!]!;
   return out;
+}
+
+let F16_TABLE: Float32Array | undefined;
+function f16Table(): Float32Array {
+  if (!F16_TABLE) {
+    F16_TABLE = new Float32Array(65536);
+    for (let b = 0; b < 65536; b++) F16_TABLE[b] = f16BitsToFloat(b);
+  }
+  return F16_TABLE;
 }
 
 /** float32 values → half-precision bits, ready to write as `F16` (or BF16) tensor data. */
 export function float32ToHalfBits(values: Float32Array, kind: 'F16' | 'BF16'): Uint16Array {
-  const encode = kind === 'F16' ? floatToF16Bits : floatToBf16Bits;
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = encode(values[i]!);
+  if (kind === 'BF16') {
+    // floatToBf16Bits on the float's own bits, without a DataView round trip per value.
+    const own = values.byteOffset % 4 === 0 ? values : values.slice();
+    const bits = new Uint32Array(own.buffer, own.byteOffset, own.length);
+    for (let i = 0; i < bits.length; i++) {
+      const b = bits[i]!;
+      out[i] = (b & 0x7fffffff) > 0x7f800000 ? (b >>> 16) | 0x40 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+    }
+    return out;
+  }
+  for (let i = 0; i < values.length; i++) out[i] = floatToF16Bits(values[i]!);
   return out;
 }

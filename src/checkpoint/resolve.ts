@@ -15,7 +15,7 @@ import { localCheckpointFiles } from './local-checkpoint.js';
 import { parseModelRef, validateRevision } from './model-ref.js';
 
 export type { DownloadEvent } from './hub-download.js';
-export { sha256File } from './file-hash.js';
+export { hashInBackground, sha256File } from './file-hash.js';
 
 /** What a Hub resolve downloads, for the offline-miss message (checkpoint-files.ts decides the exact list). */
 const WOULD_FETCH = `${[...REQUIRED_FILES, ...OPTIONAL_FILES.map((f) => `${f} (if present)`)].join(', ')} and model.safetensors (or model.safetensors.index.json and its shards)`;

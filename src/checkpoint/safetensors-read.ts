@@ -2,7 +2,9 @@
  * Lazy safetensors reader: opening reads only the 8-byte length prefix and the header; each tensor is then read
  * from its own file position on demand, never the whole file. Layout: u64 LE header length, JSON header, data.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import type { StoredBytes } from '../ir/model.js';
 import { CheckpointFormatError } from '../util/errors.js';
 import { halfBytesToFloat32 } from './float-convert.js';
 import { printable } from '../util/untrusted-text.js';
@@ -19,10 +21,16 @@ export interface SafetensorsFile {
   readRaw(name: string): Promise<Buffer>;
   /** F32/F16/BF16/F64 tensors upcast (or, for F64, rounded) to float32. */
   readFloat32(name: string): Promise<Float32Array>;
+  /** `readFloat32` of bytes already read with `readRaw`. */
+  decodeFloat32(name: string, raw: Buffer): Float32Array;
+  /** The tensor's bytes streamed in chunks of at most 16 MiB (one reused buffer), read as they are consumed. */
+  storedChunks(name: string): StoredBytes;
 }
 
 /** fs reads are capped at 2 GiB per call; tensors larger than that are read in chunks. */
 const MAX_READ_CHUNK = 1 << 30;
+/** Chunk of a streamed tensor: large enough for full-speed I/O, small enough to keep memory flat. */
+const STREAM_CHUNK = 16 << 20;
 
 export async function openSafetensors(path: string): Promise<SafetensorsFile> {
   const { tensors, metadata } = await readHeader(path);
@@ -35,9 +43,44 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
     const { begin, end } = info(name);
     return withFile(path, (fh) => readExactly({ fh, path, position: begin, length: end - begin }));
   };
-  const readFloat32 = async (name: string): Promise<Float32Array> =>
-    toFloat32(path, info(name), await readRaw(name));
-  return { path, tensors, metadata, readRaw, readFloat32 };
+  const decodeFloat32 = (name: string, raw: Buffer): Float32Array => toFloat32(path, info(name), raw);
+  const readFloat32 = async (name: string): Promise<Float32Array> => decodeFloat32(name, await readRaw(name));
+  const storedChunks = (name: string): StoredBytes => {
+    const { begin, end } = info(name);
+    return { byteLength: end - begin, chunks: () => streamRange(path, begin, end) };
+  };
+  return { path, tensors, metadata, readRaw, readFloat32, decodeFloat32, storedChunks };
+}
+
+/** Bytes [begin, end) of the file, read synchronously one chunk at a time into one buffer (aligned to 8). */
+function* streamRange(path: string, begin: number, end: number): Generator<Uint8Array> {
+  const buffer = new Uint8Array(new ArrayBuffer(Math.max(0, Math.min(STREAM_CHUNK, end - begin))));
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new CheckpointFormatError(
+      path,
+      `cannot open (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
+  try {
+    for (let at = begin; at < end;) {
+      const want = Math.min(buffer.length, end - at);
+      let got = 0;
+      while (got < want) {
+        const n = readSync(fd, buffer, got, want - got, at + got);
+        if (n === 0) {
+          throw new CheckpointFormatError(path, `data: file ended at byte ${at + got}, expected ${end}`);
+        }
+        got += n;
+      }
+      yield want === buffer.length ? buffer : buffer.subarray(0, want);
+      at += want;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function readHeader(path: string) {

@@ -25,7 +25,7 @@ export function registerConvert(program: Command): void {
     .option('--out <dir>', 'output directory (default: moefy-out/<model-name>)')
     .option('--revision <rev>', 'Hub branch, tag or commit sha')
     .option('--device <device>', 'router training device: cpu | cuda')
-    .option('--dtype <dtype>', 'emitted weight precision: float32 | float16')
+    .option('--dtype <dtype>', 'emitted weight precision: auto | float32 | float16 | bfloat16')
     .option('--seed <n>', 'seed for sampling, initialisation and shuffling')
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
     .option('--force', 'replace an existing output directory')

@@ -11,7 +11,7 @@ interface ExportFlags {
   verify: boolean;
 }
 
-const DTYPES = ['float32', 'float16'] as const;
+const DTYPES = ['auto', 'float32', 'float16', 'bfloat16'] as const;
 
 export function registerExport(program: Command): void {
   program
@@ -19,7 +19,11 @@ export function registerExport(program: Command): void {
     .description('the exact dense ONNX decoder graph (the baseline every MoE is measured against)')
     .requiredOption('--out <dir>', 'output directory (model.onnx, model.onnx.data, moefy.json)')
     .option('--with-past', 'KV-cache graph: past_key_values.* inputs, present.* outputs')
-    .option('--dtype <dtype>', 'stored weight precision: float32 | float16', 'float32')
+    .option(
+      '--dtype <dtype>',
+      "stored weight precision: auto (the checkpoint's own, bit for bit) | float32 | float16 | bfloat16",
+      'auto',
+    )
     .option('--force', 'replace an existing output directory')
     .option('--revision <rev>', 'Hub branch, tag or commit sha (default: main)')
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')

@@ -27,7 +27,7 @@ export function registerPlan(program: Command): void {
     .option('--revision <rev>', 'Hub branch, tag or commit sha (overrides the recipe)')
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
     .option('--device <device>', 'router training device: cpu | cuda (overrides router.train.device)')
-    .option('--dtype <dtype>', 'emitted weight dtype: float32 | float16 (overrides dtype)')
+    .option('--dtype <dtype>', 'emitted weight dtype: auto | float32 | float16 | bfloat16 (overrides dtype)')
     .option('--seed <n>', 'random seed (overrides seed)')
     .option(
       '--thresholds <list>',

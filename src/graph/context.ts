@@ -3,10 +3,13 @@
  * and the weight store (which applies the stored dtype). Pluggable FFNs (dense, MoE) have the `FfnBuilder` type.
  */
 import type { GraphBuilder } from '../onnx/builder.js';
-import type { Layer, ModelConfig } from '../ir/model.js';
+import type { Layer, ModelConfig, TensorHandle } from '../ir/model.js';
 
-/** Stored weight precision. float16 weights are stored as f16 and Cast to float32 in the graph: math stays f32. */
-export type WeightDtype = 'float32' | 'float16';
+/**
+ * Stored weight precision. float16/bfloat16 weights are stored as such and Cast to float32 in the graph (ORT folds
+ * the Cast at load): math stays f32, and a checkpoint's own bf16/f16 values reach it exactly.
+ */
+export type WeightDtype = 'float32' | 'float16' | 'bfloat16';
 
 /** Symbolic dimension names of the graph I/O (Optimum's). */
 export const DIMS = {
@@ -27,6 +30,11 @@ export interface DecoderContext {
    * second whole-size buffer exists (the largest tensors, LM heads and embeddings, are hundreds of MB).
    */
   weightTransposed(name: string, data: Float32Array, rows: number, cols: number): string;
+  /**
+   * A checkpoint tensor kept bit for bit, in its stored layout, when its storage dtype is `dtype`: its bytes are
+   * copied, never decoded and re-encoded. Undefined otherwise (the caller reads it and uses `weight`).
+   */
+  keep(handle: TensorHandle): string | undefined;
 }
 
 /**

@@ -43,7 +43,9 @@ export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Prom
     if (opts.debugOutputs)
       debugs.push(() => b.output(name, value, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.hidden]));
   };
-  const embed = ctx.weight(ir.embed.name, await ir.embed.read(), [ir.config.vocabSize, ir.config.hidden]);
+  const embed =
+    ctx.keep(ir.embed) ??
+    ctx.weight(ir.embed.name, await ir.embed.read(), [ir.config.vocabSize, ir.config.hidden]);
   let h = await b.scope('embed', () => embedTokens(ctx, ir, embed, io));
   debug('hidden_states.0', h);
   const rope: RopeTables | undefined =
@@ -103,7 +105,8 @@ async function embedTokens(
   const tokens = ctx.b.gather(embed, io.inputIds); // [B, T, H]
   if (ir.positions.kind !== 'learned') return tokens;
   const { table } = ir.positions;
-  const wpe = ctx.weight(table.name, await table.read(), [table.shape[0]!, ir.config.hidden]);
+  const wpe =
+    ctx.keep(table) ?? ctx.weight(table.name, await table.read(), [table.shape[0]!, ir.config.hidden]);
   return ctx.b.add(tokens, ctx.b.gather(wpe, io.positionIds));
 }
 
@@ -132,6 +135,14 @@ function checkShapes(ir: ModelIR): void {
     throw new InputError(
       `config.json: ${c.numHeads} attention heads are not a multiple of ${c.numKvHeads} kv heads`,
     );
+  }
+  if (ir.positions.kind === 'learned') {
+    const { table } = ir.positions;
+    if (table.shape.length !== 2 || table.shape[1] !== c.hidden) {
+      throw new InputError(
+        `${table.file}: ${table.name} has shape [${table.shape.join(', ')}], expected [positions, ${c.hidden}]`,
+      );
+    }
   }
   if (
     ir.positions.kind === 'rope' &&

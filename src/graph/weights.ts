@@ -1,7 +1,7 @@
 /** Weight storage (dtype applied per tensor) and linear layers with weights laid out [in, out] for MatMul. */
 import { float32ToHalfBits } from '../checkpoint/float-convert.js';
 import { type ChunkedBytes, ELEM, type GraphBuilder } from '../onnx/builder.js';
-import type { Linear } from '../ir/model.js';
+import type { DType, Linear, ModelIR } from '../ir/model.js';
 import { InputError } from '../util/errors.js';
 import type { DecoderContext, WeightDtype } from './context.js';
 
@@ -12,11 +12,11 @@ export function makeContext(
 ): DecoderContext {
   const stored = (name: string, dims: readonly number[], bytes: ArrayBufferView | ChunkedBytes): string => {
     if (dtype === 'float32') return b.weight(name, ELEM.float, dims, bytes);
-    const half = b.weight(name, ELEM.float16, dims, bytes);
+    const half = b.weight(name, ELEM[dtype], dims, bytes);
     return b.op('Cast', [half], { to: ELEM.float }, { name: `${name}/to_float` })[0]!;
   };
   const toStored = (values: Float32Array) =>
-    dtype === 'float32' ? values : float32ToHalfBits(values, 'F16');
+    dtype === 'float32' ? values : float32ToHalfBits(values, dtype === 'float16' ? 'F16' : 'BF16');
   return {
     b,
     config,
@@ -24,7 +24,21 @@ export function makeContext(
     weight: (name, data, dims) => stored(name, dims, toStored(data)),
     weightTransposed: (name, data, rows, cols) =>
       stored(name, [cols, rows], transposedBlocks({ data, rows, cols, encode: toStored })),
+    keep: (h) => (h.stored && h.dtype === KEPT[dtype] ? stored(h.name, h.shape, h.stored()) : undefined),
   };
+}
+
+/** The checkpoint storage dtype each weight dtype keeps bit for bit. */
+const KEPT: Record<WeightDtype, DType> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' };
+
+/** The weight dtype that keeps a checkpoint's values exactly at the smallest size: its own float format. */
+export function weightDtypeOf(stored: DType): WeightDtype {
+  return stored === 'BF16' ? 'bfloat16' : stored === 'F16' ? 'float16' : 'float32';
+}
+
+/** `auto` (or nothing) → the checkpoint's own float format, read from its embedding table. */
+export function resolveWeightDtype(choice: WeightDtype | 'auto' | undefined, ir: ModelIR): WeightDtype {
+  return choice === undefined || choice === 'auto' ? weightDtypeOf(ir.embed.dtype) : choice;
 }
 
 /** Output rows per block of a streamed transpose: ~4 M values (16 MB as float32). */
@@ -45,10 +59,7 @@ function transposedBlocks(t: {
       for (let c0 = 0; c0 < t.cols; c0 += perBlock) {
         const c1 = Math.min(t.cols, c0 + perBlock);
         const block = new Float32Array((c1 - c0) * t.rows); // [c1 − c0, rows]
-        for (let r = 0; r < t.rows; r++) {
-          const base = r * t.cols;
-          for (let c = c0; c < c1; c++) block[(c - c0) * t.rows + r] = t.data[base + c]!;
-        }
+        transposeInto({ src: t.data, rows: t.rows, cols: t.cols, c0, c1, dst: block });
         const encoded = t.encode(block);
         yield new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
       }
@@ -56,13 +67,26 @@ function transposedBlocks(t: {
   };
 }
 
+/** dst[c − c0, r] = src[r, c] for columns [c0, c1) of the row-major [rows, cols] `src`. */
+function transposeInto(t: {
+  src: Float32Array;
+  rows: number;
+  cols: number;
+  c0: number;
+  c1: number;
+  dst: Float32Array;
+}): void {
+  const { src, rows, cols, c0, c1, dst } = t;
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = c0; c < c1; c++) dst[(c - c0) * rows + r] = src[base + c]!;
+  }
+}
+
 /** [rows, cols] → [cols, rows], done while streaming one tensor so only it is in memory. */
 export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[base + c]!;
-  }
+  transposeInto({ src: data, rows, cols, c0: 0, c1: cols, dst: out });
   return out;
 }
 
@@ -73,10 +97,15 @@ export async function readLinearInOut(lin: Linear): Promise<Float32Array> {
   return lin.layout === 'out_in' ? transpose2d(data, lin.outFeatures, lin.inFeatures) : data;
 }
 
-/** The linear's weight stored as [in, out]; `out_in` checkpoints are transposed while they stream out. */
+/**
+ * The linear's weight as an [in, out] value. Kept checkpoint bytes stay [out, in] behind an in-graph Transpose
+ * that ORT folds at load, so exporting copies bytes; otherwise `out_in` weights are transposed as they stream out.
+ */
 async function linearWeight(ctx: DecoderContext, lin: Linear): Promise<string> {
   const { weight, inFeatures: inF, outFeatures: outF } = lin;
   checkLinearShape(lin);
+  const kept = ctx.keep(weight);
+  if (kept !== undefined) return lin.layout === 'out_in' ? ctx.b.transpose(kept, [1, 0]) : kept;
   const data = await weight.read();
   return lin.layout === 'out_in'
     ? ctx.weightTransposed(weight.name, data, outF, inF)

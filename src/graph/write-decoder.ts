@@ -10,6 +10,8 @@ export interface WrittenGraph {
   readonly dataPath: string;
   /** Graph input and output names, in declaration order. */
   readonly io: { readonly inputs: string[]; readonly outputs: string[] };
+  /** sha256 of the data file, computed as it was written. */
+  readonly dataSha256: string;
 }
 
 export async function writeDecoder(
@@ -29,6 +31,7 @@ export async function writeDecoder(
       modelPath,
       dataPath,
       io: { inputs: names(model.graph?.input), outputs: names(model.graph?.output) },
+      dataSha256: data.sha256(),
     };
   } finally {
     data.close();

@@ -14,6 +14,18 @@ export interface TensorHandle {
   /** File the bytes live in (absolute path); for derived views, the file of the underlying tensor. */
   readonly file: string;
   read(): Promise<Float32Array>;
+  /**
+   * The tensor's bytes exactly as stored (little-endian), streamed in bounded chunks and checked finite as they
+   * pass; for F32/F16/BF16 tensors of a file, absent for derived views. Each chunk is valid until the next one is
+   * requested. Lets a graph keep the checkpoint's bytes as they are instead of decoding and re-encoding them.
+   */
+  readonly stored?: () => StoredBytes;
+}
+
+/** Bytes produced chunk by chunk; `chunks()` yields exactly `byteLength` bytes in order. */
+export interface StoredBytes {
+  readonly byteLength: number;
+  chunks(): Iterable<Uint8Array>;
 }
 
 /**

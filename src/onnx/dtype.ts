@@ -8,11 +8,12 @@ export const ELEM = {
   bool: 9,
   float16: 10,
   double: 11,
+  bfloat16: 16,
 } as const;
 export type ElemName = keyof typeof ELEM;
 export type ElemType = (typeof ELEM)[ElemName];
 
-const SIZES: Record<ElemType, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8 };
+const SIZES: Record<ElemType, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 16: 2 };
 
 export function elemSize(type: ElemType): number {
   return SIZES[type];

@@ -3,6 +3,7 @@
  * memory. Several graphs may share one writer (MoE + fixed-threshold graph): a tensor written under a key is
  * written once and later requests for the same key reuse its segment.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InternalError } from '../util/errors.js';
@@ -47,6 +48,9 @@ export class ExternalDataWriter {
   private fd: number | undefined;
   private size = 0;
   private readonly segments = new Map<string, Segment>();
+  /** The file is written strictly in order, so its sha256 comes for free instead of from a second full read. */
+  private readonly hash: Hash = createHash('sha256');
+  private digest: string | undefined;
 
   constructor(readonly path: string) {
     this.location = basename(path);
@@ -73,11 +77,15 @@ export class ExternalDataWriter {
     const fd = this.openFd();
     const align = length >= PAGE_THRESHOLD ? PAGE_ALIGN : SMALL_ALIGN;
     const offset = Math.ceil(this.size / align) * align;
-    if (offset > this.size)
-      writeSync(fd, new Uint8Array(offset - this.size), 0, offset - this.size, this.size);
+    if (offset > this.size) {
+      const padding = new Uint8Array(offset - this.size);
+      writeSync(fd, padding, 0, padding.length, this.size);
+      this.hash.update(padding);
+    }
     let at = offset;
     for (const chunk of bytes instanceof Uint8Array ? [bytes] : bytes.chunks()) {
       writeAll(fd, chunk, at);
+      this.hash.update(chunk);
       at += chunk.length;
     }
     if (at !== offset + length) {
@@ -97,6 +105,13 @@ export class ExternalDataWriter {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  /** Hex sha256 of the whole file; closes the writer. */
+  sha256(): string {
+    this.close();
+    this.digest ??= this.hash.digest('hex');
+    return this.digest;
   }
 
   private openFd(): number {

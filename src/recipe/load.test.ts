@@ -94,8 +94,8 @@ describe('errors, each with its path and line:col', () => {
     expect(problemsOf('router:\n  train:\n    device: gpu\n')).toEqual([
       "router.train.device (3:13): must be one of 'cpu' | 'cuda', got 'gpu'",
     ]);
-    expect(problemsOf('dtype: bfloat16\n')).toEqual([
-      "dtype (1:8): must be one of 'float32' | 'float16', got 'bfloat16'",
+    expect(problemsOf('dtype: int8\n')).toEqual([
+      "dtype (1:8): must be one of 'auto' | 'float32' | 'float16' | 'bfloat16', got 'int8'",
     ]);
   });
 

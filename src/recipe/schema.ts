@@ -11,7 +11,7 @@ const nonNegative = () => z.number().nonnegative();
 /** Fields that command-line flags can also set (overridesSchema): one definition for both. */
 const modelField = z.string().min(1);
 const revisionField = z.string().min(1);
-const dtypeField = z.enum(['float32', 'float16']);
+const dtypeField = z.enum(['auto', 'float32', 'float16', 'bfloat16']);
 const seedField = z.int().nonnegative();
 const deviceField = z.enum(['cpu', 'cuda']);
 const thresholdsField = z.array(nonNegative()).min(1);
@@ -157,7 +157,11 @@ export const recipeSchema = z
       .optional()
       .describe('local directory or Hub id org/name; default: the kjv-llama fixture'),
     revision: revisionField.default('main').describe('Hub branch, tag or commit sha'),
-    dtype: dtypeField.default('float32').describe('dtype of the emitted weights'),
+    dtype: dtypeField
+      .default('auto')
+      .describe(
+        "dtype of the emitted weights (math is float32 either way); auto keeps the checkpoint's own float format, bit for bit",
+      ),
     seed: seedField
       .default(0)
       .describe('seeds calibration row sampling, neuron grouping, router init and batch order'),

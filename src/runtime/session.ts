@@ -20,6 +20,11 @@ export interface SessionOptions {
   readonly threads?: number;
   /** 0 verbose … 4 fatal; default 3 (errors only: silences per-initializer warnings). */
   readonly logSeverity?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * Graph optimizations (default true). Off, ORT neither folds constants nor prepacks weights: a one-off run
+   * (the export's smoke test) then holds only the stored weights and a layer's worth of float32 temporaries.
+   */
+  readonly optimize?: boolean;
 }
 
 export const CUDA_INSTALL_HINT =
@@ -32,7 +37,7 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [device],
     logSeverityLevel: opts.logSeverity ?? 3,
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: opts.optimize === false ? 'disabled' : 'all',
   };
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
   if (device === 'cpu') return ort.InferenceSession.create(modelPath, options);

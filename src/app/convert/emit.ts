@@ -9,6 +9,7 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
 import { buildMoeDecoder, type ChoiceKind } from '../../graph/moe-decoder.js';
+import { resolveWeightDtype } from '../../graph/weights.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { RouterWeights } from '../../router/spec.js';
@@ -70,6 +71,7 @@ const MOE_GRAPHS: readonly { role: string; file: string; choice: ChoiceKind }[] 
 
 export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   const { dir, model, recipe } = input;
+  const dtype = resolveWeightDtype(recipe.dtype, model.ir);
   const graphs: GraphEntry[] = [];
   const data = new ExternalDataWriter(join(dir, MOE_DATA));
   let fixed: ModelProto | undefined;
@@ -83,7 +85,7 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
         choice: g.choice,
         ...(g.choice === 'fixed' ? { threshold: recipe.output.fixed_threshold } : {}),
         withPast: true,
-        dtype: recipe.dtype,
+        dtype,
         errorBase: recipe.router.error,
         data,
       });
@@ -95,14 +97,20 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   } finally {
     data.close();
   }
-  if (fixed) graphs.push(await emitTransformersJsGraph({ dir, fixed, dataFile: MOE_DATA }));
+  // Data files hashed as they were written; the transformers.js data is the same bytes (a link or a copy).
+  const known: Record<string, string> = { [MOE_DATA]: data.sha256() };
+  if (fixed) {
+    const tjs = await emitTransformersJsGraph({ dir, fixed, dataFile: MOE_DATA });
+    known[tjs.data] = known[MOE_DATA]!;
+    graphs.push(tjs);
+  }
   if (recipe.output.dense) {
     input.stage.note('dense.onnx');
     const dense = await writeDecoder(model.ir, {
       dir,
       fileName: 'dense.onnx',
       withPast: true,
-      dtype: recipe.dtype,
+      dtype,
       producerVersion: VERSION,
     });
     graphs.push({
@@ -111,6 +119,7 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
       data: basename(dense.dataPath),
       io: { inputs: [], outputs: [] },
     });
+    known[basename(dense.dataPath)] = dense.dataSha256;
   }
   const withIo = await Promise.all(graphs.map(async (g) => ({ ...g, io: await loadIo(join(dir, g.file)) })));
   await writeRouters(join(dir, ROUTERS_FILE), input.routers, input.routerLoss);
@@ -118,13 +127,16 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   const carried = await carryCheckpointFiles(input);
   if (carried.includes('config.json')) await markConfigForTransformersJs(dir);
   const files = [...withIo.flatMap((g) => [g.file, g.data]), routersFile, ...carried];
-  await writeManifest({ ...input, graphs: withIo, files });
+  await writeManifest({ ...input, graphs: withIo, files, known });
   return { files: [...new Set([...files, MANIFEST_FILE])].sort(), graphs: withIo };
 }
 
-/** Opens the graph in ORT: proves it is complete and loadable, and reads its I/O names. */
+/**
+ * Opens the graph in ORT: proves it is complete and loadable, and reads its I/O names. Unoptimized, so a load
+ * neither folds nor prepacks the weights: six graphs over one data file cost six reads, not six model copies.
+ */
 async function loadIo(path: string): Promise<GraphEntry['io']> {
-  const session = await createSession(path, { device: 'cpu' });
+  const session = await createSession(path, { device: 'cpu', optimize: false });
   try {
     return { inputs: [...session.inputNames], outputs: [...session.outputNames] };
   } finally {
@@ -138,7 +150,9 @@ async function carryCheckpointFiles(input: EmitInput): Promise<string[]> {
   return present.map((f) => f.name);
 }
 
-async function writeManifest(m: EmitInput & { graphs: GraphEntry[]; files: string[] }): Promise<void> {
+async function writeManifest(
+  m: EmitInput & { graphs: GraphEntry[]; files: string[]; known: Record<string, string> },
+): Promise<void> {
   const { recipe, model } = m;
   const manifest = {
     schema: 'moefy.manifest/1',
@@ -147,7 +161,7 @@ async function writeManifest(m: EmitInput & { graphs: GraphEntry[]; files: strin
     source: await sourceSection(model.checkpoint),
     model: { ...modelSection(model.ir), ffn_kind: model.ffnKind },
     recipe,
-    dtype: recipe.dtype,
+    dtype: resolveWeightDtype(recipe.dtype, model.ir),
     with_past: true,
     experts: {
       sizes: m.sizes,
@@ -163,7 +177,7 @@ async function writeManifest(m: EmitInput & { graphs: GraphEntry[]; files: strin
     },
     fixed_threshold: recipe.output.fixed_threshold,
     graphs: await Promise.all(m.graphs.map((g) => graphSection(m.dir, g))),
-    files: await fileHashes(m.dir, m.files),
+    files: await fileHashes(m.dir, m.files, m.known),
   };
   await writeFile(join(m.dir, MANIFEST_FILE), `${canonicalJson(manifest, 2)}\n`);
 }
