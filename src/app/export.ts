@@ -2,7 +2,7 @@
  * `moefy export`: checkpoint → the exact dense ONNX decoder (the baseline every MoE is measured against).
  * Written into a temp dir beside the target, loaded in ORT and run once, then renamed into place.
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { hashInBackground, resolveCheckpoint } from '../checkpoint/resolve.js';
 import { loadModelIR } from '../families/load.js';
 import type { WeightDtype } from '../graph/context.js';
@@ -24,9 +24,8 @@ export interface ExportOptions {
   /** Device for the smoke run (default cpu). */
   readonly device?: Device;
   /**
-   * Load the graph in ORT and run four tokens before declaring success (default true). ORT holds its own
-   * (prepacked) copy of the weights while it runs, so this step needs memory in proportion to the model; the
-   * export itself streams tensor by tensor. `false` (`--no-verify`) is for models larger than the machine's memory.
+   * Build the same graph cut to its first two layers, load it in ORT and run four tokens before declaring success
+   * (default true; memory bounded by two layers plus embedding and head). `false` is `--no-verify`.
    */
   readonly verify?: boolean;
 }
@@ -48,8 +47,9 @@ export async function exportDense(ref: string, opts: ExportOptions): Promise<Exp
     const graph = await writeDecoder(ir, { dir, withPast, dtype, producerVersion: VERSION });
     if (opts.verify !== false) {
       // Loaded only here: ONNX Runtime's native library is tens of MB a --no-verify export never needs.
-      const { smokeRun } = await import('./export-smoke.js');
-      await smokeRun({ ir, modelPath: graph.modelPath, withPast, device: opts.device ?? 'cpu' });
+      const { verifyExport } = await import('./export-smoke.js');
+      const scratch = join(dir, '.verify'); // inside the temp dir: never left in a finished output
+      await verifyExport({ ir, dtype, withPast, device: opts.device ?? 'cpu', scratch });
     }
     const { io } = graph;
     const files = [basename(graph.modelPath), basename(graph.dataPath)];

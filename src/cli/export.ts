@@ -29,7 +29,7 @@ export function registerExport(program: Command): void {
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
     .option(
       '--no-verify',
-      'skip the ONNX Runtime load-and-run check (it needs memory in proportion to the model)',
+      'skip the ONNX Runtime check (the same graph cut to two layers, loaded and run on four tokens)',
     )
     .action(async (ref: string, flags: ExportFlags) => {
       const dtype = DTYPES.find((d) => d === flags.dtype);
