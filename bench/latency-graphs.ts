@@ -29,14 +29,18 @@ export function sliceFfn(ir: ModelIR, n: number): ModelIR {
 /** [out, in] (out_in layout) → the first n rows. */
 function sliceRows(h: TensorHandle, n: number): TensorHandle {
   const cols = h.shape[1]!;
-  return { ...h, shape: [n, cols], read: async () => (await h.read()).slice(0, n * cols) };
+  const { name, dtype, file } = h; // not `stored`: that is the whole tensor's bytes
+  return { name, dtype, file, shape: [n, cols], read: async () => (await h.read()).slice(0, n * cols) };
 }
 
 /** [out, in] → the first n columns of every row. */
 function sliceCols(h: TensorHandle, n: number): TensorHandle {
   const [rows, cols] = [h.shape[0]!, h.shape[1]!];
+  const { name, dtype, file } = h; // not `stored`: that is the whole tensor's bytes
   return {
-    ...h,
+    name,
+    dtype,
+    file,
     shape: [rows, n],
     read: async () => {
       const w = await h.read();

@@ -18,6 +18,7 @@ export interface TensorHandle {
    * The tensor's bytes exactly as stored (little-endian), streamed in bounded chunks and checked finite as they
    * pass; for F32/F16/BF16 tensors of a file, absent for derived views. Each chunk is valid until the next one is
    * requested. Lets a graph keep the checkpoint's bytes as they are instead of decoding and re-encoding them.
+   * A derived handle (a slice, a view) must not copy this from its source.
    */
   readonly stored?: () => StoredBytes;
 }
