@@ -1,6 +1,7 @@
 /**
  * `moefy export`: checkpoint → the exact dense ONNX decoder (the baseline every MoE is measured against).
- * Written into a temp dir beside the target, loaded in ORT and run once, then renamed into place.
+ * Written into a temp dir beside the target, checked in ORT (the same graph cut to two layers), then renamed into
+ * place.
  */
 import { basename, join } from 'node:path';
 import { hashInBackground, resolveCheckpoint } from '../checkpoint/resolve.js';
