@@ -48,14 +48,15 @@ export function finiteChunks(t: {
       let bad = 0;
       let first = -1;
       let firstBits = 0;
+      const size = t.dtype === 'F32' ? 4 : 2;
       for (const chunk of t.source) {
-        const words = wordsOf(chunk, t.dtype);
         if (bad > 0 || !allFinite(chunk, t.dtype)) {
+          const words = wordsOf(chunk, t.dtype); // the exact scan, only for a failing chunk and what follows
           for (let i = 0, m = NON_FINITE_MASK[t.dtype]; i < words.length; i++) {
             if ((words[i]! & m) === m && bad++ === 0) [first, firstBits] = [seen + i, words[i]!];
           }
         }
-        seen += words.length;
+        seen += chunk.byteLength / size;
         if (bad === 0) yield chunk;
       }
       if (bad === 0) return;

@@ -127,7 +127,7 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   const carried = await carryCheckpointFiles(input);
   if (carried.includes('config.json')) await markConfigForTransformersJs(dir);
   const files = [...withIo.flatMap((g) => [g.file, g.data]), routersFile, ...carried];
-  await writeManifest({ ...input, graphs: withIo, files, known });
+  await writeManifest({ ...input, dtype, graphs: withIo, files, known });
   return { files: [...new Set([...files, MANIFEST_FILE])].sort(), graphs: withIo };
 }
 
@@ -151,7 +151,7 @@ async function carryCheckpointFiles(input: EmitInput): Promise<string[]> {
 }
 
 async function writeManifest(
-  m: EmitInput & { graphs: GraphEntry[]; files: string[]; known: Record<string, string> },
+  m: EmitInput & { dtype: string; graphs: GraphEntry[]; files: string[]; known: Record<string, string> },
 ): Promise<void> {
   const { recipe, model } = m;
   const manifest = {
@@ -161,7 +161,7 @@ async function writeManifest(
     source: await sourceSection(model.checkpoint),
     model: { ...modelSection(model.ir), ffn_kind: model.ffnKind },
     recipe,
-    dtype: resolveWeightDtype(recipe.dtype, model.ir),
+    dtype: m.dtype,
     with_past: true,
     experts: {
       sizes: m.sizes,
