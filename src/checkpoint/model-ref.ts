@@ -29,6 +29,15 @@ export async function parseModelRef(ref: string): Promise<ModelRef> {
   return { kind: 'hub', repo: match[1]!, revision };
 }
 
+/** A Hub repo id `org/name` (no revision), as a push target or dataset id; `where` names the argument. */
+export function parseRepoId(id: string, where: string): string {
+  const match = REPO_ID.exec(id.trim());
+  if (!match || match[2] !== undefined || match[1]!.includes('..') || match[1]!.includes('--')) {
+    throw new InputError(`${where}: '${id}' is not a Hub repo id; expected 'org/name'`);
+  }
+  return match[1]!;
+}
+
 /** Revisions become cache paths (`refs/<rev>`), so nothing that could climb out of the repo folder. */
 export function validateRevision(revision: string, where: string): void {
   const segments = revision.split('/');

@@ -8,6 +8,7 @@ import { registerExport } from './export.js';
 import { registerGenerate } from './generate.js';
 import { registerInspect } from './inspect.js';
 import { registerPlan } from './plan.js';
+import { registerPush } from './push.js';
 import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     registerGenerate,
     registerInspect,
     registerPlan,
+    registerPush,
     registerTrain,
   ])
     register(program);

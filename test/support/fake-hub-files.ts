@@ -21,7 +21,7 @@ export interface RevisionFiles {
 }
 
 // Weight-like files go to LFS on the real Hub: their blob name in the cache is the sha256.
-const LFS = /\.(safetensors|bin|onnx|data)$/;
+const LFS = /\.(safetensors|bin|onnx|data|parquet)$/;
 const cache = new Map<string, { signature: string; files: Map<string, RepoFile> }>();
 
 export async function loadRevision(dir: string, sha: string): Promise<RevisionFiles> {

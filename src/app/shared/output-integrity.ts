@@ -1,0 +1,49 @@
+/**
+ * An output directory checked against its own manifest: every file `moefy.json` lists (its `files` map and each
+ * graph's sha256) must exist with the recorded sha256. `moefy check` refuses a directory that fails, and so does
+ * `moefy push`: a file edited, truncated or lost after convert would otherwise be published or gated as if moefy
+ * had written it.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { sha256File } from '../../checkpoint/resolve.js';
+import { InputError } from '../../util/errors.js';
+import { MANIFEST_FILE } from '../manifest-sections.js';
+import { readJsonFile } from '../read-json.js';
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex sha256');
+const integritySchema = z.object({
+  files: z.record(z.string().min(1), sha256),
+  graphs: z.array(z.object({ file: z.string().min(1), sha256 })).default([]),
+});
+
+/** sha256 of every file the manifest lists, after checking each; throws one InputError naming every mismatch. */
+export async function verifyOutputIntegrity(dir: string): Promise<Map<string, string>> {
+  const path = join(dir, MANIFEST_FILE);
+  const m = await readJsonFile(path, integritySchema, 'expected an output directory of `moefy convert`');
+  const expected = new Map<string, string>(Object.entries(m.files));
+  for (const g of m.graphs) expected.set(g.file, g.sha256);
+  const problems: string[] = [];
+  const hashes = new Map<string, string>();
+  for (const [name, want] of [...expected].sort(([a], [b]) => a.localeCompare(b))) {
+    if (name.split(/[\\/]/).includes('..')) {
+      problems.push(`${name} leaves the output directory`);
+      continue;
+    }
+    const file = join(dir, name);
+    if (!existsSync(file)) {
+      problems.push(`${name} is missing`);
+      continue;
+    }
+    const got = await sha256File(file);
+    if (got !== want) problems.push(`${name} changed (sha256 ${want.slice(0, 12)} → ${got.slice(0, 12)})`);
+    else hashes.set(name, got);
+  }
+  if (problems.length > 0) {
+    throw new InputError(
+      `${dir}: does not match its ${MANIFEST_FILE}: ${problems.join('; ')}; rerun \`moefy convert --force\``,
+    );
+  }
+  return hashes;
+}
