@@ -32,7 +32,7 @@ const manifestSchema = z.object({
     source_dtype: z.string(),
     ffn_kind: z.enum(['gated', 'plain']),
   }),
-  recipe: z.object({ model: z.string(), eval: recipeSchema.shape.eval.and(z.object({ text: z.string() })) }),
+  recipe: z.object({ model: z.string(), eval: recipeSchema.shape.eval }),
   experts: z.object({ sizes: z.array(int).min(1) }),
   router: z.object({ hidden: int.nullable() }),
   graphs: z.array(z.object({ role: z.string(), file: z.string() })),
@@ -64,7 +64,7 @@ export async function readOutputManifest(dir: string): Promise<OutputManifest> {
     }),
   ) as unknown as EvalModel['graphs'];
   return {
-    eval: m.recipe.eval,
+    eval: evalSettings(m.recipe.eval, path),
     model: {
       config: modelConfig(m.model),
       ffnKind: m.model.ffn_kind,
@@ -92,4 +92,12 @@ function modelConfig(m: z.infer<typeof manifestSchema>['model']): EvalModel['con
     tiedEmbeddings: m.tied_embeddings,
     sourceDtype: m.source_dtype,
   };
+}
+
+/** The recorded eval settings with their text source: a text file, or a dataset (convert wrote one of them). */
+function evalSettings(e: z.infer<typeof recipeSchema.shape.eval>, path: string): Recipe['eval'] {
+  const { text, dataset, ...rest } = e;
+  if (dataset !== undefined) return { ...rest, dataset };
+  if (text !== undefined) return { ...rest, text };
+  throw new InputError(`${path}: field recipe.eval: expected text or dataset`);
 }

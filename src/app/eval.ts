@@ -5,7 +5,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { loadTokenizer } from '../data/tokenizer.js';
-import { fileWindows } from '../data/windows.js';
+import { streamTextWindows, type TokenWindows } from '../data/windows.js';
 import { buildReport } from '../eval/build-report.js';
 import type { LatencySettings } from '../eval/eval-model.js';
 import { runSweep } from '../eval/sweep.js';
@@ -17,6 +17,8 @@ import { readOutputManifest } from './eval-manifest.js';
 import { summaryLines } from './eval-summary.js';
 import type { Stage } from './progress.js';
 import { VERSION } from './version.js';
+import { openTextSource, type TextSource } from './shared/text-source.js';
+import type { TextTokenizer } from '../data/tokenizer.js';
 
 /** Command-line changes to the recipe's eval settings. */
 export interface EvalOverrides {
@@ -33,6 +35,8 @@ export interface EvaluateOptions {
   readonly settings?: Recipe['eval'];
   readonly overrides?: EvalOverrides;
   readonly stage?: Stage;
+  /** Cache only for a dataset's files (also HF_HUB_OFFLINE=1). */
+  readonly offline?: boolean;
 }
 
 export interface Evaluation {
@@ -47,14 +51,10 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
   const manifest = await readOutputManifest(opts.dir);
   const settings = withOverrides(opts.settings ?? manifest.eval, opts.overrides ?? {});
   const tokenizer = loadTokenizer(opts.dir);
-  const windows = await fileWindows({
-    file: settings.text,
-    tokenizer,
-    seqLen: settings.seq_len,
-    maxTokens: settings.tokens,
-  });
+  const source = await openTextSource(settings, { ...(opts.offline ? { offline: true } : {}) });
+  const windows = await collectWindows(source, tokenizer, settings);
   if (windows.count === 0) {
-    throw new InputError(`${settings.text}: shorter than one eval window of ${settings.seq_len} tokens`);
+    throw new InputError(`${source.label}: shorter than one eval window of ${settings.seq_len} tokens`);
   }
   const latency: LatencySettings | null =
     opts.overrides?.latency === false
@@ -87,7 +87,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
         expert_sizes: [...manifest.model.expertSizes],
       },
       eval: {
-        text: basename(settings.text),
+        text: source.label,
         tokens: windows.count * windows.seqLen,
         seq_len: windows.seqLen,
       },
@@ -107,10 +107,30 @@ export async function evaluateOutput(opts: EvaluateOptions): Promise<Evaluation>
 }
 
 function withOverrides(settings: Recipe['eval'], o: EvalOverrides): Recipe['eval'] {
-  return {
-    ...settings,
+  const { text: _text, dataset, ...rest } = settings;
+  const changed = {
+    ...rest,
     ...(o.thresholds && { thresholds: [...o.thresholds] }),
-    ...(o.text && { text: resolve(o.text) }),
     ...(o.tokens !== undefined && { tokens: o.tokens }),
   };
+  if (o.text) return { ...changed, text: resolve(o.text) };
+  return dataset !== undefined ? { ...changed, dataset } : { ...changed, text: settings.text! };
+}
+
+async function collectWindows(
+  source: TextSource,
+  tokenizer: TextTokenizer,
+  settings: Recipe['eval'],
+): Promise<TokenWindows> {
+  const windows: Int32Array[] = [];
+  const stream = streamTextWindows({
+    chunks: source.chunks(),
+    tokenizer,
+    seqLen: settings.seq_len,
+    maxTokens: settings.tokens,
+  });
+  for await (const w of stream) windows.push(w);
+  const ids = new Int32Array(windows.length * settings.seq_len);
+  windows.forEach((w, i) => ids.set(w, i * settings.seq_len));
+  return { count: windows.length, seqLen: settings.seq_len, ids };
 }

@@ -13,6 +13,7 @@ import { describeIssues } from '../report/parse.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { InputError } from '../util/errors.js';
+import type { DataPin } from './shared/text-source.js';
 
 export const LOCK_SUFFIX = '.moefy.lock.json';
 export const LOCK_SCHEMA_ID = 'moefy.lock/1';
@@ -28,6 +29,8 @@ export const lockSchema = z.object({
   /** The commit the revision resolved to; null for a local directory. */
   sha: z.string().min(1).nullable(),
   files: z.record(z.string().min(1), sha256),
+  /** Dataset sources of calibration/eval text, pinned (absent when both sections read plain text files). */
+  data: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 
 export type Lock = z.infer<typeof lockSchema>;
@@ -35,6 +38,8 @@ export type Lock = z.infer<typeof lockSchema>;
 export interface CheckLockInput {
   readonly recipePath: string;
   readonly resolved: ResolvedCheckpoint;
+  /** Pinned dataset sources by recipe section (text files are not locked). */
+  readonly data?: Readonly<Record<string, DataPin>>;
   /** Accept and record a changed checkpoint (`--update-lock`). */
   readonly update: boolean;
 }
@@ -51,9 +56,14 @@ export function lockPathFor(recipePath: string): string {
   return join(dirname(full), `${basename(full, extname(full))}${LOCK_SUFFIX}`);
 }
 
-export async function checkLock({ recipePath, resolved, update }: CheckLockInput): Promise<LockOutcome> {
+export async function checkLock({
+  recipePath,
+  resolved,
+  data,
+  update,
+}: CheckLockInput): Promise<LockOutcome> {
   const path = lockPathFor(recipePath);
-  const current = await lockFor(resolved, dirname(path));
+  const current = withData(await lockFor(resolved, dirname(path)), data);
   if (!existsSync(path)) {
     await writeLock(path, current);
     return { path, status: 'created', changes: [] };
@@ -61,9 +71,10 @@ export async function checkLock({ recipePath, resolved, update }: CheckLockInput
   const changes = lockChanges(await readLock(path), current);
   if (changes.length === 0) return { path, status: 'unchanged', changes };
   if (!update) {
-    throw new InputError(
-      `${path}: the checkpoint no longer matches the lock: ${changes.join('; ')}; pass --update-lock to accept it`,
-    );
+    const what = changes.some((c) => c.includes(DATA_CHANGED))
+      ? 'the inputs no longer match'
+      : 'the checkpoint no longer matches';
+    throw new InputError(`${path}: ${what} the lock: ${changes.join('; ')}; pass --update-lock to accept it`);
   }
   await writeLock(path, current);
   return { path, status: 'updated', changes };
@@ -114,5 +125,25 @@ export function lockChanges(was: Lock, is: Lock): string[] {
     else if (old !== hash) changes.push(`${name} changed (sha256 ${short(old)} → ${short(hash)})`);
   }
   for (const name of Object.keys(was.files)) if (!(name in is.files)) changes.push(`${name} removed`);
+  const sections = new Set([...Object.keys(was.data ?? {}), ...Object.keys(is.data ?? {})]);
+  for (const s of [...sections].sort()) {
+    const [a, b] = [was.data?.[s], is.data?.[s]];
+    if (canonicalJson(a ?? null) !== canonicalJson(b ?? null))
+      changes.push(`${s}${DATA_CHANGED}(${describePin(a)} → ${describePin(b)})`);
+  }
   return changes;
+}
+
+const DATA_CHANGED = ' data changed ';
+
+function withData(lock: Lock, data: Readonly<Record<string, DataPin>> | undefined): Lock {
+  const pins = Object.entries(data ?? {});
+  return pins.length === 0 ? lock : { ...lock, data: Object.fromEntries(pins) as Lock['data'] };
+}
+
+function describePin(pin: Record<string, unknown> | undefined): string {
+  if (!pin) return 'none';
+  if (pin.kind === 'hub')
+    return `${String(pin.id)} ${String(pin.config)}/${String(pin.split)}@${short(String(pin.files_sha))}`;
+  return `${String(pin.path)} sha256 ${short(String(pin.sha256))}`;
 }

@@ -1,5 +1,6 @@
 /** A plan as text for people (`moefy plan`); `--json` prints the Plan object itself. FLOPs shown = 2 × MACs. */
 import type { Plan } from './plan-types.js';
+import type { TextFrom } from '../recipe/types.js';
 
 export function formatPlan(plan: Plan, recipeName: string): string {
   const sections = [
@@ -80,10 +81,10 @@ function recipeLines({ recipe: r }: Plan): string[] {
   return [
     `dtype ${r.dtype}, seed ${r.seed}, ordering ${r.experts.ordering}, grouping ${r.experts.grouping}`,
     `calibration ${r.calibration.tokens} tokens in windows of ${r.calibration.seq_len}, ` +
-      `${r.calibration.rows_per_layer} rows/layer from ${r.calibration.text}`,
+      `${r.calibration.rows_per_layer} rows/layer from ${textOrigin(r.calibration)}`,
     `router target ${r.router.target}; ${train.steps} steps × batch ${train.batch}, lr ${train.lr} ` +
       `(${train.schedule}) on ${train.device}`,
-    `eval ${r.eval.tokens} tokens in windows of ${r.eval.seq_len} from ${r.eval.text}`,
+    `eval ${r.eval.tokens} tokens in windows of ${r.eval.seq_len} from ${textOrigin(r.eval)}`,
     `thresholds ${r.eval.thresholds.join(', ')}`,
   ];
 }
@@ -109,4 +110,12 @@ function seconds(x: number): string {
   if (x < 60) return `${Number(x.toPrecision(2))} s`;
   if (x < 3600) return `${Number((x / 60).toPrecision(2))} min`;
   return `${Number((x / 3600).toPrecision(2))} h`;
+}
+
+/** A text file's path, or the dataset a section reads (resolved when convert runs, not by the plan). */
+function textOrigin(from: TextFrom): string {
+  if (from.text !== undefined) return from.text;
+  const d = from.dataset;
+  if (d.path !== undefined) return `${d.path} [${d.column}]`;
+  return `dataset ${d.id}@${d.revision} ${d.config}/${d.split} [${d.column}]`;
 }

@@ -9,10 +9,15 @@ import { OPTIONAL_FILES, readShardNames, selectFiles } from './checkpoint-files.
 
 const COMMIT_SHA = /^[0-9a-f]{40}$/;
 
+/** Hub repo kinds moefy reads: checkpoints are model repos, calibration/eval text can come from dataset repos. */
+export type RepoType = 'model' | 'dataset';
+
 export interface RepoAt {
   cacheDir: string;
   repo: string;
   revision: string;
+  /** Default 'model'. */
+  type?: RepoType;
 }
 
 export interface CachedSnapshot {
@@ -26,26 +31,28 @@ export function isCommitSha(revision: string): boolean {
   return COMMIT_SHA.test(revision);
 }
 
-export function repoFolder(cacheDir: string, repo: string): string {
-  return join(cacheDir, `models--${repo.split('/').join('--')}`);
+export function repoFolder(cacheDir: string, repo: string, type: RepoType = 'model'): string {
+  return join(cacheDir, `${type}s--${repo.split('/').join('--')}`);
 }
 
-export function snapshotDir(cacheDir: string, repo: string, sha: string): string {
-  return join(repoFolder(cacheDir, repo), 'snapshots', sha);
+export function snapshotDir(cacheDir: string, repo: string, sha: string, type: RepoType = 'model'): string {
+  return join(repoFolder(cacheDir, repo, type), 'snapshots', sha);
 }
 
 /** The commit a revision points to in the cache: a sha is its own commit, a branch or tag goes through refs/. */
-export async function readRef({ cacheDir, repo, revision }: RepoAt): Promise<string | null> {
+export async function readRef({ cacheDir, repo, revision, type }: RepoAt): Promise<string | null> {
   if (isCommitSha(revision)) return revision;
-  const text = await readFile(join(repoFolder(cacheDir, repo), 'refs', revision), 'utf8').catch(() => null);
+  const text = await readFile(join(repoFolder(cacheDir, repo, type), 'refs', revision), 'utf8').catch(
+    () => null,
+  );
   const sha = text?.trim() ?? '';
   return isCommitSha(sha) ? sha : null;
 }
 
 /** Written last, after every file is in place, so a ref never points to a snapshot we did not finish. */
-export async function writeRef({ cacheDir, repo, revision }: RepoAt, sha: string): Promise<void> {
+export async function writeRef({ cacheDir, repo, revision, type }: RepoAt, sha: string): Promise<void> {
   if (isCommitSha(revision)) return;
-  const path = join(repoFolder(cacheDir, repo), 'refs', revision);
+  const path = join(repoFolder(cacheDir, repo, type), 'refs', revision);
   await mkdir(join(path, '..'), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, sha);

@@ -13,6 +13,7 @@ import {
   type CachedSnapshot,
   isCommitSha,
   repoFolder,
+  type RepoType,
   snapshotDir,
   writeNoExist,
   writeRef,
@@ -29,6 +30,8 @@ export interface DownloadEvent {
 
 export interface HubSession {
   repo: string;
+  /** Default 'model'. */
+  type?: RepoType;
   revision: string;
   endpoint: string;
   cacheDir: string;
@@ -90,20 +93,23 @@ async function lookUpRevision(s: HubSession): Promise<{ sha: string; sizes: Map<
   }
 }
 
-interface FileAt {
+export interface FileAt {
   sha: string;
   name: string;
   size: number;
 }
 
-async function fetchFile(s: HubSession, { sha, name, size }: FileAt): Promise<void> {
-  const blobs = join(repoFolder(s.cacheDir, s.repo), 'blobs');
+/** One file of `repo@sha` into the cache (retried, size-checked); returns its snapshot path. */
+export async function fetchFile(s: HubSession, { sha, name, size }: FileAt): Promise<string> {
+  const type = s.type ?? 'model';
+  const blobs = join(repoFolder(s.cacheDir, s.repo, type), 'blobs');
   const before = new Set(await incompleteBlobs(blobs));
   const onBytes = (bytes: number, total: number) => s.onProgress?.({ file: name, bytes, total, done: false });
   const fetch = hubFetch({ endpoint: s.endpoint, token: s.token, onBytes });
+  let path = '';
   const download = async () => {
-    const repo = { type: 'model' as const, name: s.repo };
-    const path = await downloadFileToCacheDir({
+    const repo = { type, name: s.repo };
+    path = await downloadFileToCacheDir({
       repo,
       path: name,
       revision: sha,
@@ -123,6 +129,7 @@ async function fetchFile(s: HubSession, { sha, name, size }: FileAt): Promise<vo
     throw toHubError(err, { ...s, file: name }, s.retry);
   }
   s.onProgress?.({ file: name, bytes: size, total: size, done: true });
+  return path;
 }
 
 /** A blob shorter or longer than the listing says is dropped (blob and link) and the attempt counts as failed. */

@@ -46,11 +46,41 @@ const DEFAULT_CHUNK_BYTES = 1 << 20;
  * A line longer than 4 chunks is tokenized in pieces rather than held whole.
  */
 export async function* streamWindows(input: FileWindowsInput): AsyncGenerator<Int32Array> {
-  const { file, tokenizer, seqLen } = input;
-  const limit = windowLimit(input);
-  if (!existsSync(file)) throw new InputError(`${file}: text file not found`);
-  const chunkBytes = input.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  if (!existsSync(input.file)) throw new InputError(`${input.file}: text file not found`);
+  yield* windowsOfChunks(
+    input,
+    fileChunks(input.file, input.chunkBytes ?? DEFAULT_CHUNK_BYTES),
+    input.chunkBytes,
+  );
+}
+
+export interface TextWindowsInput extends WindowBudget {
+  /** Text in pieces (a file's chunks, a dataset column's rows): only their concatenation matters. */
+  readonly chunks: AsyncIterable<string>;
+  readonly tokenizer: TextTokenizer;
+}
+
+/** streamWindows over any text stream (calibration/eval text from a dataset). */
+export function streamTextWindows(input: TextWindowsInput): AsyncGenerator<Int32Array> {
+  return windowsOfChunks(input, input.chunks);
+}
+
+/** A UTF-8 file as text chunks of `chunkBytes` bytes (a character split across chunks is carried over). */
+export async function* fileChunks(file: string, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
+  for await (const chunk of createReadStream(file, { highWaterMark: chunkBytes })) {
+    yield decoder.write(chunk as Buffer);
+  }
+  yield decoder.end();
+}
+
+async function* windowsOfChunks(
+  input: WindowBudget & { readonly tokenizer: TextTokenizer },
+  chunks: AsyncIterable<string>,
+  chunkBytes = DEFAULT_CHUNK_BYTES,
+): AsyncGenerator<Int32Array> {
+  const { tokenizer, seqLen } = input;
+  const limit = windowLimit(input);
   let pending = '';
   let carry: number[] = [];
   let emitted = 0;
@@ -62,8 +92,8 @@ export async function* streamWindows(input: FileWindowsInput): AsyncGenerator<In
     }
     carry = carry.slice(start);
   };
-  for await (const chunk of createReadStream(file, { highWaterMark: chunkBytes })) {
-    pending += decoder.write(chunk as Buffer);
+  for await (const chunk of chunks) {
+    pending += chunk;
     const cut = pending.length > 4 * chunkBytes ? pending.length - 1 : pending.lastIndexOf('\n');
     if (cut >= 0) {
       yield* drain(pending.slice(0, cut + 1));
@@ -71,7 +101,7 @@ export async function* streamWindows(input: FileWindowsInput): AsyncGenerator<In
     }
     if (emitted >= limit) return;
   }
-  yield* drain(pending + decoder.end());
+  yield* drain(pending);
 }
 
 /** Collects streamWindows into one buffer (bounded by the token budget). */

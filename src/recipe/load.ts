@@ -78,9 +78,14 @@ function flagOrigin(flags: RecipeOverrides): (path: FieldPath) => string | undef
 }
 
 function missingTexts(recipe: Recipe): Problem[] {
-  return (['calibration', 'eval'] as const)
-    .filter((section) => !isFile(recipe[section].text))
-    .map((section) => ({ path: [section, 'text'], message: `file not found: ${recipe[section].text}` }));
+  return (['calibration', 'eval'] as const).flatMap((section): Problem[] => {
+    const { text, dataset } = recipe[section];
+    if (text !== undefined)
+      return isFile(text) ? [] : [{ path: [section, 'text'], message: `file not found: ${text}` }];
+    const path = dataset.path;
+    if (path === undefined || isFile(path)) return [];
+    return [{ path: [section, 'dataset', 'path'], message: `file not found: ${path}` }];
+  });
 }
 
 function isFile(path: string): boolean {

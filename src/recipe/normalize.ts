@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { FieldPath } from './parse.js';
 import { EMBEDDED } from './default.js';
-import type { ParsedRecipe, Recipe, RecipeOverrides } from './types.js';
+import type { DatasetSpec, ParsedRecipe, Recipe, RecipeOverrides, TextFrom } from './types.js';
 
 /** Recipe field each flag sets, and the flag's name for messages. */
 export const OVERRIDE_FIELDS: Record<keyof RecipeOverrides, { path: FieldPath; flag: string }> = {
@@ -39,16 +39,30 @@ export interface PathBases {
 }
 
 export function resolvePaths(recipe: ParsedRecipe, bases: PathBases): Recipe {
-  const { model, ...rest } = recipe;
-  const text = (path: string | undefined, embedded: string) =>
-    path === undefined ? embedded : resolve(bases.recipeDir, path);
+  const { model, calibration, eval: evaluation, ...rest } = recipe;
+  const { text: calText, dataset: calData, ...cal } = calibration;
+  const { text: evalText, dataset: evalData, ...ev } = evaluation;
   // `model` first, as in the schema, so `--json` output reads like a recipe file.
   return {
     model: model === undefined ? EMBEDDED.model : resolveModelRef(model, bases.modelDir ?? bases.recipeDir),
     ...rest,
-    calibration: { ...rest.calibration, text: text(rest.calibration.text, EMBEDDED.calibrationText) },
-    eval: { ...rest.eval, text: text(rest.eval.text, EMBEDDED.evalText) },
+    calibration: { ...cal, ...textFrom(calText, calData, EMBEDDED.calibrationText, bases.recipeDir) },
+    eval: { ...ev, ...textFrom(evalText, evalData, EMBEDDED.evalText, bases.recipeDir) },
   };
+}
+
+/** A dataset replaces the text file (a local dataset path resolves like `text`); no source = the embedded text. */
+function textFrom(
+  text: string | undefined,
+  dataset: DatasetSpec | undefined,
+  embedded: string,
+  recipeDir: string,
+): TextFrom {
+  if (dataset !== undefined) {
+    const path = dataset.path === undefined ? {} : { path: resolve(recipeDir, dataset.path) };
+    return { dataset: { ...dataset, ...path } };
+  }
+  return { text: text === undefined ? embedded : resolve(recipeDir, text) };
 }
 
 /**

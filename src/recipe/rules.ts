@@ -6,7 +6,13 @@ import type { Problem } from './problems.js';
 import type { ParsedRecipe } from './types.js';
 
 export function recipeRules(recipe: ParsedRecipe): Problem[] {
-  return [...expertRules(recipe), ...windowRules(recipe), ...evalRules(recipe), ...trainRules(recipe)];
+  return [
+    ...expertRules(recipe),
+    ...windowRules(recipe),
+    ...evalRules(recipe),
+    ...trainRules(recipe),
+    ...dataRules(recipe),
+  ];
 }
 
 function expertRules({ experts }: ParsedRecipe): Problem[] {
@@ -77,4 +83,53 @@ function trainRules({ calibration, router }: ParsedRecipe): Problem[] {
     ];
   }
   return [];
+}
+
+const TABLE_FILE = /\.(jsonl|parquet)$/i;
+const HUB_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\/[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+const NAME = /^[\w][\w.-]*$/;
+
+/** A section reads a text file or a dataset; a dataset is a Hub id or a local table file, never both. */
+function dataRules(recipe: ParsedRecipe): Problem[] {
+  return (['calibration', 'eval'] as const).flatMap((section): Problem[] => {
+    const { text, dataset } = recipe[section];
+    const at = (...path: string[]) => [section, ...path];
+    if (dataset === undefined) {
+      return text !== undefined && TABLE_FILE.test(text)
+        ? [
+            {
+              path: at('text'),
+              message: `${text} is a table: use ${section}.dataset: { path: ${text}, column: … }`,
+            },
+          ]
+        : [];
+    }
+    const problems: Problem[] = [];
+    if (text !== undefined)
+      problems.push({ path: at('text'), message: 'set either text or dataset, not both' });
+    if ((dataset.id === undefined) === (dataset.path === undefined)) {
+      problems.push({
+        path: at('dataset'),
+        message: 'expected exactly one of id (a Hub dataset) or path (a local file)',
+      });
+    }
+    if (dataset.id !== undefined && !HUB_ID.test(dataset.id)) {
+      problems.push({
+        path: at('dataset', 'id'),
+        message: `expected a Hub dataset id 'org/name', got '${dataset.id}'`,
+      });
+    }
+    if (dataset.path !== undefined && !TABLE_FILE.test(dataset.path)) {
+      problems.push({
+        path: at('dataset', 'path'),
+        message: 'expected a .jsonl or .parquet file (plain text goes in text)',
+      });
+    }
+    for (const field of ['config', 'split'] as const) {
+      if (!NAME.test(dataset[field]) || dataset[field].includes('..')) {
+        problems.push({ path: at('dataset', field), message: "letters, digits, '_', '-' and '.' only" });
+      }
+    }
+    return problems;
+  });
 }

@@ -36,9 +36,34 @@ const expertsSchema = z
   .prefault({})
   .describe('nested experts: expert k is the first n_k neurons of each permuted FFN');
 
+/** Text from a table: a Hub dataset split, or a local .jsonl / .parquet file (exactly one of `id`, `path`). */
+const datasetSchema = (split: string) =>
+  z
+    .strictObject({
+      id: z.string().min(1).optional().describe('Hub dataset id org/name (e.g. Salesforce/wikitext)'),
+      path: z.string().min(1).optional().describe('local .jsonl or .parquet file instead of a Hub dataset'),
+      config: z
+        .string()
+        .min(1)
+        .default('default')
+        .describe('Hub dataset config (subset), e.g. wikitext-2-raw-v1'),
+      split: z.string().min(1).default(split).describe('Hub dataset split'),
+      column: z.string().min(1).default('text').describe('column (field) holding the text'),
+      revision: z
+        .string()
+        .min(1)
+        .default('main')
+        .describe('Hub branch, tag or commit sha; the resolved commit is recorded in the lock and manifest'),
+      separator: z.string().default('\n\n').describe("inserted after each row's text when rows are joined"),
+    })
+    .optional();
+
 const calibrationSchema = z
   .strictObject({
     text: z.string().min(1).optional().describe('UTF-8 text file; default: the kjv-llama calibration text'),
+    dataset: datasetSchema('train').describe(
+      'calibration text from a Hub dataset or a local .jsonl/.parquet file, instead of `text`',
+    ),
     tokens: count().default(32768).describe('calibration tokens run through the dense model'),
     seq_len: count().default(256).describe('tokens per calibration window'),
     rows_per_layer: count()
@@ -121,6 +146,9 @@ const latencySchema = z
 const evalSchema = z
   .strictObject({
     text: z.string().min(1).optional().describe('UTF-8 text file; default: the kjv-llama held-out text'),
+    dataset: datasetSchema('test').describe(
+      'held-out text from a Hub dataset or a local .jsonl/.parquet file, instead of `text`',
+    ),
     tokens: count().default(65536).describe('held-out tokens scored for perplexity and accuracy'),
     seq_len: count().default(128).describe('tokens per evaluation window'),
     batch: count().default(16).describe('windows per ONNX Runtime run'),

@@ -5,11 +5,19 @@ import type { overridesSchema, recipeSchema } from './schema.js';
 /** What the schema yields: path fields may still be absent (= the embedded kjv-llama fixture). */
 export type ParsedRecipe = z.output<typeof recipeSchema>;
 
+/** A Hub dataset split or a local .jsonl/.parquet file whose column holds the text (a local `path` is absolute). */
+export type DatasetSpec = NonNullable<ParsedRecipe['calibration']['dataset']>;
+
+/** Where a section's text comes from: a text file, or a dataset (never both; the rules refuse that). */
+export type TextFrom =
+  | { readonly text: string; readonly dataset?: undefined }
+  | { readonly text?: undefined; readonly dataset: DatasetSpec };
+
 export type Recipe = Omit<ParsedRecipe, 'model' | 'calibration' | 'eval'> & {
   /** Absolute directory for local checkpoints, else a Hub id (org/name). */
   readonly model: string;
-  readonly calibration: ParsedRecipe['calibration'] & { readonly text: string };
-  readonly eval: ParsedRecipe['eval'] & { readonly text: string };
+  readonly calibration: Omit<ParsedRecipe['calibration'], 'text' | 'dataset'> & TextFrom;
+  readonly eval: Omit<ParsedRecipe['eval'], 'text' | 'dataset'> & TextFrom;
 };
 
 export type ExpertOrdering = Recipe['experts']['ordering'];

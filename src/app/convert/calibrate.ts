@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { writeSafetensors, type TensorToWrite } from '../../checkpoint/safetensors-write.js';
 import { openSafetensors } from '../../checkpoint/safetensors-read.js';
-import { streamWindows } from '../../data/windows.js';
+import { streamTextWindows } from '../../data/windows.js';
 import { RowReservoir } from '../../data/reservoir.js';
 import { loadTokenizer } from '../../data/tokenizer.js';
 import { ActivationStats } from '../../experts/activation-stats.js';
@@ -20,6 +20,7 @@ import { createSession, releaseSession, run, type Session } from '../../runtime/
 import { readFloat32 } from '../../runtime/tensors.js';
 import { InputError, InternalError } from '../../util/errors.js';
 import type { Stage } from '../progress.js';
+import type { TextSource } from '../shared/text-source.js';
 
 export const CALIBRATION_FILE = 'calibration.safetensors';
 /** Activation rows kept for co-activation grouping: enough for stable patterns, small beside x samples. */
@@ -31,6 +32,8 @@ export interface CalibrationInput {
   readonly ir: ModelIR;
   readonly tokenizerDir: string;
   readonly recipe: Recipe;
+  /** The calibration text, opened by the resolve stage. */
+  readonly text: TextSource;
   readonly stage: Stage;
 }
 
@@ -100,7 +103,7 @@ function newAccumulators(ir: ModelIR, recipe: Recipe, layer: number): LayerAccum
 async function feedWindows(
   s: CalibrationInput & { session: Session; acc: LayerAccumulators[] },
 ): Promise<void> {
-  const { seq_len: seqLen, tokens, text } = s.recipe.calibration;
+  const { seq_len: seqLen, tokens } = s.recipe.calibration;
   const tokenizer = loadTokenizer(s.tokenizerDir);
   const perRun = Math.max(1, Math.floor(TOKENS_PER_RUN / seqLen));
   const bar = s.stage.bar('tokens', Math.floor(tokens / seqLen) * seqLen);
@@ -111,14 +114,19 @@ async function feedWindows(
     bar.tick(batch.length * seqLen);
     batch = [];
   };
-  for await (const window of streamWindows({ file: text, tokenizer, seqLen, maxTokens: tokens })) {
+  for await (const window of streamTextWindows({
+    chunks: s.text.chunks(),
+    tokenizer,
+    seqLen,
+    maxTokens: tokens,
+  })) {
     batch.push(Array.from(window));
     if (batch.length === perRun) await flush();
   }
   await flush();
   bar.done();
   if (s.acc[0]?.stats.count === 0) {
-    throw new InputError(`${text}: calibration text is shorter than one window of ${seqLen} tokens`);
+    throw new InputError(`${s.text.label}: calibration text is shorter than one window of ${seqLen} tokens`);
   }
 }
 

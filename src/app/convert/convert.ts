@@ -21,6 +21,7 @@ import type { Progress } from '../progress.js';
 import { resolveModel, type ResolvedModel } from '../resolve-model.js';
 import { cachedStage, defaultCacheRoot, stageKey } from '../stage-cache.js';
 import { calibrate, type LayerCalibration, readCalibration } from './calibrate.js';
+import { openTextSource, type TextSource } from '../shared/text-source.js';
 import { emitOutputs, type EmitResult } from './emit.js';
 import { computePermutations } from './experts-stage.js';
 import { fitRouters, readRouterFit, type RouterFit } from './router-fit.js';
@@ -60,12 +61,14 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const recipe = opts.recipe ?? (await loadRecipe(opts.recipePath, opts.overrides ?? {}));
   const outDir = resolve(opts.out ?? defaultOutDir(recipe.model));
   assertWritableTarget(outDir, opts); // before any expensive work
-  const model = await resolveStage(opts, recipe);
+  const { model, data } = await resolveStage(opts, recipe);
   const ctx: StageContext = {
     recipe,
     model,
+    data,
     progress: opts.progress,
     root: opts.cacheRoot ?? defaultCacheRoot(),
+    offline: opts.offline === true,
   };
   const sizes = expertSizes(model.ir.config.ffnDim, recipe.experts.sizes, recipe.experts.align);
   const cal = await calibrationStage(ctx);
@@ -93,37 +96,58 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
 interface StageContext {
   readonly recipe: Recipe;
   readonly model: ResolvedModel & { readonly identity: unknown };
+  /** Calibration and eval text, opened (datasets resolved and pinned) before any expensive work. */
+  readonly data: TextSources;
   readonly progress: Progress;
   readonly root: string;
+  readonly offline: boolean;
 }
 
-/** The checkpoint, its content identity (cache keys) and, for a recipe file, its lock. */
-async function resolveStage(opts: ConvertOptions, recipe: Recipe): Promise<StageContext['model']> {
+interface TextSources {
+  readonly calibration: TextSource;
+  readonly eval: TextSource;
+}
+
+/** The checkpoint and the text sources, their content identities (cache keys) and, for a recipe file, its lock. */
+async function resolveStage(
+  opts: ConvertOptions,
+  recipe: Recipe,
+): Promise<{ model: StageContext['model']; data: TextSources }> {
   const resolving = opts.progress.stage('resolve', recipe.model);
   const model = await resolveModel(recipe, {
     offline: opts.offline,
     onProgress: downloadProgress(resolving),
   });
   const identity = await checkpointIdentity(model);
+  const open = { ...(opts.offline ? { offline: true } : {}), onProgress: downloadProgress(resolving) };
+  const data = {
+    calibration: await openTextSource(recipe.calibration, open),
+    eval: await openTextSource(recipe.eval, open),
+  };
+  const pins = Object.fromEntries(
+    Object.entries(data).flatMap(([section, s]) => (s.pin ? [[section, s.pin]] : [])),
+  );
   // The lock pins the recipe's own model; a model given on the command line is a one-off run.
   if (opts.recipePath && !opts.overrides?.model) {
     const lock = await checkLock({
       recipePath: opts.recipePath,
       resolved: model.checkpoint,
+      data: pins,
       update: opts.updateLock ?? false,
     });
     if (lock.status !== 'unchanged') resolving.note(`lock ${lock.status}: ${lock.path}`);
   }
   resolving.succeed(`${model.ir.config.architecture}, ${model.ir.config.numLayers} layers`);
-  return { ...model, identity };
+  return { model: { ...model, identity }, data };
 }
 
 async function calibrationStage(ctx: StageContext): Promise<{ key: unknown; rows: LayerCalibration[] }> {
   const { recipe, model } = ctx;
   const key = {
     source: model.identity,
-    text: await sha256File(recipe.calibration.text),
-    calibration: { ...recipe.calibration, text: undefined },
+    text: ctx.data.calibration.identity,
+    // The dataset spec's resolved content is in `text`; its local path must not make the key path-dependent.
+    calibration: { ...recipe.calibration, text: undefined, dataset: undefined },
     seed: recipe.seed,
     grouping: recipe.experts.grouping,
   };
@@ -132,7 +156,11 @@ async function calibrationStage(ctx: StageContext): Promise<{ key: unknown; rows
     root: ctx.root,
     stage: 'calibrate',
     inputs: key,
-    produce: (dir) => calibrate({ ir: model.ir, tokenizerDir: model.checkpoint.dir, recipe, stage }, dir),
+    produce: (dir) =>
+      calibrate(
+        { ir: model.ir, tokenizerDir: model.checkpoint.dir, recipe, text: ctx.data.calibration, stage },
+        dir,
+      ),
   });
   stage.succeed(cal.cached ? 'from cache' : undefined);
   return { key, rows: await readCalibration(cal.dir, model.ir.config.numLayers) };
@@ -207,11 +235,19 @@ async function emitAndEvaluate(
     sizes: a.sizes,
     perms: a.perms,
     ...a.routers,
+    data: Object.fromEntries(
+      Object.entries(ctx.data).flatMap(([section, s]) => (s.pin ? [[section, s.pin]] : [])),
+    ),
     stage: emitStage,
   });
   emitStage.succeed(`${emitted.files.length} files`);
   const evalStage = progress.stage('eval', `${recipe.eval.thresholds.length} thresholds`);
-  const evaluation = await evaluateOutput({ dir: a.dir, settings: recipe.eval, stage: evalStage });
+  const evaluation = await evaluateOutput({
+    dir: a.dir,
+    settings: recipe.eval,
+    stage: evalStage,
+    ...(ctx.offline ? { offline: true } : {}),
+  });
   evalStage.succeed(`${evaluation.report.points.length} points`);
   return { emitted, evaluation };
 }

@@ -26,6 +26,7 @@ import {
   sourceSection,
 } from '../manifest-sections.js';
 import type { Stage } from '../progress.js';
+import type { DataPin } from '../shared/text-source.js';
 import type { ResolvedModel } from '../resolve-model.js';
 import { VERSION } from '../version.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
@@ -54,6 +55,8 @@ export interface EmitInput {
   readonly routerLoss: RouterLoss;
   readonly train: TrainSummary | undefined;
   readonly routerFit: Record<string, unknown>;
+  /** Pinned dataset sources of the calibration/eval text, by section (absent for text files). */
+  readonly data?: Readonly<Record<string, DataPin>>;
   readonly stage: Stage;
 }
 
@@ -176,6 +179,7 @@ async function writeManifest(
       train: m.train ?? null,
     },
     fixed_threshold: recipe.output.fixed_threshold,
+    ...(m.data && Object.keys(m.data).length > 0 ? { data: m.data } : {}),
     graphs: await Promise.all(m.graphs.map((g) => graphSection(m.dir, g))),
     files: await fileHashes(m.dir, m.files, m.known),
   };
