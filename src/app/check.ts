@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadRecipe } from '../recipe/load.js';
 import type { Recipe } from '../recipe/types.js';
 import { type Baseline, baselineFromReport, baselineToJson, parseBaseline } from '../regress/baseline.js';
@@ -16,6 +17,8 @@ import type { Report } from '../report/types.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { CheckFailedError, InputError, InternalError } from '../util/errors.js';
 import { isDirectory, outputTolerances, readBaseline, readOutputReport } from './check-inputs.js';
+import { MANIFEST_FILE } from './manifest-sections.js';
+import { verifyOutputIntegrity } from './shared/output-integrity.js';
 
 /** Recomputes the report of an output directory under a recipe's eval settings. */
 export type EvaluateOutput = (outDir: string, recipe: Recipe) => Promise<Report>;
@@ -59,6 +62,8 @@ async function measure(opts: CheckOptions): Promise<Measured> {
     if (opts.out !== undefined) {
       throw new InputError(`--out is for recipe targets; ${opts.target} is already an output directory`);
     }
+    // An output that no longer matches its own manifest is refused before its report is trusted.
+    if (existsSync(join(opts.target, MANIFEST_FILE))) await verifyOutputIntegrity(opts.target);
     const tolerances = await outputTolerances(opts.target);
     return { report: await readOutputReport(opts.target), tolerances, recipeFile: null };
   }

@@ -97,4 +97,38 @@ describe('checkLock', () => {
       `${lockPathFor(badRecipe)}: invalid lock, field files.config.json: expected a hex sha256`,
     );
   });
+
+  it('pins dataset sources and names a moved one', async () => {
+    const dataRecipe = join(recipes, 'data.yaml');
+    const resolved = await resolveCheckpoint(model);
+    const pin = (sha: string) => ({
+      kind: 'hub' as const,
+      id: 'Salesforce/wikitext',
+      config: 'wikitext-2-raw-v1',
+      split: 'train',
+      column: 'text',
+      revision: 'main',
+      sha,
+      files_revision: null,
+      files_sha: sha,
+      files: { 'wikitext-2-raw-v1/train-00000-of-00001.parquet': 'c'.repeat(64) },
+    });
+    const first = await checkLock({
+      recipePath: dataRecipe,
+      resolved,
+      data: { calibration: pin('a'.repeat(40)) },
+      update: false,
+    });
+    expect(JSON.parse(readFileSync(first.path, 'utf8')).data.calibration).toEqual(pin('a'.repeat(40)));
+    await expect(
+      checkLock({
+        recipePath: dataRecipe,
+        resolved,
+        data: { calibration: pin('b'.repeat(40)) },
+        update: false,
+      }),
+    ).rejects.toThrow(
+      `${first.path}: the inputs no longer match the lock: calibration data changed (Salesforce/wikitext wikitext-2-raw-v1/train@aaaaaaaaaaaa → Salesforce/wikitext wikitext-2-raw-v1/train@bbbbbbbbbbbb); pass --update-lock to accept it`,
+    );
+  });
 });

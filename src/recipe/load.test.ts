@@ -176,3 +176,54 @@ describe('command-line overrides', () => {
     );
   });
 });
+
+describe('dataset text sources', () => {
+  it('a Hub dataset replaces the text file; a local table path resolves against the recipe', () => {
+    writeFileSync(join(dir, 'rows.parquet'), '');
+    const recipe = parseRecipeText(
+      [
+        'calibration: { dataset: { id: Salesforce/wikitext, config: wikitext-2-raw-v1 } }',
+        'eval: { dataset: { path: rows.parquet, column: body } }',
+      ].join('\n'),
+      file,
+    );
+    expect(recipe.calibration.text).toBeUndefined();
+    expect(recipe.calibration.dataset).toEqual({
+      id: 'Salesforce/wikitext',
+      config: 'wikitext-2-raw-v1',
+      split: 'train',
+      column: 'text',
+      revision: 'main',
+      separator: '\n\n',
+    });
+    expect(recipe.eval.dataset).toMatchObject({
+      path: join(dir, 'rows.parquet'),
+      column: 'body',
+      split: 'test',
+    });
+  });
+
+  it('refuses text and dataset together, id and path together, bad ids, names and files, each by field', () => {
+    expect(
+      problemsOf(
+        [
+          'calibration: { text: a.txt, dataset: { id: not-an-id, split: ../x } }',
+          'eval: { text: t.parquet }',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      'calibration.text (1:22): set either text or dataset, not both',
+      "calibration.dataset.id (1:44): expected a Hub dataset id 'org/name', got 'not-an-id'",
+      "calibration.dataset.split (1:62): letters, digits, '_', '-' and '.' only",
+      'eval.text (2:15): t.parquet is a table: use eval.dataset: { path: t.parquet, column: … }',
+      `eval.text (2:15): file not found: ${join(dir, 't.parquet')}`,
+    ]);
+    expect(problemsOf('eval: { dataset: { id: a/b, path: x.jsonl } }')).toEqual([
+      'eval.dataset (1:18): expected exactly one of id (a Hub dataset) or path (a local file)',
+      `eval.dataset.path (1:35): file not found: ${join(dir, 'x.jsonl')}`,
+    ]);
+    expect(problemsOf('eval: { dataset: { path: missing.jsonl } }')).toEqual([
+      `eval.dataset.path (1:26): file not found: ${join(dir, 'missing.jsonl')}`,
+    ]);
+  });
+});

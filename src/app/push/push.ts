@@ -66,7 +66,7 @@ export async function push(opts: PushOptions): Promise<PushResult> {
   if (settings.offline)
     throw new InputError(`moefy push ${repo}: needs the network, but offline mode is on (HF_HUB_OFFLINE)`);
   const checking = opts.progress.stage('verify', opts.outDir);
-  await verifyOutputIntegrity(opts.outDir);
+  await verifyOutputIntegrity(opts.outDir, true);
   const report = await readOutputReport(opts.outDir);
   const manifest = await readCardManifest(opts.outDir);
   checking.succeed('files match moefy.json');

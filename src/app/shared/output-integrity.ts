@@ -14,14 +14,20 @@ import { readJsonFile } from '../read-json.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex sha256');
 const integritySchema = z.object({
-  files: z.record(z.string().min(1), sha256),
+  files: z.record(z.string().min(1), sha256).default({}),
   graphs: z.array(z.object({ file: z.string().min(1), sha256 })).default([]),
 });
 
-/** sha256 of every file the manifest lists, after checking each; throws one InputError naming every mismatch. */
-export async function verifyOutputIntegrity(dir: string): Promise<Map<string, string>> {
+/**
+ * sha256 of every file the manifest lists, after checking each; throws one InputError naming every mismatch.
+ * `requireFiles`: a manifest that lists no files is refused too (push publishes only what moefy wrote).
+ */
+export async function verifyOutputIntegrity(dir: string, requireFiles = false): Promise<Map<string, string>> {
   const path = join(dir, MANIFEST_FILE);
   const m = await readJsonFile(path, integritySchema, 'expected an output directory of `moefy convert`');
+  if (requireFiles && Object.keys(m.files).length === 0) {
+    throw new InputError(`${path}: lists no output files; expected an output directory of \`moefy convert\``);
+  }
   const expected = new Map<string, string>(Object.entries(m.files));
   for (const g of m.graphs) expected.set(g.file, g.sha256);
   const problems: string[] = [];
