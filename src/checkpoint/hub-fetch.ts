@@ -1,8 +1,10 @@
 /**
  * The `fetch` we hand to @huggingface/hub. We add the Authorization header ourselves (only towards the endpoint's
  * origin) instead of passing `accessToken`, so the library never holds the token and its `hf_` prefix check does
- * not reject tokens of self-hosted endpoints; and we count body bytes of file downloads for progress.
+ * not reject tokens of self-hosted endpoints; we count body bytes of file downloads for progress; and LFS uploads
+ * (a PUT of a Blob) go through putBlob, which streams with backpressure.
  */
+import { putBlob } from './hub-put.js';
 
 export interface FetchOptions {
   endpoint: string;
@@ -17,6 +19,8 @@ export function hubFetch({ endpoint, token, onBytes }: FetchOptions): typeof fet
     const url = new URL(input instanceof Request ? input.url : String(input));
     const headers = new Headers(init?.headers);
     if (token && url.origin === origin) headers.set('Authorization', `Bearer ${token}`);
+    if (init?.method === 'PUT' && init.body instanceof Blob)
+      return putBlob(url, init.body, { ...init, headers });
     const response = await fetch(input, { ...init, headers });
     const isFileBody =
       (init?.method ?? 'GET') === 'GET' && !headers.has('Range') && url.pathname.includes('/resolve/');
