@@ -2,7 +2,7 @@
  * `moefy push` against the local Hub-protocol server: a real kjv-llama output, real HTTP through @huggingface/hub's
  * LFS commit path (preupload, LFS batch, PUT or multipart, NDJSON commit), faults injected by the server.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { createProgress } from '../src/app/progress.js';
 import { HubError, InputError } from '../src/util/errors.js';
 import { runCliAsync } from './support/cli.js';
 import { type FakeHub, type FakeHubOptions, startFakeHub } from './support/fake-hub.js';
+import { memoryFile } from './support/fake-hub-store.js';
 import { removeTempDirs, tempDir } from './support/hub-cache-check.js';
 import { convertKjv } from './support/kjv-convert.js';
 
@@ -156,5 +157,31 @@ describe('moefy push', () => {
       /does not match its moefy\.json: routers\.safetensors changed \(sha256 [0-9a-f]{12} → [0-9a-f]{12}\); rerun `moefy convert --force`$/,
     );
     expect(hub.requests.length).toBe(before);
+  });
+
+  it('removes what an earlier push of moefy output left, and keeps files someone else added', async () => {
+    await startHub();
+    await pushTo('me/stale');
+    const repo = hub.store.get('model', 'me/stale')!;
+    const head = hub.store.head(repo, 'main')!;
+    const files = new Map(head.files).set('notes.md', memoryFile('notes.md', 'mine'));
+    repo.branches.get('main')!.push({ oid: 'e'.repeat(40), title: 'user edit', parent: head.oid, files });
+
+    const copy = join(await tempDir('moefy-push-nodense-'), 'out');
+    cpSync(out, copy, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(copy, 'moefy.json'), 'utf8'));
+    for (const f of ['dense.onnx', 'dense.onnx.data']) {
+      delete manifest.files[f];
+      rmSync(join(copy, f));
+    }
+    manifest.graphs = manifest.graphs.filter((g: { role: string }) => g.role !== 'dense');
+    writeFileSync(join(copy, 'moefy.json'), JSON.stringify(manifest));
+    const r = await pushTo('me/stale', { dir: copy });
+    expect(r.changes.deletes).toEqual(['dense.onnx', 'dense.onnx.data']);
+    expect(r.changes.kept).toEqual(['notes.md']);
+    expect(r.changes.uploads.map((f) => f.path)).toEqual(['moefy.json']); // the card does not list files
+    const now = await repoFiles('me/stale');
+    expect(now.has('dense.onnx')).toBe(false);
+    expect(now.get('notes.md')!.toString()).toBe('mine');
   });
 });

@@ -97,20 +97,21 @@ async function publish(a: {
   const url = `${target.endpoint}/${target.repo}${target.branch === 'main' ? '' : `/tree/${target.branch}`}`;
   const stage = opts.progress.stage('push', `${target.repo}@${target.branch}`);
   let state = await remoteState(target);
-  const changes = await pushChanges({
-    local: a.local,
-    remote: state.kind === 'branch' ? state.files : new Map(),
-    owned: state.kind === 'branch' ? await ownedPaths(target, state) : new Set(),
-  });
-  if (state.kind === 'branch' && changes.uploads.length === 0 && changes.deletes.length === 0) {
-    stage.succeed(`up to date (${changes.unchanged.length} files), no commit`);
-    return { url, commit: null, changes };
-  }
   if (state.kind !== 'branch') {
     await ensureBranch(target, state, opts.private === true);
     state = await remoteState(target);
-    if (state.kind !== 'branch')
+    if (state.kind !== 'branch') {
       throw new InputError(`${target.repo}@${target.branch}: created, but the Hub does not list it`);
+    }
+  }
+  const changes = await pushChanges({
+    local: a.local,
+    remote: state.files,
+    owned: await ownedPaths(target, state),
+  });
+  if (changes.uploads.length === 0 && changes.deletes.length === 0) {
+    stage.succeed(`up to date (${changes.unchanged.length} files), no commit`);
+    return { url, commit: null, changes };
   }
   const bytes = changes.uploads.reduce((s, f) => s + f.size, 0);
   const bar = stage.bar('upload', bytes, ' B');
@@ -122,8 +123,14 @@ async function publish(a: {
     parent: state.head,
     uploads: changes.uploads.map((f) => ({ path: f.path, file: f.file })),
     deletes: changes.deletes,
-    onFile: (path) => bar.tick(sizes.get(path) ?? 0),
+    onFile: (path) => {
+      const size = sizes.get(path) ?? 0;
+      sizes.delete(path); // the library reports a file once per state; count it once
+      bar.tick(size);
+    },
   });
+  // Regular (non-LFS) files travel inside the commit call itself: they are done when it returns.
+  bar.tick([...sizes.values()].reduce((s, n) => s + n, 0));
   bar.done();
   stage.succeed(
     `commit ${oid.slice(0, 12)}: ${changes.uploads.length} uploaded, ${changes.deletes.length} removed`,
