@@ -17,6 +17,7 @@ import { readOutputManifest } from './eval-manifest.js';
 import { summaryLines } from './eval-summary.js';
 import type { Stage } from './progress.js';
 import { VERSION } from './version.js';
+import { downloadProgress } from './download-progress.js';
 import { openTextSource, type TextSource } from './shared/text-source.js';
 import type { TextTokenizer } from '../data/tokenizer.js';
 
@@ -52,7 +53,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
   const settings = withOverrides(opts.settings ?? manifest.eval, opts.overrides ?? {});
   const tokenizer = loadTokenizer(opts.dir);
   const source = await openTextSource(settings, { ...(opts.offline ? { offline: true } : {}) });
-  const windows = await collectWindows(source, tokenizer, settings);
+  const windows = await collectWindows(source, tokenizer, settings, opts.stage);
   if (windows.count === 0) {
     throw new InputError(`${source.label}: shorter than one eval window of ${settings.seq_len} tokens`);
   }
@@ -121,10 +122,11 @@ async function collectWindows(
   source: TextSource,
   tokenizer: TextTokenizer,
   settings: Recipe['eval'],
+  stage: Stage | undefined,
 ): Promise<TokenWindows> {
   const windows: Int32Array[] = [];
   const stream = streamTextWindows({
-    chunks: source.chunks(),
+    chunks: source.chunks(stage ? downloadProgress(stage) : undefined),
     tokenizer,
     seqLen: settings.seq_len,
     maxTokens: settings.tokens,

@@ -21,6 +21,7 @@ import { readFloat32 } from '../../runtime/tensors.js';
 import { InputError, InternalError } from '../../util/errors.js';
 import type { Stage } from '../progress.js';
 import type { TextSource } from '../shared/text-source.js';
+import { downloadProgress } from '../download-progress.js';
 
 export const CALIBRATION_FILE = 'calibration.safetensors';
 /** Activation rows kept for co-activation grouping: enough for stable patterns, small beside x samples. */
@@ -115,7 +116,7 @@ async function feedWindows(
     batch = [];
   };
   for await (const window of streamTextWindows({
-    chunks: s.text.chunks(),
+    chunks: s.text.chunks(downloadProgress(s.stage)),
     tokenizer,
     seqLen,
     maxTokens: tokens,

@@ -119,7 +119,7 @@ async function resolveStage(
     onProgress: downloadProgress(resolving),
   });
   const identity = await checkpointIdentity(model);
-  const open = { ...(opts.offline ? { offline: true } : {}), onProgress: downloadProgress(resolving) };
+  const open = opts.offline ? { offline: true } : {};
   const data = {
     calibration: await openTextSource(recipe.calibration, open),
     eval: await openTextSource(recipe.eval, open),

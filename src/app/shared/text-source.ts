@@ -45,12 +45,12 @@ export interface TextSource {
   readonly identity: unknown;
   /** null for a plain text file (its hash is in the cache key; the lock pins datasets). */
   readonly pin: DataPin | null;
-  chunks(): AsyncIterable<string>;
+  /** The text; `onDownload` reports the files a Hub dataset fetches on the way (under the stage reading it). */
+  chunks(onDownload?: (e: DownloadEvent) => void): AsyncIterable<string>;
 }
 
 export interface OpenOptions {
   readonly offline?: boolean;
-  readonly onProgress?: (e: DownloadEvent) => void;
 }
 
 export async function openTextSource(from: TextFrom, opts: OpenOptions = {}): Promise<TextSource> {
@@ -72,7 +72,7 @@ export async function openTextSource(from: TextFrom, opts: OpenOptions = {}): Pr
     { repo: d.id, config: d.config, split: d.split, revision: d.revision },
     { ...(opts.offline ? { offline: true } : {}) },
   );
-  return hubDataset(resolved, d, opts);
+  return hubDataset(resolved, d, opts.offline === true);
 }
 
 function readerFor(path: string): FileReader {
@@ -94,7 +94,7 @@ async function localDataset(path: string, d: DatasetSpec): Promise<TextSource> {
   };
 }
 
-function hubDataset(r: ResolvedDataset, d: DatasetSpec, opts: OpenOptions): TextSource {
+function hubDataset(r: ResolvedDataset, d: DatasetSpec, offline: boolean): TextSource {
   const files = Object.fromEntries(r.files.map((f) => [f.path, f.oid]));
   const fromOther = r.filesRevision !== r.revision;
   const pin: DataPin = {
@@ -109,15 +109,17 @@ function hubDataset(r: ResolvedDataset, d: DatasetSpec, opts: OpenOptions): Text
     files_sha: r.filesSha,
     files,
   };
-  const rowFiles: RowFile[] = r.files.map((f: DatasetFile) => ({
-    label: `dataset ${r.repo}/${f.path}`,
-    open: () =>
-      datasetFile(r, f, {
-        ...(opts.offline ? { offline: true } : {}),
-        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      }),
-  }));
-  const rows: RowSource = rowSource(`dataset ${r.repo}`, rowFiles, (f) => readerFor(f.label));
+  const rows = (onDownload?: (e: DownloadEvent) => void): RowSource => {
+    const fetchOpts = {
+      ...(offline ? { offline: true } : {}),
+      ...(onDownload ? { onProgress: onDownload } : {}),
+    };
+    const files: RowFile[] = r.files.map((f: DatasetFile) => ({
+      label: `dataset ${r.repo}/${f.path}`,
+      open: () => datasetFile(r, f, fetchOpts),
+    }));
+    return rowSource(`dataset ${r.repo}`, files, (f) => readerFor(f.label));
+  };
   return {
     label: `${r.repo}@${r.sha.slice(0, 12)} ${r.config}/${r.split}[${d.column}]`,
     identity: {
@@ -130,6 +132,6 @@ function hubDataset(r: ResolvedDataset, d: DatasetSpec, opts: OpenOptions): Text
       separator: d.separator,
     },
     pin,
-    chunks: () => rowText(rows, d),
+    chunks: (onDownload) => rowText(rows(onDownload), d),
   };
 }
