@@ -3,7 +3,7 @@
  * oracle routing at every threshold) on the recipe's eval text, and write report.json, report.md, curve.svg and
  * curve.png into it, each file atomically.
  */
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadTokenizer } from '../data/tokenizer.js';
 import { streamTextWindows, type TokenWindows } from '../data/windows.js';
 import { buildReport } from '../eval/build-report.js';
@@ -108,14 +108,13 @@ export async function evaluateOutput(opts: EvaluateOptions): Promise<Evaluation>
 }
 
 function withOverrides(settings: Recipe['eval'], o: EvalOverrides): Recipe['eval'] {
-  const { text: _text, dataset, ...rest } = settings;
   const changed = {
-    ...rest,
+    ...settings,
     ...(o.thresholds && { thresholds: [...o.thresholds] }),
     ...(o.tokens !== undefined && { tokens: o.tokens }),
   };
-  if (o.text) return { ...changed, text: resolve(o.text) };
-  return dataset !== undefined ? { ...changed, dataset } : { ...changed, text: settings.text! };
+  // `--text` replaces whichever source the recipe had.
+  return o.text ? { ...changed, text: resolve(o.text), dataset: undefined } : changed;
 }
 
 async function collectWindows(
