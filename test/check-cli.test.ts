@@ -3,6 +3,7 @@
  * baseline, a doctored baseline and compute drift fail with exit 1 and a table naming the point and metric,
  * bad input exits 2, --json parses, GitHub annotations, tolerances from moefy.json, and --update-baseline.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +161,25 @@ describe('moefy check', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       'moefy: r.yaml: a recipe target needs --out DIR, an existing output directory of `moefy convert`\n',
+    );
+  });
+
+  it('refuses an output directory whose files no longer match its moefy.json, naming the file', () => {
+    const dir = join(root, 'tampered');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'report.json'), reportToJson(fakeReport()));
+    writeFileSync(join(dir, 'model.onnx.data'), 'weights');
+    const sha = createHash('sha256').update('weights').digest('hex');
+    const check = { max_ppl_ratio: 1.02, max_compute_delta: 0.02, max_latency_ratio: null };
+    const manifest = { recipe: { check }, files: { 'model.onnx.data': sha } };
+    writeFileSync(join(dir, 'moefy.json'), JSON.stringify(manifest));
+    expect(moefy(['check', 'tampered', '--baseline', 'good.json']).code).toBe(0);
+    writeFileSync(join(dir, 'model.onnx.data'), 'weightz');
+    const r = moefy(['check', 'tampered', '--baseline', 'good.json']);
+    expect(r.code).toBe(2);
+    const now = createHash('sha256').update('weightz').digest('hex');
+    expect(r.stderr).toBe(
+      `moefy: tampered: does not match its moefy.json: model.onnx.data changed (sha256 ${sha.slice(0, 12)} → ${now.slice(0, 12)}); rerun \`moefy convert --force\`\n`,
     );
   });
 });

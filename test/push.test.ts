@@ -2,9 +2,11 @@
  * `moefy push` against the local Hub-protocol server: a real kjv-llama output, real HTTP through @huggingface/hub's
  * LFS commit path (preupload, LFS batch, PUT or multipart, NDJSON commit), faults injected by the server.
  */
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { listOutputFiles } from '../src/app/push/output-files.js';
@@ -18,6 +20,7 @@ import { removeTempDirs, tempDir } from './support/hub-cache-check.js';
 import { convertKjv } from './support/kjv-convert.js';
 
 const TOKEN = 'hf_pushtoken_secret_0123456789';
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 let out: string;
 let hub: FakeHub;
 
@@ -73,6 +76,21 @@ describe('moefy push', () => {
     });
     const image = /!\[[^\]]*\]\(([^)]+)\)/.exec(card)![1]!;
     expect(files.has(image)).toBe(true);
+
+    // The card's onnxruntime-node snippet runs on the pushed files (placed under node_modules so its imports resolve).
+    const code = /### onnxruntime-node\n\n```js\n([\s\S]*?)```/.exec(card)![1]!;
+    const dir = join(repoRoot, 'node_modules', '.moefy-test');
+    mkdirSync(dir, { recursive: true });
+    const script = join(dir, `card-snippet-${process.pid}.mjs`);
+    writeFileSync(
+      script,
+      code.replace("const dir = 'kjv-moe';", `const dir = ${JSON.stringify(out)};`) +
+        'console.log(JSON.stringify({ logits: logits.dims, expert_index: expert_index.dims }));\n',
+    );
+    const ran = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+    rmSync(script);
+    expect(ran.stderr).toBe('');
+    expect(JSON.parse(ran.stdout)).toEqual({ logits: [1, 16, 256], expert_index: [4, 1, 16] });
 
     const commits = hub.store.get('model', 'me/kjv-moe')!.branches.get('main')!.length;
     const puts = hub.requests.filter((q) => q.method === 'PUT').length;

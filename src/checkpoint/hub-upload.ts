@@ -99,6 +99,7 @@ export async function ensureBranch(t: PushTarget, state: RemoteState, isPrivate:
         visibility: isPrivate ? 'private' : undefined,
         hubUrl: t.endpoint,
         fetch,
+        // The token travels in hubFetch's Authorization header; the library's types insist on credentials.
       } as Parameters<typeof createRepo>[0]);
     }
     if (t.branch !== 'main' && state.kind !== 'branch') {
