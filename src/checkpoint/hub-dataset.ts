@@ -9,13 +9,13 @@
  */
 import { datasetInfo, listFiles } from '@huggingface/hub';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { HubError, InputError } from '../util/errors.js';
 import { cardMetadata } from './card-metadata.js';
 import { type Layout, READABLE, splitFiles } from './dataset-layout.js';
-import { isCommitSha, readRef, repoFolder, snapshotDir, writeRef } from './hub-cache.js';
+import { type DatasetFile, readRecord, type SplitRecord, writeRecord } from './dataset-record.js';
+import { isCommitSha, readRef, snapshotDir, writeRef } from './hub-cache.js';
 import { type DownloadEvent, fetchFile } from './hub-download.js';
 import { DEFAULT_RETRY, toHubError, withRetry } from './hub-errors.js';
 import { hubFetch, quietly } from './hub-fetch.js';
@@ -31,15 +31,7 @@ export interface DatasetRef {
   readonly revision: string;
 }
 
-const fileSchema = z.object({ path: z.string(), size: z.number().int().nonnegative(), oid: z.string() });
-const recordSchema = z.object({
-  revision: z.string(),
-  sha: z.string(),
-  layout: z.enum(['repo', 'convert']),
-  files: z.array(fileSchema).min(1),
-});
-
-export type DatasetFile = z.infer<typeof fileSchema>;
+export type { DatasetFile } from './dataset-record.js';
 
 export interface ResolvedDataset extends DatasetRef {
   /** The commit the revision resolved to. */
@@ -107,9 +99,7 @@ export async function datasetFile(
   );
 }
 
-type Record_ = z.infer<typeof recordSchema>;
-
-function resolved(ref: DatasetRef, sha: string, r: Record_, s: HubSettings): ResolvedDataset {
+function resolved(ref: DatasetRef, sha: string, r: SplitRecord, s: HubSettings): ResolvedDataset {
   return {
     ...ref,
     sha,
@@ -161,7 +151,7 @@ async function lookUp(s: HubSettings, repo: string, revision: string): Promise<L
 }
 
 /** The repo's own files for the split, else (default branch only) the auto-converted Parquet branch's. */
-async function findSplit(s: HubSettings, ref: DatasetRef, main: Listing): Promise<Record_> {
+async function findSplit(s: HubSettings, ref: DatasetRef, main: Listing): Promise<SplitRecord> {
   const convert = ref.revision === CONVERTED_PARQUET;
   const card = convert ? null : await readCard(s, ref.repo, main);
   const own = splitFiles([...main.names.keys()], ref, convert ? 'convert' : 'repo', card);
@@ -179,7 +169,7 @@ async function findSplit(s: HubSettings, ref: DatasetRef, main: Listing): Promis
   );
 }
 
-function record(l: Listing, layout: Layout, paths: string[]): Record_ {
+function record(l: Listing, layout: Layout, paths: string[]): SplitRecord {
   return { revision: l.revision, sha: l.sha, layout, files: paths.map((p) => l.names.get(p)!) };
 }
 
@@ -189,38 +179,4 @@ async function readCard(s: HubSettings, repo: string, l: Listing): Promise<Recor
   const session = { ...s, repo, type: TYPE, revision: l.revision, retry: DEFAULT_RETRY };
   const path = await fetchFile(session, { sha: l.sha, name: 'README.md', size: readme.size });
   return cardMetadata(await readFile(path, 'utf8'));
-}
-
-/** Config and split names become path segments of the record: nothing that could climb out of the folder. */
-const SAFE_NAME = /^[\w][\w.-]*$/;
-
-function recordPath(s: HubSettings, ref: DatasetRef, sha: string): string {
-  for (const [what, name] of [
-    ['config', ref.config],
-    ['split', ref.split],
-  ] as const) {
-    if (!SAFE_NAME.test(name) || name.includes('..'))
-      throw new InputError(
-        `dataset ${ref.repo}: invalid ${what} name '${name}' (letters, digits, '_', '-', '.')`,
-      );
-  }
-  return join(repoFolder(s.cacheDir, ref.repo, TYPE), '.moefy-splits', sha, ref.config, `${ref.split}.json`);
-}
-
-async function readRecord(s: HubSettings, ref: DatasetRef, sha: string): Promise<Record_ | null> {
-  const text = await readFile(recordPath(s, ref, sha), 'utf8').catch(() => null);
-  if (text === null) return null;
-  try {
-    return recordSchema.parse(JSON.parse(text));
-  } catch {
-    return null; // a damaged record is re-resolved online (or reported missing offline)
-  }
-}
-
-async function writeRecord(s: HubSettings, ref: DatasetRef, sha: string, r: Record_): Promise<void> {
-  const path = recordPath(s, ref, sha);
-  await mkdir(join(path, '..'), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(r, null, 2)}\n`);
-  await rename(temp, path);
 }
