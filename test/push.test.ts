@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { listOutputFiles } from '../src/app/push/output-files.js';
 import { push } from '../src/app/push/push.js';
-import { createProgress } from '../src/app/progress.js';
+import { createProgress } from '../src/app/shared/progress.js';
 import { HubError, InputError } from '../src/util/errors.js';
 import { runCliAsync } from './support/cli.js';
 import { type FakeHub, type FakeHubOptions, startFakeHub } from './support/fake-hub.js';

@@ -31,16 +31,16 @@ export function registerCheck(program: Command): void {
       'write the current figures as the new baseline (deliberate; prints what changed)',
     )
     .action(async (target: string, flags: CheckFlags) => {
-      const { failIfRegressed, runCheck } = await import('../app/check.js');
+      const { failIfRegressed, runCheck } = await import('../app/check/check.js');
       const result = await runCheck({
         target,
         baseline: flags.baseline,
         out: flags.out,
         updateBaseline: flags.updateBaseline === true,
         evaluateOutput: async (dir, recipe) =>
-          (await import('../app/eval.js')).computeReport({ dir, settings: recipe.eval }),
+          (await import('../app/eval/eval.js')).computeReport({ dir, settings: recipe.eval }),
       });
-      const { renderCheckResult } = await import('../app/check-print.js');
+      const { renderCheckResult } = await import('../app/check/print.js');
       const printed = renderCheckResult(result, {
         json: flags.json === true,
         githubActions: process.env.GITHUB_ACTIONS === 'true',

@@ -24,7 +24,7 @@ export function registerEval(program: Command): void {
     .option('--quiet', 'no progress output')
     .option('--json', 'print report.json on stdout instead of the summary lines')
     .action(async (outDir: string, flags: EvalFlags) => {
-      const { runEval } = await import('../app/eval-run.js');
+      const { runEval } = await import('../app/eval/run.js');
       await runEval({
         dir: outDir,
         overrides: {

@@ -34,7 +34,7 @@ export function registerExport(program: Command): void {
     .action(async (ref: string, flags: ExportFlags) => {
       const dtype = DTYPES.find((d) => d === flags.dtype);
       if (!dtype) throw new InputError(`--dtype: expected one of ${DTYPES.join(', ')}, got "${flags.dtype}"`);
-      const { exportDense } = await import('../app/export.js');
+      const { exportDense } = await import('../app/export/export.js');
       const result = await exportDense(ref, { ...flags, dtype });
       process.stdout.write(`wrote ${result.files.map((f) => `${result.outDir}/${f}`).join(', ')}\n`);
     });

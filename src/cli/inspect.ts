@@ -17,20 +17,20 @@ export function registerInspect(program: Command): void {
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
     .action(async (ref: string, flags: InspectFlags) => {
       if (ref.endsWith('.onnx')) {
-        const { inspectOnnx, formatOnnxInspect } = await import('../app/inspect-onnx.js');
+        const { inspectOnnx, formatOnnxInspect } = await import('../app/inspect/onnx.js');
         const description = await inspectOnnx(ref);
         process.stdout.write(
           flags.json ? `${JSON.stringify(description, null, 2)}\n` : formatOnnxInspect(description),
         );
         return;
       }
-      const { inspectCheckpoint } = await import('../app/inspect.js');
+      const { inspectCheckpoint } = await import('../app/inspect/inspect.js');
       const report = await inspectCheckpoint(ref, { revision: flags.revision, offline: flags.offline });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         return;
       }
-      const { formatInspect } = await import('../app/inspect-format.js');
+      const { formatInspect } = await import('../app/inspect/format.js');
       process.stdout.write(formatInspect(report));
     });
 }

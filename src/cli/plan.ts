@@ -38,13 +38,13 @@ export function registerPlan(program: Command): void {
       const isRecipe = RECIPE_FILE.test(target);
       const overrides = { ...toOverrides(flags), ...(isRecipe ? {} : { model: target }) };
       const recipe = await loadRecipe(isRecipe ? target : undefined, overrides);
-      const { planRecipe } = await import('../app/plan-run.js');
+      const { planRecipe } = await import('../app/plan/run.js');
       const plan = await planRecipe(recipe, { offline: flags.offline === true });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;
       }
-      const { formatPlan } = await import('../app/plan-format.js');
+      const { formatPlan } = await import('../app/plan/format.js');
       process.stdout.write(`${formatPlan(plan, isRecipe ? target : 'built-in default')}\n`);
     });
 }

@@ -1,6 +1,6 @@
 /** Declares the commands; each lives in its own file and lazy-loads the app code it calls. */
 import { Command } from 'commander';
-import { VERSION } from '../app/version.js';
+import { VERSION } from '../app/shared/version.js';
 import { registerCheck } from './check.js';
 import { registerConvert } from './convert.js';
 import { registerEval } from './eval.js';

@@ -28,7 +28,7 @@ export function registerPush(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (outDir: string, repo: string, flags: PushFlags) => {
       const { push } = await import('../app/push/push.js');
-      const { createProgress } = await import('../app/progress.js');
+      const { createProgress } = await import('../app/shared/progress.js');
       const result = await push({ ...flags, outDir, repo, progress: createProgress({ quiet: flags.quiet }) });
       const { uploads, deletes, unchanged, kept } = result.changes;
       const lines = [

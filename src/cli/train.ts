@@ -24,7 +24,7 @@ export function registerTrain(program: Command): void {
     .option('--target <target>', 'relative-error | classification')
     .option('--quiet', 'no progress output')
     .action(async (outDir: string, flags: TrainFlags) => {
-      const { runTrain } = await import('../app/train-run.js');
+      const { runTrain } = await import('../app/train/run.js');
       await runTrain({
         dir: outDir,
         quiet: flags.quiet === true,

@@ -19,9 +19,9 @@ import { tokenFeeds } from '../../runtime/decoder-feeds.js';
 import { createSession, releaseSession, run, type Session } from '../../runtime/session.js';
 import { readFloat32 } from '../../runtime/tensors.js';
 import { InputError, InternalError } from '../../util/errors.js';
-import type { Stage } from '../progress.js';
+import type { Stage } from '../shared/progress.js';
 import type { TextSource } from '../shared/text-source.js';
-import { downloadProgress } from '../download-progress.js';
+import { downloadProgress } from '../shared/download-progress.js';
 
 export const CALIBRATION_FILE = 'calibration.safetensors';
 /** Activation rows kept for co-activation grouping: enough for stable patterns, small beside x samples. */

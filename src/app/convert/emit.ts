@@ -24,14 +24,14 @@ import {
   MANIFEST_FILE,
   modelSection,
   sourceSection,
-} from '../manifest-sections.js';
-import type { Stage } from '../progress.js';
+} from '../shared/manifest-sections.js';
+import type { Stage } from '../shared/progress.js';
 import type { DataPin } from '../shared/text-source.js';
-import type { ResolvedModel } from '../resolve-model.js';
-import { VERSION } from '../version.js';
+import type { ResolvedModel } from '../shared/resolve-model.js';
+import { VERSION } from '../shared/version.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { writeRouters } from '../../train/router-file.js';
-import type { TrainSummary } from './train-stage.js';
+import type { TrainSummary } from './mlp-routers.js';
 import { emitTransformersJsGraph, markConfigForTransformersJs } from './transformers-js.js';
 import type { ModelProto } from '../../onnx/proto.js';
 

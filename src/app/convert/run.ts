@@ -1,5 +1,5 @@
 /** `moefy convert` behind the CLI: progress on stderr, a summary (or JSON) on stdout. */
-import { createProgress } from '../progress.js';
+import { createProgress } from '../shared/progress.js';
 import { convert, type ConvertOptions } from './convert.js';
 
 export interface RunConvertOptions extends Omit<ConvertOptions, 'progress' | 'overrides'> {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { writeModel } from '../../onnx/builder.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { relocateExternalData } from '../../onnx/relocate.js';
-import type { GraphEntry } from '../manifest-sections.js';
+import type { GraphEntry } from '../shared/manifest-sections.js';
 
 export const TJS_MODEL = 'onnx/model.onnx';
 export const TJS_DATA = 'onnx/model.onnx_data';

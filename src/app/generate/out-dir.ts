@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { CacheShape } from '../../runtime/decoder-feeds.js';
 import { InputError } from '../../util/errors.js';
-import { MANIFEST_FILE } from '../manifest-sections.js';
-import { readJsonFile } from '../read-json.js';
+import { MANIFEST_FILE } from '../shared/manifest-sections.js';
+import { readJsonFile } from '../shared/read-json.js';
 
 const int = z.number().int().positive();
 const manifestSchema = z.object({

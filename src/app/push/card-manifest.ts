@@ -1,8 +1,8 @@
 /** The fields of moefy.json the model card reads, validated (a foreign or hand-edited manifest fails by field). */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { MANIFEST_FILE } from '../manifest-sections.js';
-import { readJsonFile } from '../read-json.js';
+import { MANIFEST_FILE } from '../shared/manifest-sections.js';
+import { readJsonFile } from '../shared/read-json.js';
 
 const sourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('hub'), repo: z.string(), revision: z.string(), sha: z.string() }).passthrough(),

@@ -20,10 +20,10 @@ import {
 import { hubSettings } from '../../checkpoint/hub-settings.js';
 import { parseRepoId, validateRevision } from '../../checkpoint/model-ref.js';
 import { InputError } from '../../util/errors.js';
-import { readOutputReport } from '../check-inputs.js';
-import type { Progress } from '../progress.js';
+import { readOutputReport } from '../check/inputs.js';
+import type { Progress } from '../shared/progress.js';
 import { verifyOutputIntegrity } from '../shared/output-integrity.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../shared/version.js';
 import { modelCard } from './card.js';
 import { readCardManifest } from './card-manifest.js';
 import { type PushChanges, pushChanges } from './changes.js';

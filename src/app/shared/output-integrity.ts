@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { sha256File } from '../../checkpoint/resolve.js';
 import { InputError } from '../../util/errors.js';
-import { MANIFEST_FILE } from '../manifest-sections.js';
-import { readJsonFile } from '../read-json.js';
+import { MANIFEST_FILE } from './manifest-sections.js';
+import { readJsonFile } from './read-json.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex sha256');
 const integritySchema = z.object({

@@ -1,0 +1,108 @@
+/**
+ * Targets stage: for every sampled FFN input of every layer, the relative error e_k of each prefix expert against
+ * the full FFN output, computed on ORT by a per-layer probe graph (block outputs; prefix sums give y_k), and the
+ * regression targets z_k = log(e_k + δ). Rows go through the probe in batches; one layer's graph at a time.
+ */
+import { join } from 'node:path';
+import { openSafetensors } from '../../checkpoint/safetensors-read.js';
+import { writeSafetensors, type TensorToWrite } from '../../checkpoint/safetensors-write.js';
+import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
+import { buildProbe, PROBE_INPUT, probeOutput } from '../../graph/probe.js';
+import type { ModelIR } from '../../ir/model.js';
+import { type ErrorBase, logErrorTargets, relativeErrorsFromBlocks } from '../../router/targets.js';
+import { createSession, releaseSession, run } from '../../runtime/session.js';
+import { float32Tensor, readFloat32 } from '../../runtime/tensors.js';
+import type { Stage } from '../shared/progress.js';
+import type { LayerCalibration } from './calibrate.js';
+
+export const TARGETS_FILE = 'targets.safetensors';
+const ROWS_PER_RUN = 1024;
+
+export interface TargetsInput {
+  readonly ir: ModelIR;
+  readonly calibration: readonly LayerCalibration[];
+  readonly perms: readonly Int32Array[];
+  readonly sizes: readonly number[];
+  readonly errorBase: ErrorBase;
+  readonly stage: Stage;
+}
+
+export interface LayerTargets {
+  readonly rows: number;
+  /** [rows, K] relative errors e_k (e_{K−1} = 0). */
+  readonly e: Float32Array;
+  /** [rows, K−1] log-error targets. */
+  readonly z: Float32Array;
+}
+
+export async function computeTargets(input: TargetsInput, dir: string): Promise<void> {
+  const tensors: Record<string, TensorToWrite> = {};
+  const K = input.sizes.length;
+  const bar = input.stage.bar('layers', input.ir.layers.length);
+  for (const layer of input.ir.layers) {
+    const e = await layerErrors(input, layer.index, dir);
+    const rows = e.length / K;
+    tensors[`layers.${layer.index}.e`] = { dtype: 'F32', shape: [rows, K], data: e };
+    tensors[`layers.${layer.index}.z`] = {
+      dtype: 'F32',
+      shape: [rows, K - 1],
+      data: logErrorTargets({ rows, experts: K, data: e }),
+    };
+    bar.tick();
+  }
+  bar.done();
+  await writeSafetensors(join(dir, TARGETS_FILE), tensors);
+}
+
+async function layerErrors(input: TargetsInput, index: number, dir: string): Promise<Float32Array> {
+  const { ir, sizes } = input;
+  const hidden = ir.config.hidden;
+  const modelPath = join(dir, `probe.${index}.onnx`);
+  const data = new ExternalDataWriter(`${modelPath}.data`);
+  try {
+    const b = await buildProbe(ir, { layer: index, permutation: input.perms[index]!, sizes, data });
+    writeModel(b.model(), modelPath);
+  } finally {
+    data.close();
+  }
+  const cal = input.calibration[index]!;
+  const K = sizes.length;
+  const e = new Float32Array(cal.rows * K);
+  const session = await createSession(modelPath, { device: 'cpu' });
+  try {
+    for (let start = 0; start < cal.rows; start += ROWS_PER_RUN) {
+      const rows = Math.min(ROWS_PER_RUN, cal.rows - start);
+      const x = cal.x.subarray(start * hidden, (start + rows) * hidden);
+      const out = await run(session, { [PROBE_INPUT]: float32Tensor(x, [rows, hidden]) });
+      const blocks = sizes.map((_, j) => readFloat32(out[probeOutput(j)]!));
+      const y = prefixSum(blocks);
+      const baseNorms =
+        input.errorBase === 'residual' ? cal.outputNorms.subarray(start, start + rows) : undefined;
+      e.set(relativeErrorsFromBlocks({ y, blocks, rows, hidden, baseNorms }).data, start * K);
+    }
+  } finally {
+    await releaseSession(session);
+  }
+  return e;
+}
+
+/** y = Σ_j block_j: the full FFN output. */
+function prefixSum(blocks: readonly Float32Array[]): Float32Array {
+  const y = new Float32Array(blocks[0]!.length);
+  for (const b of blocks) for (let i = 0; i < y.length; i++) y[i]! += b[i]!;
+  return y;
+}
+
+export async function readTargets(dir: string, layers: number): Promise<LayerTargets[]> {
+  const file = await openSafetensors(join(dir, TARGETS_FILE));
+  const out: LayerTargets[] = [];
+  for (let i = 0; i < layers; i++) {
+    const e = await file.readFloat32(`layers.${i}.e`);
+    out.push({
+      rows: file.tensors.get(`layers.${i}.e`)?.shape[0] ?? 0,
+      e,
+      z: await file.readFloat32(`layers.${i}.z`),
+    });
+  }
+  return out;
+}

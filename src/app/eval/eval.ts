@@ -1,0 +1,137 @@
+/**
+ * `moefy eval` and convert's last stage: sweep an output directory's graphs (dense, static widths, learned and
+ * oracle routing at every threshold) on the recipe's eval text, and write report.json, report.md, curve.svg and
+ * curve.png into it, each file atomically.
+ */
+import { resolve } from 'node:path';
+import { loadTokenizer } from '../../data/tokenizer.js';
+import { streamTextWindows, type TokenWindows } from '../../data/windows.js';
+import { buildReport } from '../../eval/build-report.js';
+import type { LatencySettings } from '../../eval/eval-model.js';
+import { runSweep } from '../../eval/sweep.js';
+import type { Recipe } from '../../recipe/types.js';
+import type { Report } from '../../report/types.js';
+import { writeReport } from '../../report/write-report.js';
+import { InputError } from '../../util/errors.js';
+import { readOutputManifest } from './output-manifest.js';
+import { summaryLines } from './summary.js';
+import type { Stage } from '../shared/progress.js';
+import { VERSION } from '../shared/version.js';
+import { downloadProgress } from '../shared/download-progress.js';
+import { openTextSource, type TextSource } from '../shared/text-source.js';
+import type { TextTokenizer } from '../../data/tokenizer.js';
+
+/** Command-line changes to the recipe's eval settings. */
+export interface EvalOverrides {
+  readonly thresholds?: readonly number[];
+  readonly text?: string;
+  readonly tokens?: number;
+  /** false: skip the timings (`--no-latency`). */
+  readonly latency?: boolean;
+}
+
+export interface EvaluateOptions {
+  readonly dir: string;
+  /** Default: the eval settings recorded in the directory's moefy.json. */
+  readonly settings?: Recipe['eval'];
+  readonly overrides?: EvalOverrides;
+  readonly stage?: Stage;
+  /** Cache only for a dataset's files (also HF_HUB_OFFLINE=1). */
+  readonly offline?: boolean;
+}
+
+export interface Evaluation {
+  readonly report: Report;
+  readonly files: string[];
+  /** One line per threshold: threshold, FFN %, ppl, Δppl vs dense, prefill speedup. */
+  readonly lines: string[];
+}
+
+/** Measures the report of an output directory without writing it (also `moefy check`'s evaluation stage). */
+export async function computeReport(opts: EvaluateOptions): Promise<Report> {
+  const manifest = await readOutputManifest(opts.dir);
+  const settings = withOverrides(opts.settings ?? manifest.eval, opts.overrides ?? {});
+  const tokenizer = loadTokenizer(opts.dir);
+  const source = await openTextSource(settings, { ...(opts.offline ? { offline: true } : {}) });
+  const windows = await collectWindows(source, tokenizer, settings, opts.stage);
+  if (windows.count === 0) {
+    throw new InputError(`${source.label}: shorter than one eval window of ${settings.seq_len} tokens`);
+  }
+  const latency: LatencySettings | null =
+    opts.overrides?.latency === false
+      ? null
+      : {
+          seq: settings.latency.seq,
+          repeats: settings.latency.repeats,
+          decodeTokens: settings.latency.decode_tokens,
+          threads: settings.latency.threads,
+        };
+  const measured = await runSweep({
+    model: manifest.model,
+    windows,
+    batch: settings.batch,
+    thresholds: settings.thresholds,
+    latency,
+    onPoint: (p) => opts.stage?.note(`${p.index + 1}/${p.total} ${p.label}`),
+  });
+  const c = manifest.model.config;
+  return buildReport(
+    {
+      version: VERSION,
+      model: {
+        id: manifest.modelId,
+        family: c.family,
+        source_sha: manifest.sourceSha,
+        layers: c.numLayers,
+        hidden: c.hidden,
+        ffn_dim: c.ffnDim,
+        expert_sizes: [...manifest.model.expertSizes],
+      },
+      eval: {
+        text: source.label,
+        tokens: windows.count * windows.seqLen,
+        seq_len: windows.seqLen,
+      },
+      threads: settings.latency.threads,
+    },
+    measured,
+  );
+}
+
+/** computeReport, then the report files written into the directory. */
+export async function evaluateOutput(opts: EvaluateOptions): Promise<Evaluation> {
+  const report = await computeReport(opts);
+  const { files } = await writeReport(opts.dir, report, {
+    log: (line) => opts.stage?.note(line),
+  });
+  return { report, files, lines: summaryLines(report) };
+}
+
+function withOverrides(settings: Recipe['eval'], o: EvalOverrides): Recipe['eval'] {
+  const changed = {
+    ...settings,
+    ...(o.thresholds && { thresholds: [...o.thresholds] }),
+    ...(o.tokens !== undefined && { tokens: o.tokens }),
+  };
+  // `--text` replaces whichever source the recipe had.
+  return o.text ? { ...changed, text: resolve(o.text), dataset: undefined } : changed;
+}
+
+async function collectWindows(
+  source: TextSource,
+  tokenizer: TextTokenizer,
+  settings: Recipe['eval'],
+  stage: Stage | undefined,
+): Promise<TokenWindows> {
+  const windows: Int32Array[] = [];
+  const stream = streamTextWindows({
+    chunks: source.chunks(stage ? downloadProgress(stage) : undefined),
+    tokenizer,
+    seqLen: settings.seq_len,
+    maxTokens: settings.tokens,
+  });
+  for await (const w of stream) windows.push(w);
+  const ids = new Int32Array(windows.length * settings.seq_len);
+  windows.forEach((w, i) => ids.set(w, i * settings.seq_len));
+  return { count: windows.length, seqLen: settings.seq_len, ids };
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelConfig } from '../../ir/model.js';
+import { parseRecipeText } from '../../recipe/load.js';
+import { InputError } from '../../util/errors.js';
+import { plan } from './plan.js';
+import { formatPlan } from './format.js';
+
+/** fixtures/kjv-llama/config.json as the llama family maps it. */
+const kjv: ModelConfig = {
+  family: 'llama',
+  architecture: 'LlamaForCausalLM',
+  vocabSize: 256,
+  hidden: 128,
+  numLayers: 4,
+  numHeads: 4,
+  numKvHeads: 4,
+  headDim: 32,
+  ffnDim: 512,
+  maxPositions: 256,
+  tiedEmbeddings: false,
+  sourceDtype: 'float32',
+};
+const source = { kind: 'local', path: '/models/kjv-llama' } as const;
+const recipeOf = (text = '') => parseRecipeText(text, '/tmp/recipe.yaml');
+const planOf = (text = '') =>
+  plan({ recipe: recipeOf(text), config: kjv, ffnKind: 'gated', positions: 'rope', source });
+
+describe('plan for kjv-llama under the default recipe', () => {
+  const p = planOf();
+  // Per layer at eval context (128 + 1) / 2 = 64.5: projections 128·32·(8 + 8) = 65536,
+  // scores 2·4·32·64.5 = 16512, FFN 3·128·512 = 196608; 4 layers + LM head 128·256 = 32768.
+  const dense = 4 * (65536 + 16512 + 196608) + 32768;
+  // Router 128·64 + 64·4 = 8448 MACs per layer.
+  const router = 8448;
+
+  it('prices the dense model', () => {
+    expect(p.model.context).toBe(64.5);
+    expect(p.model.denseMacsPerToken).toBe(dense);
+    expect(p.model.params).toBe(2 * 256 * 128 + 4 * (65536 + 196608 + 256) + 128);
+  });
+
+  it('lays out the expert grid with FFN MACs and whole-model fractions', () => {
+    expect(p.experts.map((e) => e.neurons)).toEqual([64, 128, 256, 384, 512]);
+    expect(p.experts.map((e) => e.fraction)).toEqual([0.125, 0.25, 0.5, 0.75, 1]);
+    expect(p.experts.map((e) => e.ffnMacsPerToken)).toEqual(
+      [64, 128, 256, 384, 512].map((n) => 4 * 3 * 128 * n),
+    );
+    p.experts.forEach((e) => {
+      const macs = 4 * (65536 + 16512 + 3 * 128 * e.neurons + router) + 32768;
+      expect(e.flopsFraction).toBeCloseTo(macs / dense, 12);
+    });
+    // Smallest expert by hand: 4·(65536 + 16512 + 3·128·64 + 8448) + 32768 = 493056 of 1147392 MACs.
+    expect(p.experts[0]!.flopsFraction).toBeCloseTo(493056 / 1147392, 12);
+    expect(p.experts.at(-1)!.flopsFraction).toBeGreaterThan(1); // full width still pays for the router
+  });
+
+  it('counts router parameters and cost', () => {
+    expect(p.router).toEqual({
+      kind: 'mlp',
+      paramsPerLayer: 129 * 64 + 65 * 4,
+      params: 4 * (129 * 64 + 65 * 4),
+      macsPerToken: 4 * router,
+      flopsFraction: (4 * router) / dense,
+    });
+    const ridge = planOf('router: { kind: ridge }').router;
+    expect([ridge.paramsPerLayer, ridge.macsPerToken]).toEqual([129 * 4, 4 * 128 * 4]);
+  });
+
+  it('estimates memory and disk from the weights and calibration buffers', () => {
+    const layerBytes = 4 * (65536 + 196608 + 256);
+    expect(p.memory.layersBytes).toBe(3 * layerBytes);
+    expect(p.memory.calibrationBytes).toBe(8192 * (2 * 128 + 512 + 4) * 4);
+    expect(p.memory.peakBytes).toBe(p.memory.layersBytes + p.memory.calibrationBytes + 300e6);
+    expect(p.disk.denseGraphBytes).toBe(4 * p.model.params);
+    expect(p.disk.routersBytes).toBe(4 * p.router.params);
+    expect(p.disk.moeGraphBytes).toBe(4 * p.model.params + 4 * p.router.params);
+    const half = planOf('dtype: float16\noutput: { dense: false }').disk;
+    expect([half.denseGraphBytes, half.moeGraphBytes]).toEqual([0, 2 * p.model.params + 4 * p.router.params]);
+  });
+
+  it('states the basis of its time estimate and warns where latency runs past the positions', () => {
+    expect(p.time.totalSeconds).toBeCloseTo(
+      p.time.ioSeconds + p.time.calibrationSeconds + p.time.trainSeconds + p.time.evalSeconds,
+      9,
+    );
+    expect(p.time.calibrationSeconds).toBeCloseTo(
+      (2 * 32768 * (4 * (65536 + 2 * 4 * 32 * 128.5 + 196608) + 32768)) / 20e9,
+      9,
+    );
+    expect(p.time.basis).toMatch(/^CPU at 20 GFLOP\/s effective, disk at 200 MB\/s/);
+    expect(p.warnings).toEqual([
+      'eval.latency: prompt 256 + 32 decoded tokens runs past max_position_embeddings 256; timings stay valid ' +
+        'for rotary positions, generated text would not',
+    ]);
+    expect(planOf('eval: { latency: { seq: 224 } }').warnings).toEqual([]);
+  });
+
+  it('renders as text', () => {
+    const text = formatPlan(p, 'recipes/kjv-llama.yaml');
+    expect(text).toContain('source    local /models/kjv-llama');
+    expect(text).toContain(
+      'llama (LlamaForCausalLM), 4 layers, hidden 128, heads 4 (kv 4) × 32, FFN 512 (gated)',
+    );
+    expect(text).toContain('           0       64   12.5%            197 k        43.0%');
+    expect(text).toContain('mlp, hidden 64: 8.52 k parameters per layer, 34.1 k in all');
+  });
+});
+
+describe('plan errors', () => {
+  it('refuses windows longer than the model positions', () => {
+    expect(() => planOf('calibration: { seq_len: 512, tokens: 32768 }')).toThrow(
+      new InputError(
+        "calibration.seq_len 512 exceeds the model's max_position_embeddings 256; set a shorter window in the recipe",
+      ),
+    );
+    const learned = {
+      recipe: recipeOf(),
+      config: kjv,
+      ffnKind: 'plain',
+      positions: 'learned',
+      source,
+    } as const;
+    expect(() => plan(learned)).toThrow(
+      new InputError(
+        "eval.latency.seq + decode_tokens 288 exceeds the model's max_position_embeddings 256; " +
+          'set a shorter window in the recipe',
+      ),
+    );
+  });
+
+  it('refuses expert sizes the alignment cannot keep apart', () => {
+    expect(() => planOf('experts: { sizes: [0.1, 0.11, 1], align: 64 }')).toThrow(InputError);
+  });
+});

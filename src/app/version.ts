@@ -1,8 +1,0 @@
-import { readFileSync } from 'node:fs';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
-
-/** moefy's own version, recorded in every manifest and report. */
-export const VERSION: string = pkg.version;
