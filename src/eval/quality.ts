@@ -5,6 +5,7 @@
  * one) through ComputeAccumulator.
  */
 import type { TokenWindows } from '../data/windows.js';
+import { EXPERT_INDEX, LOGITS } from '../graph/names.js';
 import { emptyPast, tokenFeeds } from '../runtime/decoder-feeds.js';
 import { type Feeds, run, type Session, type Tensor } from '../runtime/session.js';
 import { readFloat32 } from '../runtime/tensors.js';
@@ -27,7 +28,7 @@ export async function measureQuality(r: QualityRun): Promise<QualityTotals> {
   const quality = new QualityAccumulator();
   const { seqLen } = r.windows;
   const vocab = r.model.config.vocabSize;
-  const fetch = r.compute && r.compute.fixedChoice === undefined ? ['logits', 'expert_index'] : ['logits'];
+  const fetch = r.compute && r.compute.fixedChoice === undefined ? [LOGITS, EXPERT_INDEX] : [LOGITS];
   for (let first = 0; first < r.windows.count; first += r.batch) {
     const rows = windowRows(r.windows, first, Math.min(r.batch, r.windows.count - first));
     const feeds = {
@@ -37,7 +38,7 @@ export async function measureQuality(r: QualityRun): Promise<QualityTotals> {
     };
     const out = await run(r.session, feeds, fetch);
     quality.add({
-      logits: readFloat32(out.logits!),
+      logits: readFloat32(out[LOGITS]!),
       batch: rows.length,
       seq: seqLen,
       vocab,
@@ -66,7 +67,7 @@ function addCompute(
 ): void {
   const expertIndex =
     c.fixedChoice === undefined
-      ? (a.out.expert_index!.data as BigInt64Array)
+      ? (a.out[EXPERT_INDEX]!.data as BigInt64Array)
       : new Array<number>(a.layers * a.batch * a.seq).fill(c.fixedChoice);
   c.accumulator.add({ expertIndex, batch: a.batch, seq: a.seq });
 }

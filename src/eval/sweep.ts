@@ -5,6 +5,7 @@
  * One session per graph, created once, so every timing shares the process, the threads and the warm caches.
  */
 import type { TokenWindows } from '../data/windows.js';
+import { EXPERT_CHOICE, ROUTER_THRESHOLD } from '../graph/names.js';
 import type { RouterShape } from '../ir/flops.js';
 import type { Feeds, Session } from '../runtime/session.js';
 import { createSession, releaseSession } from '../runtime/session.js';
@@ -43,9 +44,9 @@ interface PlannedPoint {
 export function planSweep(model: EvalModel, thresholds: readonly number[]): PlannedPoint[] {
   const K = model.expertSizes.length;
   const layers = model.config.numLayers;
-  const threshold = (t: number) => () => ({ router_threshold: float32Tensor([t], []) });
+  const threshold = (t: number) => () => ({ [ROUTER_THRESHOLD]: float32Tensor([t], []) });
   const choice = (k: number) => (batch: number, seq: number) => ({
-    expert_choice: int64Tensor(new Array<number>(layers * batch * seq).fill(k), [layers, batch, seq]),
+    [EXPERT_CHOICE]: int64Tensor(new Array<number>(layers * batch * seq).fill(k), [layers, batch, seq]),
   });
   const none = { threshold: null, expert: null, router: null } as const;
   return [

@@ -10,6 +10,7 @@ import { attention, type AttentionIo, type AttentionResult } from './attention.j
 import { DIMS, type DecoderContext, type FfnBuilder, type WeightDtype } from './context.js';
 import { denseFfn, recordingDenseFfn } from './ffn-dense.js';
 import { declareInputs, type DecoderInputs } from './io.js';
+import { DEBUG, LOGITS, presentName } from './names.js';
 import { attentionBias } from './mask.js';
 import { norm } from './norms.js';
 import { ropeTables, type RopeTables } from './rope.js';
@@ -47,12 +48,12 @@ export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Prom
     ctx.keep(ir.embed) ??
     ctx.weight(ir.embed.name, await ir.embed.read(), [ir.config.vocabSize, ir.config.hidden]);
   let h = await b.scope('embed', () => embedTokens(ctx, ir, embed, io));
-  debug('hidden_states.0', h);
+  debug(DEBUG.hiddenStates(0), h);
   const rope: RopeTables | undefined =
     ir.positions.kind === 'rope' ? ropeTables(ctx, io.positionIds, ir.positions) : undefined;
   const bias = attentionBias(ctx, io.inputIds, io.attentionMask);
   const ffn = activationFfn(opts, (i, act) =>
-    debugs.push(() => b.output(`mlp_act.${i}`, act, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.ffnDim])),
+    debugs.push(() => b.output(DEBUG.mlpAct(i), act, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.ffnDim])),
   );
   for (const layer of ir.layers) {
     const past = io.past[layer.index];
@@ -60,16 +61,16 @@ export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Prom
       decoderLayer(ctx, layer, h, { bias, rope, past, ffn }),
     );
     if (past) presents.push(() => declarePresent(ctx, layer.index, r.attn));
-    debug(`mlp_input.${layer.index}`, r.ffnIn);
-    debug(`mlp_output.${layer.index}`, r.ffnOut);
-    debug(`layer_output.${layer.index}`, r.out);
+    debug(DEBUG.mlpInput(layer.index), r.ffnIn);
+    debug(DEBUG.mlpOutput(layer.index), r.ffnOut);
+    debug(DEBUG.layerOutput(layer.index), r.out);
     h = r.out;
-    if (layer.index + 1 < ir.layers.length) debug(`hidden_states.${layer.index + 1}`, h);
+    if (layer.index + 1 < ir.layers.length) debug(DEBUG.hiddenStates(layer.index + 1), h);
   }
   const final = await b.scope('final_norm', () => norm(ctx, ir.finalNorm, h));
-  debug(`hidden_states.${ir.layers.length}`, final);
+  debug(DEBUG.hiddenStates(ir.layers.length), final);
   const logits = await b.scope('lm_head', () => lmHead(ctx, ir, embed, final));
-  b.output('logits', logits, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.vocabSize]);
+  b.output(LOGITS, logits, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.vocabSize]);
   for (const declare of [...presents, ...debugs]) declare();
   return b;
 }
@@ -119,8 +120,8 @@ async function lmHead(ctx: DecoderContext, ir: ModelIR, embed: string, x: string
 
 function declarePresent(ctx: DecoderContext, index: number, a: { key: string; value: string }): void {
   const dims = [DIMS.batch, ctx.config.numKvHeads, DIMS.total, ctx.config.headDim];
-  ctx.b.output(`present.${index}.key`, a.key, ELEM.float, dims);
-  ctx.b.output(`present.${index}.value`, a.value, ELEM.float, dims);
+  ctx.b.output(presentName(index, 'key'), a.key, ELEM.float, dims);
+  ctx.b.output(presentName(index, 'value'), a.value, ELEM.float, dims);
 }
 
 function checkShapes(ir: ModelIR): void {

@@ -1,6 +1,7 @@
 /** The decoder's graph inputs (Optimum names, DESIGN.md §2). */
 import { ELEM } from '../onnx/builder.js';
 import { DIMS, type DecoderContext } from './context.js';
+import { ATTENTION_MASK, INPUT_IDS, pastName, POSITION_IDS } from './names.js';
 
 export interface DecoderInputs {
   readonly inputIds: string; // int64 [B, T]
@@ -12,15 +13,15 @@ export interface DecoderInputs {
 
 export function declareInputs(ctx: DecoderContext, withPast: boolean): DecoderInputs {
   const { b, config } = ctx;
-  const inputIds = b.input('input_ids', ELEM.int64, [DIMS.batch, DIMS.seq]);
-  const attentionMask = b.input('attention_mask', ELEM.int64, [DIMS.batch, withPast ? DIMS.total : DIMS.seq]);
-  const positionIds = b.input('position_ids', ELEM.int64, [DIMS.batch, DIMS.seq]);
+  const inputIds = b.input(INPUT_IDS, ELEM.int64, [DIMS.batch, DIMS.seq]);
+  const attentionMask = b.input(ATTENTION_MASK, ELEM.int64, [DIMS.batch, withPast ? DIMS.total : DIMS.seq]);
+  const positionIds = b.input(POSITION_IDS, ELEM.int64, [DIMS.batch, DIMS.seq]);
   const dims = [DIMS.batch, config.numKvHeads, DIMS.past, config.headDim];
   const past = Array.from({ length: config.numLayers }, (_, i) =>
     withPast
       ? {
-          key: b.input(`past_key_values.${i}.key`, ELEM.float, dims),
-          value: b.input(`past_key_values.${i}.value`, ELEM.float, dims),
+          key: b.input(pastName(i, 'key'), ELEM.float, dims),
+          value: b.input(pastName(i, 'value'), ELEM.float, dims),
         }
       : undefined,
   );

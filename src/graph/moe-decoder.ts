@@ -12,7 +12,8 @@ import { DIMS } from './context.js';
 import { buildDecoder, type DecoderOptions } from './decoder.js';
 import { moeFfn } from './moe-ffn.js';
 import type { ErrorBase } from '../router/targets.js';
-import { type ChoiceSource, EXPERT_INDEX, type LayerExperts, validateLayerExperts } from './moe-spec.js';
+import { type ChoiceSource, type LayerExperts, validateLayerExperts } from './moe-spec.js';
+import { EXPERT_INDEX } from './names.js';
 
 export type ChoiceKind = ChoiceSource['kind'];
 
@@ -41,7 +42,7 @@ export async function buildMoeDecoder(ir: ModelIR, opts: MoeDecoderOptions): Pro
   });
   const b = await buildDecoder(ir, { ...opts, name: opts.name ?? 'moe_decoder', ffn });
   if (choice.kind === 'fixed') return b;
-  const stacked = b.scope('expert_index', () =>
+  const stacked = b.scope(EXPERT_INDEX, () =>
     b.concat(
       choices.map((c) => b.unsqueeze(c, [0])),
       0,

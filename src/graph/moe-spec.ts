@@ -28,10 +28,6 @@ export type ChoiceSource =
   | { readonly kind: 'input' }
   | { readonly kind: 'oracle' };
 
-export const ROUTER_THRESHOLD = 'router_threshold';
-export const EXPERT_CHOICE = 'expert_choice';
-export const EXPERT_INDEX = 'expert_index';
-
 /** Nested sizes n_1 < … < n_K = ffnDim, positive integers. */
 export function validateSizes(sizes: readonly number[], ffnDim: number): void {
   const where = `expert sizes [${sizes.join(', ')}]`;

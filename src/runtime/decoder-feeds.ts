@@ -3,6 +3,7 @@
  * (HF's convention for left padding: position = number of valid tokens before it, 0 on padding), an empty or
  * carried-over KV cache.
  */
+import { ATTENTION_MASK, INPUT_IDS, KV_PARTS, pastName, POSITION_IDS, presentName } from '../graph/names.js';
 import { InternalError } from '../util/errors.js';
 import type { Feeds, Tensor } from './session.js';
 import { float32Tensor, int64Tensor } from './tensors.js';
@@ -25,9 +26,9 @@ export function tokenFeeds(rows: TokenRows): Feeds {
     throw new InternalError(`token rows must all have ${seq} ids and ${past + seq} mask entries`);
   }
   return {
-    input_ids: int64Tensor(rows.ids.flat(), [batch, seq]),
-    attention_mask: int64Tensor(mask.flat(), [batch, past + seq]),
-    position_ids: int64Tensor(
+    [INPUT_IDS]: int64Tensor(rows.ids.flat(), [batch, seq]),
+    [ATTENTION_MASK]: int64Tensor(mask.flat(), [batch, past + seq]),
+    [POSITION_IDS]: int64Tensor(
       mask.flatMap((r) => positionsOf(r).slice(past)),
       [batch, seq],
     ),
@@ -50,13 +51,8 @@ export interface CacheShape {
 export function emptyPast(shape: CacheShape, batch: number): Feeds {
   const feeds: Feeds = {};
   for (let i = 0; i < shape.layers; i++) {
-    for (const part of ['key', 'value']) {
-      feeds[`past_key_values.${i}.${part}`] = float32Tensor(new Float32Array(0), [
-        batch,
-        shape.kvHeads,
-        0,
-        shape.headDim,
-      ]);
+    for (const part of KV_PARTS) {
+      feeds[pastName(i, part)] = float32Tensor(new Float32Array(0), [batch, shape.kvHeads, 0, shape.headDim]);
     }
   }
   return feeds;
@@ -66,10 +62,10 @@ export function emptyPast(shape: CacheShape, batch: number): Feeds {
 export function pastFromPresent(outputs: Readonly<Record<string, Tensor>>, layers: number): Feeds {
   const feeds: Feeds = {};
   for (let i = 0; i < layers; i++) {
-    for (const part of ['key', 'value']) {
-      const present = outputs[`present.${i}.${part}`];
-      if (!present) throw new InternalError(`decoder output present.${i}.${part} is missing`);
-      feeds[`past_key_values.${i}.${part}`] = present;
+    for (const part of KV_PARTS) {
+      const present = outputs[presentName(i, part)];
+      if (!present) throw new InternalError(`decoder output ${presentName(i, part)} is missing`);
+      feeds[pastName(i, part)] = present;
     }
   }
   return feeds;

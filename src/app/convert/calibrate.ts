@@ -12,6 +12,7 @@ import { streamTextWindows } from '../../data/windows.js';
 import { RowReservoir } from '../../data/reservoir.js';
 import { loadTokenizer } from '../../data/tokenizer.js';
 import { ActivationStats } from '../../experts/activation-stats.js';
+import { DEBUG } from '../../graph/names.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { ModelIR } from '../../ir/model.js';
 import type { Recipe } from '../../recipe/types.js';
@@ -135,9 +136,9 @@ async function runBatch(s: { session: Session; acc: LayerAccumulators[] }, ids: 
   const out = await run(s.session, tokenFeeds({ ids }));
   const rows = ids.length * (ids[0]?.length ?? 0);
   s.acc.forEach((a, i) => {
-    const x = out[`mlp_input.${i}`];
-    const h = out[`mlp_act.${i}`];
-    const layerOut = out[`layer_output.${i}`];
+    const x = out[DEBUG.mlpInput(i)];
+    const h = out[DEBUG.mlpAct(i)];
+    const layerOut = out[DEBUG.layerOutput(i)];
     if (!x || !h || !layerOut) throw new InternalError(`calibration graph lacks layer ${i} debug outputs`);
     a.x.add(withNorms(readFloat32(x), readFloat32(layerOut), rows), rows);
     const hv = readFloat32(h);

@@ -6,6 +6,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import type { WeightDtype } from '../../graph/context.js';
+import { LOGITS } from '../../graph/names.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { ModelIR } from '../../ir/model.js';
 import { emptyPast, tokenFeeds } from '../../runtime/decoder-feeds.js';
@@ -50,7 +51,7 @@ async function smokeRun(s: {
       ? emptyPast({ layers: c.numLayers, kvHeads: c.numKvHeads, headDim: c.headDim }, 1)
       : {};
     const out = await run(session, { ...tokenFeeds({ ids }), ...past });
-    const logits = out.logits ? readFloat32(out.logits) : new Float32Array(0);
+    const logits = out[LOGITS] ? readFloat32(out[LOGITS]) : new Float32Array(0);
     if (logits.length !== 4 * c.vocabSize || !logits.every(Number.isFinite)) {
       throw new InternalError(
         `${s.modelPath}: smoke run gave ${logits.length} logits (expected ${4 * c.vocabSize} finite values)`,

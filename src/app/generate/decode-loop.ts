@@ -3,6 +3,7 @@
  * one run per new token, each step's `present.*` fed back as `past_key_values.*`. Works for every graph moefy
  * writes (dense, fixed, router-driven); `expert_index`, when the graph has it, is tallied per expert.
  */
+import { EXPERT_INDEX, LOGITS } from '../../graph/names.js';
 import { type CacheShape, emptyPast, pastFromPresent, tokenFeeds } from '../../runtime/decoder-feeds.js';
 import { type Feeds, run, type Session, type Tensor } from '../../runtime/session.js';
 import { readFloat32, readInt64 } from '../../runtime/tensors.js';
@@ -41,8 +42,8 @@ export async function decode(opts: DecodeOptions): Promise<DecodeResult> {
   // Only the graph runs count as decode time: sampling and printing are the caller's cost, not the model's.
   let decodeMs = 0;
   for (;;) {
-    tally(counts, out.expert_index);
-    const id = opts.pick(lastLogits(out.logits!));
+    tally(counts, out[EXPERT_INDEX]);
+    const id = opts.pick(lastLogits(out[LOGITS]!));
     tokens.push(id);
     opts.onToken?.(id);
     if (tokens.length >= opts.maxNewTokens || opts.stopIds?.has(id)) break;

@@ -3,6 +3,7 @@
  * decoded; the returned stats say how fast prefill and decode ran and how much of the FFN the routers used.
  */
 import { loadTokenizer } from '../../data/tokenizer.js';
+import { ROUTER_THRESHOLD } from '../../graph/names.js';
 import { createSession, releaseSession } from '../../runtime/session.js';
 import { float32Tensor } from '../../runtime/tensors.js';
 import { InputError } from '../../util/errors.js';
@@ -58,7 +59,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       prompt,
       maxNewTokens: opts.maxNewTokens,
       pick: tokenPicker(opts.temperature, new Rng(opts.seed)),
-      extraFeeds: { router_threshold: float32Tensor([threshold], []) },
+      extraFeeds: { [ROUTER_THRESHOLD]: float32Tensor([threshold], []) },
       stopIds: target.eosIds,
       onToken: (id) => stream.push(id),
     });
