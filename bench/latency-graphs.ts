@@ -20,7 +20,10 @@ export function sliceFfn(ir: ModelIR, n: number): ModelIR {
     const { ffn } = l;
     return {
       ...l,
-      ffn: { ...ffn, up: rows(ffn.up), down: cols(ffn.down), ...(ffn.gate && { gate: rows(ffn.gate) }) },
+      ffn:
+        ffn.kind === 'gated'
+          ? { ...ffn, up: rows(ffn.up), down: cols(ffn.down), gate: rows(ffn.gate) }
+          : { ...ffn, up: rows(ffn.up), down: cols(ffn.down) },
     };
   });
   return { ...ir, config: { ...ir.config, ffnDim: n }, layers };
@@ -91,7 +94,7 @@ export async function writeSyntheticMoe(
 
 function randomLinearRouter(d: number, outputs: number, rng: Rng): RouterWeights {
   return {
-    kind: 'linear',
+    kind: 'ridge',
     d,
     outputs,
     w1: Float32Array.from({ length: d * outputs }, () => rng.normal() * 0.01),

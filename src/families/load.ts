@@ -107,13 +107,20 @@ function buildLayer(ctx: RoleContext, index: number): Layer {
       o: linear(ctx, 'attn.o', index),
     },
     ffnNorm: norm(ctx, 'norm.ffn', index),
-    ffn: {
-      kind: ctx.spec.ffn,
-      activation: ctx.dims.activation,
-      ...(gated ? { gate: ffnLinear('ffn.gate') } : {}),
-      up: ffnLinear('ffn.up'),
-      down: ffnLinear('ffn.down'),
-    },
+    ffn: gated
+      ? {
+          kind: 'gated',
+          activation: ctx.dims.activation,
+          gate: ffnLinear('ffn.gate'),
+          up: ffnLinear('ffn.up'),
+          down: ffnLinear('ffn.down'),
+        }
+      : {
+          kind: 'plain',
+          activation: ctx.dims.activation,
+          up: ffnLinear('ffn.up'),
+          down: ffnLinear('ffn.down'),
+        },
   };
 }
 

@@ -11,7 +11,7 @@ import { elemSize, numElements } from '../onnx/dtype.js';
 import type { Ffn, Linear } from '../ir/model.js';
 import { InternalError } from '../util/errors.js';
 import type { DecoderContext } from './context.js';
-import { readLinearInOut, readVector } from './weights.js';
+import { readLinear, readVector } from './weights.js';
 
 /** Graph values of block j's weights (float32 whatever the stored dtype). */
 export interface BlockWeights {
@@ -41,7 +41,7 @@ export async function expertWeights(
   const bounds = plan.sizes.map((end, j) => ({ start: j === 0 ? 0 : plan.sizes[j - 1]!, end }));
   const hidden = ctx.config.hidden;
   const args = { perm: plan.permutation, bounds, hidden };
-  const gate = ffn.kind === 'gated' && ffn.gate ? await projectionBlocks(ctx, ffn.gate, args) : undefined;
+  const gate = ffn.kind === 'gated' ? await projectionBlocks(ctx, ffn.gate, args) : undefined;
   const up = await projectionBlocks(ctx, ffn.up, args);
   const down = await downBlocks(ctx, ffn.down, args);
   const blocks = bounds.map((_, j) => ({
@@ -71,7 +71,7 @@ async function projectionBlocks(
 ): Promise<{ weights: string[]; biases?: string[] }> {
   const dims = (b: Block) => [a.hidden, b.end - b.start];
   const weights = await blocksOf(ctx, lin.weight.name, a.bounds, dims, async () => {
-    const w = await readLinearInOut(lin); // [hidden, ffn]
+    const w = await readLinear(lin, 'in_out'); // [hidden, ffn]
     return (b) => gatherColumns(w, a.perm.subarray(b.start, b.end), lin.outFeatures);
   });
   if (!lin.bias) return { weights };
@@ -97,7 +97,7 @@ async function downBlocks(ctx: DecoderContext, lin: Linear, a: BlockArgs): Promi
     a.bounds,
     (b) => [b.end - b.start, a.hidden],
     async () => {
-      const w = await readLinearInOut(lin); // [ffn, hidden]
+      const w = await readLinear(lin, 'in_out'); // [ffn, hidden]
       return (b) => permuteRows(w, a.perm.subarray(b.start, b.end), a.hidden);
     },
   );

@@ -1,6 +1,5 @@
 /** The dense FFN: gated down(act(gate x) ⊙ up x) (Llama) or plain down(act(up x)) (GPT-2). */
 import type { Layer } from '../ir/model.js';
-import { InputError } from '../util/errors.js';
 import { activation } from './activation.js';
 import type { DecoderContext, FfnBuilder } from './context.js';
 import { linear } from './weights.js';
@@ -8,9 +7,7 @@ import { linear } from './weights.js';
 /** h = act(gate x) ⊙ up x, or act(up x): x [B, T, hidden] → [B, T, ffn] (what calibration measures). */
 export async function ffnActivation(ctx: DecoderContext, layer: Layer, x: string): Promise<string> {
   const { ffn } = layer;
-  if (ffn.kind === 'gated' && !ffn.gate)
-    throw new InputError(`layer ${layer.index}: gated FFN without a gate projection`);
-  const gate = ffn.gate && ffn.kind === 'gated' ? await linear(ctx, ffn.gate, x) : undefined; // [B, T, ffn]
+  const gate = ffn.kind === 'gated' ? await linear(ctx, ffn.gate, x) : undefined; // [B, T, ffn]
   const up = await linear(ctx, ffn.up, x); // [B, T, ffn]
   return gate
     ? ctx.b.mul(activation(ctx.b, ffn.activation, gate), up)

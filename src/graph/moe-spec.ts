@@ -5,7 +5,7 @@
  */
 import { validatePermutation } from '../experts/permutation.js';
 import type { ModelConfig } from '../ir/model.js';
-import type { RouterWeights } from '../router/spec.js';
+import { firstLayerWidth, type RouterWeights } from '../router/spec.js';
 import { InputError } from '../util/errors.js';
 
 export interface LayerExperts {
@@ -69,16 +69,15 @@ function validateRouter(r: RouterWeights, want: { d: number; outputs: number; wh
       `${where}: maps ${r.d} → ${r.outputs}, expected ${want.d} (hidden) → ${want.outputs} (experts − 1)`,
     );
   }
-  const inner = r.kind === 'mlp' ? (r.hidden ?? 0) : r.outputs;
-  const lengths: [string, number | undefined, number][] = [
+  const inner = firstLayerWidth(r);
+  const lengths: [string, number, number][] = [
     ['w1', r.w1.length, r.d * inner],
     ['b1', r.b1.length, inner],
   ];
-  if (r.kind === 'mlp')
-    lengths.push(['w2', r.w2?.length, inner * r.outputs], ['b2', r.b2?.length, r.outputs]);
+  if (r.kind === 'mlp') lengths.push(['w2', r.w2.length, inner * r.outputs], ['b2', r.b2.length, r.outputs]);
   for (const [name, got, expected] of lengths) {
     if (got !== expected || expected === 0) {
-      throw new InputError(`${where}.${name}: expected ${expected} values, got ${got ?? 'none'}`);
+      throw new InputError(`${where}.${name}: expected ${expected} values, got ${got}`);
     }
   }
 }

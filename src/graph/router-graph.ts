@@ -1,10 +1,10 @@
 /**
  * The router subgraph of DESIGN.md §3 and the expert choice it drives: rows x [N, d] → predicted log-errors
- * z = SiLU(x W1 + b1) W2 + b2 (mlp) or x W1 + b1 (linear) [N, K−1]; e_k = exp(z_k) − δ; a token takes the smallest
+ * z = SiLU(x W1 + b1) W2 + b2 (mlp) or x W1 + b1 (ridge) [N, K−1]; e_k = exp(z_k) − δ; a token takes the smallest
  * k with e_k ≤ threshold, else K−1 — the graph twin of `routerForward` + `chooseExpert` (src/router/forward.ts).
  */
 import { ELEM } from '../onnx/builder.js';
-import type { RouterWeights } from '../router/spec.js';
+import { firstLayerWidth, type RouterWeights } from '../router/spec.js';
 import { LOG_ERROR_DELTA } from '../router/targets.js';
 import type { DecoderContext } from './context.js';
 
@@ -14,13 +14,13 @@ import type { DecoderContext } from './context.js';
  */
 export function routerLogErrors(ctx: DecoderContext, r: RouterWeights, x: string, layer: number): string {
   const { b } = ctx;
-  const inner = r.kind === 'mlp' ? r.hidden! : r.outputs;
+  const inner = firstLayerWidth(r);
   const w = (name: string, data: Float32Array, dims: number[]) =>
     b.weight(`router.${layer}.${name}`, ELEM.float, dims, data);
   const first = b.add(b.matMul(x, w('w1', r.w1, [r.d, inner])), w('b1', r.b1, [inner])); // [N, r]
-  if (r.kind === 'linear') return first;
+  if (r.kind === 'ridge') return first;
   const h = b.mul(first, b.sigmoid(first)); // SiLU [N, r]
-  return b.add(b.matMul(h, w('w2', r.w2!, [inner, r.outputs])), w('b2', r.b2!, [r.outputs])); // [N, K−1]
+  return b.add(b.matMul(h, w('w2', r.w2, [inner, r.outputs])), w('b2', r.b2, [r.outputs])); // [N, K−1]
 }
 
 /**

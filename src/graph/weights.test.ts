@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Linear, TensorHandle } from '../ir/model.js';
 import { InputError } from '../util/errors.js';
 import { inverseFrequencies } from './rope.js';
-import { readLinearInOut, transpose2d } from './weights.js';
+import { readLinear, transpose2d } from './weights.js';
 
 function handle(name: string, shape: number[], values: number[]): TensorHandle {
   return {
@@ -15,7 +15,7 @@ function handle(name: string, shape: number[], values: number[]): TensorHandle {
 }
 
 describe('linear weights', () => {
-  it('lays out_in weights as [in, out] and keeps in_out ones', async () => {
+  it('reads either stored layout in either asked layout', async () => {
     expect(Array.from(transpose2d(Float32Array.of(1, 2, 3, 4, 5, 6), 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
     const outIn: Linear = {
       weight: handle('w', [2, 3], [1, 2, 3, 4, 5, 6]),
@@ -23,9 +23,11 @@ describe('linear weights', () => {
       inFeatures: 3,
       outFeatures: 2,
     };
-    expect(Array.from(await readLinearInOut(outIn))).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(Array.from(await readLinear(outIn, 'in_out'))).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(Array.from(await readLinear(outIn, 'out_in'))).toEqual([1, 2, 3, 4, 5, 6]);
     const inOut: Linear = { ...outIn, layout: 'in_out', inFeatures: 2, outFeatures: 3 };
-    expect(Array.from(await readLinearInOut(inOut))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(await readLinear(inOut, 'in_out'))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(await readLinear(inOut, 'out_in'))).toEqual([1, 4, 2, 5, 3, 6]);
   });
 
   it('rejects a weight whose shape does not match its layout', async () => {
@@ -35,9 +37,8 @@ describe('linear weights', () => {
       inFeatures: 3,
       outFeatures: 2,
     };
-    const read = readLinearInOut(bad);
-    await expect(read).rejects.toThrow(InputError);
-    await expect(readLinearInOut(bad)).rejects.toThrow(
+    await expect(readLinear(bad, 'in_out')).rejects.toThrow(InputError);
+    await expect(readLinear(bad, 'out_in')).rejects.toThrow(
       '/ckpt/model.safetensors: q.weight has shape [3, 2], expected [2, 3] (out_in)',
     );
   });

@@ -1,7 +1,7 @@
 /** Weight storage (dtype applied per tensor) and linear layers with weights laid out [in, out] for MatMul. */
 import { float32ToHalfBits } from '../checkpoint/float-convert.js';
 import { type ChunkedBytes, ELEM, type GraphBuilder } from '../onnx/builder.js';
-import type { DType, Linear, ModelIR } from '../ir/model.js';
+import type { DType, Linear, ModelIR, WeightLayout } from '../ir/model.js';
 import { InputError } from '../util/errors.js';
 import type { DecoderContext, WeightDtype } from './context.js';
 
@@ -90,11 +90,17 @@ export function transpose2d(data: Float32Array, rows: number, cols: number): Flo
   return out;
 }
 
-/** The linear's weight as [in, out] float32, whatever its stored layout. */
-export async function readLinearInOut(lin: Linear): Promise<Float32Array> {
+/**
+ * The linear's weight as float32 in the asked layout, whatever its stored one: `in_out` ([in, out], what MatMul
+ * takes) for graph building, `out_in` ([out, in], torch's) for the importance math of src/experts.
+ */
+export async function readLinear(lin: Linear, layout: WeightLayout): Promise<Float32Array> {
   checkLinearShape(lin);
   const data = await lin.weight.read();
-  return lin.layout === 'out_in' ? transpose2d(data, lin.outFeatures, lin.inFeatures) : data;
+  if (lin.layout === layout) return data;
+  return lin.layout === 'out_in'
+    ? transpose2d(data, lin.outFeatures, lin.inFeatures)
+    : transpose2d(data, lin.inFeatures, lin.outFeatures);
 }
 
 /**

@@ -56,16 +56,24 @@ export interface Norm {
 export type Activation = 'silu' | 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
 
 /** gated: down(act(gate(x)) ⊙ up(x)) (Llama); plain: down(act(up(x))) (GPT-2). */
-export type FfnKind = 'gated' | 'plain';
+export type FfnKind = Ffn['kind'];
 
-export interface Ffn {
-  readonly kind: FfnKind;
+interface FfnBase {
   readonly activation: Activation;
-  /** Present iff kind === 'gated'. */
-  readonly gate?: Linear;
   readonly up: Linear;
   readonly down: Linear;
 }
+
+export interface GatedFfn extends FfnBase {
+  readonly kind: 'gated';
+  readonly gate: Linear;
+}
+
+export interface PlainFfn extends FfnBase {
+  readonly kind: 'plain';
+}
+
+export type Ffn = GatedFfn | PlainFfn;
 
 export interface Attention {
   readonly q: Linear;

@@ -29,7 +29,8 @@ export function countParameters(ir: ModelIR): ParameterCounts {
   for (const layer of ir.layers) {
     const { q, k, v, o } = layer.attn;
     attention += linearSize(q) + linearSize(k) + linearSize(v) + linearSize(o);
-    ffn += linearSize(layer.ffn.gate) + linearSize(layer.ffn.up) + linearSize(layer.ffn.down);
+    const { ffn: f } = layer;
+    ffn += (f.kind === 'gated' ? linearSize(f.gate) : 0) + linearSize(f.up) + linearSize(f.down);
     norms += normSize(layer.attnNorm) + normSize(layer.ffnNorm);
   }
   const lmHead = ir.lmHead.weight === ir.embed ? 0 : linearSize(ir.lmHead);

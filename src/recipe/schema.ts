@@ -4,6 +4,8 @@
  * Path-valued fields are optional: when absent they mean the kjv-llama fixture shipped with moefy (load.ts).
  */
 import { z } from 'zod';
+import { ROUTER_KINDS } from '../router/spec.js';
+import { DEVICES } from '../runtime/device.js';
 
 const count = () => z.int().positive();
 const nonNegative = () => z.number().nonnegative();
@@ -13,7 +15,7 @@ const modelField = z.string().min(1);
 const revisionField = z.string().min(1);
 const dtypeField = z.enum(['auto', 'float32', 'float16', 'bfloat16']);
 const seedField = z.int().nonnegative();
-const deviceField = z.enum(['cpu', 'cuda']);
+const deviceField = z.enum(DEVICES);
 const thresholdsField = z.array(nonNegative()).min(1);
 
 const expertsSchema = z
@@ -100,7 +102,7 @@ const trainSchema = z
 const routerSchema = z
   .strictObject({
     kind: z
-      .enum(['ridge', 'mlp'])
+      .enum(ROUTER_KINDS)
       .default('mlp')
       .describe('ridge: closed-form linear; mlp: Linear → SiLU → Linear'),
     hidden: count().default(64).describe('hidden width of the mlp router'),

@@ -20,10 +20,5 @@ export type Recipe = Omit<ParsedRecipe, 'model' | 'calibration' | 'eval'> & {
   readonly eval: Omit<ParsedRecipe['eval'], 'text' | 'dataset'> & TextFrom;
 };
 
-export type ExpertOrdering = Recipe['experts']['ordering'];
-export type RouterKind = Recipe['router']['kind'];
-export type Device = Recipe['router']['train']['device'];
-export type EmitDtype = Recipe['dtype'];
-
 /** Command-line flags that override recipe fields (`--device` sets router.train.device). */
 export type RecipeOverrides = z.input<typeof overridesSchema>;

@@ -28,11 +28,8 @@ export function routerForward(weights: RouterWeights, x: Float32Array, rows: num
   const { d, outputs } = weights;
   if (x.length !== rows * d)
     throw new InternalError(`router input: expected ${rows}×${d} values, got ${x.length}`);
-  if (weights.kind === 'linear') return affine(x, weights.w1, weights.b1, { rows, inF: d, outF: outputs });
+  if (weights.kind === 'ridge') return affine(x, weights.w1, weights.b1, { rows, inF: d, outF: outputs });
   const { hidden, w2, b2 } = weights;
-  if (hidden === undefined || w2 === undefined || b2 === undefined) {
-    throw new InternalError('mlp router without hidden/w2/b2');
-  }
   const h = affine(x, weights.w1, weights.b1, { rows, inF: d, outF: hidden });
   for (let i = 0; i < h.length; i++) {
     const v = h[i] as number;

@@ -10,7 +10,7 @@ function linearData(rows: number, d: number, out: number, seed: number) {
   const w = Float32Array.from({ length: d * out }, () => rng.normal());
   const b = Float32Array.from({ length: out }, () => rng.normal());
   const x = Float32Array.from({ length: rows * d }, () => rng.normal());
-  const z = routerForward({ kind: 'linear', d, outputs: out, w1: w, b1: b }, x, rows);
+  const z = routerForward({ kind: 'ridge', d, outputs: out, w1: w, b1: b }, x, rows);
   return { w, b, x, z };
 }
 
@@ -46,7 +46,7 @@ describe('RidgeAccumulator', () => {
     const r = acc.solve(0);
     [...r.w1].forEach((v, i) => expect(v).toBeCloseTo(data.w[i] as number, 4));
     [...r.b1].forEach((v, i) => expect(v).toBeCloseTo(data.b[i] as number, 4));
-    expect(r).toMatchObject({ kind: 'linear', d, outputs: out });
+    expect(r).toMatchObject({ kind: 'ridge', d, outputs: out });
   });
 
   it('gives the same answer streamed in batches as in one pass', () => {

@@ -73,7 +73,7 @@ export class RidgeAccumulator {
     }
     const w = choleskySolve(a, this.xtz.slice(), { n: p, cols: outputs, lambda });
     return {
-      kind: 'linear',
+      kind: 'ridge',
       d,
       outputs,
       w1: Float32Array.from(w.subarray(0, d * outputs)),

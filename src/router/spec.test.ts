@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError, InternalError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { chooseExpert, routerForward } from './forward.js';
-import { initMlpRouter, routerMacs, type RouterWeights } from './spec.js';
+import { initMlpRouter, type RouterWeights } from './spec.js';
 import { LOG_ERROR_DELTA } from './targets.js';
 
 describe('initMlpRouter', () => {
@@ -68,16 +68,6 @@ describe('chooseExpert', () => {
         fc.double({ min: 0, max: 5, noNaN: true }),
         (pred, t1, t2) => chooseExpert(pred, Math.max(t1, t2)) <= chooseExpert(pred, Math.min(t1, t2)),
       ),
-    );
-  });
-});
-
-describe('routerMacs', () => {
-  it('counts both layers of the MLP, one for the linear router', () => {
-    expect(routerMacs({ kind: 'mlp', d: 576, hidden: 64, outputs: 4 })).toBe(576 * 64 + 64 * 4);
-    expect(routerMacs({ kind: 'linear', d: 576, outputs: 4 })).toBe(576 * 4);
-    expect(() => routerMacs({ kind: 'mlp', d: 576, outputs: 4 })).toThrow(
-      new InternalError('mlp router without a hidden width'),
     );
   });
 });

@@ -1,33 +1,50 @@
-import { routerMacs as layerRouterMacs } from '../ir/flops.js';
-import { InputError, InternalError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 
 /**
  * The per-layer router of DESIGN.md §3: x (the FFN's normalized input, d) → Linear(d, r) → SiLU → Linear(r, K−1),
- * predicting z_k = log(e_k + δ) for the K−1 non-full experts. `linear` (the ridge router) is Linear(d, K−1) alone.
- * Matrices are row-major [in, out], what ONNX MatMul takes as its second operand: y = x·W + b.
+ * predicting z_k = log(e_k + δ) for the K−1 non-full experts. `ridge` (the closed-form router) is Linear(d, K−1)
+ * alone. Matrices are row-major [in, out], what ONNX MatMul takes as its second operand: y = x·W + b.
+ * The kinds are spelled as the recipe's `router.kind`.
  */
-export type RouterKind = 'linear' | 'mlp';
+export const ROUTER_KINDS = ['ridge', 'mlp'] as const;
+export type RouterKind = (typeof ROUTER_KINDS)[number];
 
-export interface RouterWeights {
-  readonly kind: RouterKind;
+/**
+ * What the outputs mean: `log-error` (default) z_k = log(e_k + δ), predicted e_k = exp(z_k) − δ; `logit` (the
+ * classification router) p_k = σ(z_k) = P(expert k suffices), predicted error 1 − p_k.
+ */
+export type RouterOutput = 'log-error' | 'logit';
+
+interface RouterBase {
   readonly d: number;
-  /** K−1: one predicted log-error per non-full expert. */
+  /** K−1: one prediction per non-full expert. */
   readonly outputs: number;
-  /** r, mlp only. */
-  readonly hidden?: number;
-  readonly w1: Float32Array; // [d, r] (mlp) or [d, K−1] (linear)
-  readonly b1: Float32Array; // [r] or [K−1]
-  readonly w2?: Float32Array; // [r, K−1]
-  readonly b2?: Float32Array; // [K−1]
-  /**
-   * What the outputs mean: `log-error` (default) z_k = log(e_k + δ), predicted e_k = exp(z_k) − δ; `logit` (the
-   * classification router) p_k = σ(z_k) = P(expert k suffices), predicted error 1 − p_k.
-   */
-  readonly output?: 'log-error' | 'logit';
+  readonly output?: RouterOutput;
 }
 
-export type RouterDims = Pick<RouterWeights, 'kind' | 'd' | 'outputs' | 'hidden'>;
+export interface RidgeRouter extends RouterBase {
+  readonly kind: 'ridge';
+  readonly w1: Float32Array; // [d, K−1]
+  readonly b1: Float32Array; // [K−1]
+}
+
+export interface MlpRouter extends RouterBase {
+  readonly kind: 'mlp';
+  /** r, the hidden width. */
+  readonly hidden: number;
+  readonly w1: Float32Array; // [d, r]
+  readonly b1: Float32Array; // [r]
+  readonly w2: Float32Array; // [r, K−1]
+  readonly b2: Float32Array; // [K−1]
+}
+
+export type RouterWeights = RidgeRouter | MlpRouter;
+
+/** Width of the first layer's output: r for the mlp, K−1 for the ridge router. */
+export function firstLayerWidth(r: RouterWeights): number {
+  return r.kind === 'mlp' ? r.hidden : r.outputs;
+}
 
 export interface MlpRouterInit {
   readonly d: number;
@@ -39,7 +56,7 @@ export interface MlpRouterInit {
 }
 
 /** Seeded init: weights N(0, 1/fan_in) (LeCun), b1 = 0, b2 = outputBias or 0. Same seed → same bytes. */
-export function initMlpRouter(init: MlpRouterInit): RouterWeights {
+export function initMlpRouter(init: MlpRouterInit): MlpRouter {
   const { d, hidden, outputs } = init;
   for (const [name, v] of Object.entries({ d, hidden, outputs })) {
     if (!Number.isInteger(v) || v < 1)
@@ -61,12 +78,4 @@ export function initMlpRouter(init: MlpRouterInit): RouterWeights {
     w2: normal(hidden * outputs, hidden),
     b2: init.outputBias === undefined ? new Float32Array(outputs) : Float32Array.from(init.outputBias),
   };
-}
-
-/** Multiply-accumulates per token, counted in the compute figures; the formula lives in ir/flops.ts. */
-export function routerMacs(dims: RouterDims): number {
-  if (dims.kind === 'mlp' && dims.hidden === undefined)
-    throw new InternalError('mlp router without a hidden width');
-  const routerHidden = dims.kind === 'mlp' ? (dims.hidden as number) : null;
-  return layerRouterMacs({ hidden: dims.d, routerHidden, experts: dims.outputs + 1 });
 }

@@ -4,12 +4,12 @@
  */
 import * as ort from 'onnxruntime-node';
 import { RuntimeSetupError } from '../util/errors.js';
+import type { Device } from './device.js';
 
 // The process-wide ORT logger prints a native error line when the CUDA provider library is missing, before our
 // RuntimeSetupError says the same thing with the fix; every ORT failure also surfaces as a thrown error.
 ort.env.logLevel = 'fatal';
 
-export type Device = 'cpu' | 'cuda';
 export type Session = ort.InferenceSession;
 export type Tensor = ort.Tensor;
 export type Feeds = Record<string, Tensor>;

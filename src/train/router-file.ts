@@ -1,13 +1,13 @@
 /**
  * `routers.safetensors`: one router per layer, tensors `l{l}.w1`, `l{l}.b1` and, for mlp routers, `l{l}.w2`,
- * `l{l}.b2` (F32, row-major [in, out] as RouterWeights); metadata `format` = moefy.routers/1, `kind` (mlp | linear),
- * `layers`, `d`, `hidden` (0 for linear), `outputs` and `loss` (mse: outputs are log-errors; bce: outputs are logits
+ * `l{l}.b2` (F32, row-major [in, out] as RouterWeights); metadata `format` = moefy.routers/1, `kind` (mlp | ridge;
+ * files before the router kinds took the recipe's names say `linear` for ridge), `layers`, `d`, `hidden` (0 for ridge), `outputs` and `loss` (mse: outputs are log-errors; bce: outputs are logits
  * of "expert k suffices"). The convert output and training checkpoints use the same file.
  */
 import { openSafetensors } from '../checkpoint/safetensors-read.js';
 import { type TensorToWrite, writeSafetensors } from '../checkpoint/safetensors-write.js';
 import { type ParamKind, paramName, type RouterLoss } from '../graph/router-train-io.js';
-import type { RouterKind, RouterWeights } from '../router/spec.js';
+import { ROUTER_KINDS, type RouterKind, type RouterWeights } from '../router/spec.js';
 import { CheckpointFormatError } from '../util/errors.js';
 
 export const ROUTERS_FORMAT = 'moefy.routers/1';
@@ -17,7 +17,7 @@ function layerDims(
   kind: RouterKind,
   s: { d: number; hidden: number; outputs: number },
 ): [ParamKind, number[]][] {
-  if (kind === 'linear')
+  if (kind === 'ridge')
     return [
       ['w1', [s.d, s.outputs]],
       ['b1', [s.outputs]],
@@ -36,10 +36,11 @@ export async function writeRouters(
   loss: RouterLoss,
 ): Promise<void> {
   const first = weights[0]!;
-  const shape = { d: first.d, hidden: first.hidden ?? 0, outputs: first.outputs };
+  const shape = { d: first.d, hidden: first.kind === 'mlp' ? first.hidden : 0, outputs: first.outputs };
   const tensors: Record<string, TensorToWrite> = {};
   weights.forEach((w, l) => {
-    const values: Record<ParamKind, Float32Array | undefined> = { w1: w.w1, b1: w.b1, w2: w.w2, b2: w.b2 };
+    const values: Partial<Record<ParamKind, Float32Array>> =
+      w.kind === 'mlp' ? { w1: w.w1, b1: w.b1, w2: w.w2, b2: w.b2 } : { w1: w.w1, b1: w.b1 };
     for (const [kind, dims] of layerDims(first.kind, shape)) {
       tensors[paramName(l, kind)] = { dtype: 'F32', shape: dims, data: values[kind]! };
     }
@@ -61,9 +62,7 @@ export async function readRouters(path: string): Promise<{ weights: RouterWeight
   const meta = file.metadata;
   if (meta.format !== ROUTERS_FORMAT)
     throw new CheckpointFormatError(path, `metadata.format: expected ${ROUTERS_FORMAT}, got ${meta.format}`);
-  const kind = meta.kind ?? 'mlp';
-  if (kind !== 'mlp' && kind !== 'linear')
-    throw new CheckpointFormatError(path, `metadata.kind: expected mlp or linear, got ${kind}`);
+  const kind = routerKind(path, meta.kind);
   const [layers, d, outputs] = ['layers', 'd', 'outputs'].map((k) => positive(path, k, meta[k]));
   const hidden = kind === 'mlp' ? positive(path, 'hidden', meta.hidden) : 0;
   const loss = meta.loss;
@@ -85,6 +84,18 @@ export async function readRouters(path: string): Promise<{ weights: RouterWeight
     );
   }
   return { weights, loss };
+}
+
+/** `linear` is what files written before the router kinds took the recipe's names call a ridge router. */
+function routerKind(path: string, value: string | undefined): RouterKind {
+  const kind = value === undefined ? 'mlp' : value === 'linear' ? 'ridge' : value;
+  const known = ROUTER_KINDS.find((k) => k === kind);
+  if (!known)
+    throw new CheckpointFormatError(
+      path,
+      `metadata.kind: expected ${ROUTER_KINDS.join(' or ')}, got ${kind}`,
+    );
+  return known;
 }
 
 function positive(path: string, key: string, value: string | undefined): number {

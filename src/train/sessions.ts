@@ -7,7 +7,8 @@ import type { RouterGraphShape } from '../graph/router-train-io.js';
 import { type AdamWSettings, buildRouterTrainStep } from '../graph/router-train-step.js';
 import { writeModel } from '../onnx/builder.js';
 import type { ModelProto } from '../onnx/proto.js';
-import { type Device, type Session, createSession, releaseSession } from '../runtime/session.js';
+import type { Device } from '../runtime/device.js';
+import { type Session, createSession, releaseSession } from '../runtime/session.js';
 import { registerTemp } from '../util/cleanup.js';
 
 export interface TrainSessions {

@@ -64,18 +64,21 @@ function positiveInteger(field: string, v: number): void {
 
 /** One graph trains every layer, so every router must have the same mlp shape. */
 function graphShape(init: readonly RouterWeights[]): Omit<RouterGraphShape, 'loss' | 'dtype'> {
-  const first = init[0];
-  if (!first) throw new InputError('router training: expected at least one layer');
-  init.forEach((w, l) => {
-    if (w.kind !== 'mlp' || w.w2 === undefined || w.b2 === undefined || w.hidden === undefined)
+  const mlps = init.map((w, l) => {
+    if (w.kind !== 'mlp')
       throw new InputError(`router training: layer ${l} router is ${w.kind}, expected an mlp router`);
+    return w;
+  });
+  const first = mlps[0];
+  if (!first) throw new InputError('router training: expected at least one layer');
+  mlps.forEach((w, l) => {
     if (w.d !== first.d || w.hidden !== first.hidden || w.outputs !== first.outputs)
       throw new InputError(
         `router training: layer ${l} router is ${w.d}→${w.hidden}→${w.outputs}, ` +
           `expected ${first.d}→${first.hidden}→${first.outputs} like layer 0`,
       );
   });
-  return { layers: init.length, d: first.d, hidden: first.hidden!, outputs: first.outputs };
+  return { layers: init.length, d: first.d, hidden: first.hidden, outputs: first.outputs };
 }
 
 function rowCount(opts: TrainRoutersOptions, shape: RouterGraphShape): number {

@@ -21,7 +21,7 @@ export type StateTensors = Record<string, Tensor>;
 type Shape = Pick<RouterGraphShape, 'd' | 'hidden' | 'outputs'>;
 
 function paramsOf(w: RouterWeights): Record<(typeof PARAMS)[number], Float32Array> {
-  if (!w.w2 || !w.b2) throw new InternalError('router training needs mlp routers');
+  if (w.kind !== 'mlp') throw new InternalError('router training needs mlp routers');
   return { w1: w.w1, b1: w.b1, w2: w.w2, b2: w.b2 };
 }
 

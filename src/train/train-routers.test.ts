@@ -62,7 +62,9 @@ function targetVariance(rows: LayerRows, indices: ArrayLike<number>): number {
 const bytes = (ws: RouterWeights[]) =>
   Buffer.concat(
     ws.flatMap((w) =>
-      [w.w1, w.b1, w.w2!, w.b2!].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)),
+      (w.kind === 'mlp' ? [w.w1, w.b1, w.w2, w.b2] : [w.w1, w.b1]).map((a) =>
+        Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      ),
     ),
   );
 

@@ -1,7 +1,7 @@
 /** The training loop's options, progress reports and summary (the manifest records the summary). */
 import type { RouterLoss } from '../graph/router-train-io.js';
 import type { RouterWeights } from '../router/spec.js';
-import type { Device } from '../runtime/session.js';
+import type { Device } from '../runtime/device.js';
 
 /** One layer's training rows: FFN inputs x [n, d] and targets [n, K−1] (log-errors for mse, 0/1 labels for bce). */
 export interface LayerRows {

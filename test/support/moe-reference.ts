@@ -3,7 +3,7 @@
  * weights and the neuron permutation, in float64 — independent of the ONNX graphs it checks.
  */
 import type { Activation, Layer } from '../../src/ir/model.js';
-import { readLinearInOut, readVector } from '../../src/graph/weights.js';
+import { readLinear, readVector } from '../../src/graph/weights.js';
 
 export interface JsFfn {
   readonly hidden: number;
@@ -37,11 +37,11 @@ export async function loadJsFfn(layer: Layer, hidden: number): Promise<JsFfn> {
     hidden,
     ffnDim: n,
     act,
-    up: await readLinearInOut(ffn.up),
-    down: await readLinearInOut(ffn.down),
-    ...(ffn.gate && { gate: await readLinearInOut(ffn.gate) }),
+    up: await readLinear(ffn.up, 'in_out'),
+    down: await readLinear(ffn.down, 'in_out'),
+    ...(ffn.kind === 'gated' && { gate: await readLinear(ffn.gate, 'in_out') }),
     ...(ffn.up.bias && { upBias: await readVector(ffn.up.bias, n) }),
-    ...(ffn.gate?.bias && { gateBias: await readVector(ffn.gate.bias, n) }),
+    ...(ffn.kind === 'gated' && ffn.gate.bias && { gateBias: await readVector(ffn.gate.bias, n) }),
     ...(ffn.down.bias && { downBias: await readVector(ffn.down.bias, hidden) }),
   };
 }

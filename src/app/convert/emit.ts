@@ -17,6 +17,7 @@ import type { RouterLoss } from '../../graph/router-train-io.js';
 import { permutationDigest } from '../../experts/permutation.js';
 import { createSession, releaseSession } from '../../runtime/session.js';
 import { canonicalJson } from '../../util/canonical-json.js';
+import { InternalError } from '../../util/errors.js';
 import {
   fileHashes,
   graphSection,
@@ -157,6 +158,8 @@ async function writeManifest(
   m: EmitInput & { dtype: string; graphs: GraphEntry[]; files: string[]; known: Record<string, string> },
 ): Promise<void> {
   const { recipe, model } = m;
+  const first = m.routers[0];
+  if (!first) throw new InternalError('emit: no routers to record');
   const manifest = {
     schema: 'moefy.manifest/1',
     moefy_version: VERSION,
@@ -172,8 +175,8 @@ async function writeManifest(
       permutation_digests: m.perms.map(permutationDigest),
     },
     router: {
-      kind: m.routers[0]?.kind ?? 'linear',
-      hidden: m.routers[0]?.hidden ?? null,
+      kind: first.kind,
+      hidden: first.kind === 'mlp' ? first.hidden : null,
       outputs: m.sizes.length - 1,
       fit: m.routerFit,
       train: m.train ?? null,

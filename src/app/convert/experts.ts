@@ -6,16 +6,10 @@ import { importanceFromMeanAbs } from '../../experts/activation-stats.js';
 import { coactivationGroups } from '../../experts/grouping.js';
 import { columnNorms, weightImportance } from '../../experts/importance.js';
 import { orderByImportance, validatePermutation } from '../../experts/permutation.js';
-import { transpose2d } from '../../graph/weights.js';
-import type { Linear, ModelIR } from '../../ir/model.js';
+import { readLinear } from '../../graph/weights.js';
+import type { ModelIR } from '../../ir/model.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { LayerCalibration } from './calibrate.js';
-
-/** A linear's weight in the canonical torch layout [out, in], whatever the checkpoint stores. */
-export async function readOutIn(lin: Linear): Promise<Float32Array> {
-  const w = await lin.weight.read();
-  return lin.layout === 'out_in' ? w : transpose2d(w, lin.inFeatures, lin.outFeatures);
-}
 
 export interface ExpertsInput {
   readonly ir: ModelIR;
@@ -50,15 +44,15 @@ export async function computePermutations(input: ExpertsInput): Promise<Int32Arr
 async function layerImportance(input: ExpertsInput, index: number): Promise<Float64Array> {
   const { hidden, ffnDim } = input.ir.config;
   const ffn = input.ir.layers[index]!.ffn;
-  const down = await readOutIn(ffn.down); // [hidden, ffnDim]
+  const down = await readLinear(ffn.down, 'out_in'); // [hidden, ffnDim]
   const cal = input.calibration?.[index];
   if (input.recipe.experts.ordering === 'activation' && cal) {
     return importanceFromMeanAbs(cal.meanAbs, columnNorms(down, hidden, ffnDim));
   }
   return weightImportance({
-    up: await readOutIn(ffn.up),
+    up: await readLinear(ffn.up, 'out_in'),
     down,
-    ...(ffn.gate ? { gate: await readOutIn(ffn.gate) } : {}),
+    ...(ffn.kind === 'gated' ? { gate: await readLinear(ffn.gate, 'out_in') } : {}),
     ffnDim,
     hidden,
   });

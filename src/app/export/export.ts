@@ -9,7 +9,7 @@ import { loadModelIR } from '../../families/load.js';
 import type { WeightDtype } from '../../graph/context.js';
 import { resolveWeightDtype } from '../../graph/weights.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
-import type { Device } from '../../runtime/session.js';
+import type { Device } from '../../runtime/device.js';
 import { assertWritableTarget, withAtomicDir } from '../../util/atomic-dir.js';
 import { type GraphIo, MANIFEST_FILE, writeDenseManifest } from './manifest.js';
 import { VERSION } from '../shared/version.js';

@@ -10,7 +10,8 @@ import { LOGITS } from '../../graph/names.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { ModelIR } from '../../ir/model.js';
 import { emptyPast, tokenFeeds } from '../../runtime/decoder-feeds.js';
-import { createSession, type Device, releaseSession, run } from '../../runtime/session.js';
+import type { Device } from '../../runtime/device.js';
+import { createSession, releaseSession, run } from '../../runtime/session.js';
 import { readFloat32 } from '../../runtime/tensors.js';
 import { InternalError } from '../../util/errors.js';
 

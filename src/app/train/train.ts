@@ -6,6 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { Device } from '../../runtime/device.js';
 import { recipeSchema } from '../../recipe/schema.js';
 import type { Recipe } from '../../recipe/types.js';
 import { convert, type ConvertResult } from '../convert/convert.js';
@@ -16,7 +17,7 @@ import { readJsonFile } from '../shared/read-json.js';
 export interface TrainOverrides {
   readonly steps?: number;
   readonly lr?: number;
-  readonly device?: 'cpu' | 'cuda';
+  readonly device?: Device;
   readonly target?: 'relative-error' | 'classification';
 }
 
