@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { InputError } from '../util/errors.js';
 
 interface TrainFlags {
   steps?: string;
@@ -8,9 +7,6 @@ interface TrainFlags {
   target?: string;
   quiet?: boolean;
 }
-
-const DEVICES = ['cpu', 'cuda'] as const;
-const TARGETS = ['relative-error', 'classification'] as const;
 
 export function registerTrain(program: Command): void {
   program
@@ -25,34 +21,16 @@ export function registerTrain(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (outDir: string, flags: TrainFlags) => {
       const { runTrain } = await import('../app/train/run.js');
+      // Flags arrive as strings; the recipe's own field schemas and rules validate them (app/train/train.ts).
       await runTrain({
         dir: outDir,
         quiet: flags.quiet === true,
         overrides: {
-          ...(flags.steps !== undefined && { steps: positiveInt('--steps', flags.steps) }),
-          ...(flags.lr !== undefined && { lr: positiveNumber('--lr', flags.lr) }),
-          ...(flags.device !== undefined && { device: oneOf('--device', flags.device, DEVICES) }),
-          ...(flags.target !== undefined && { target: oneOf('--target', flags.target, TARGETS) }),
+          ...(flags.steps !== undefined && { steps: Number(flags.steps) }),
+          ...(flags.lr !== undefined && { lr: Number(flags.lr) }),
+          ...(flags.device !== undefined && { device: flags.device }),
+          ...(flags.target !== undefined && { target: flags.target }),
         },
       });
     });
-}
-
-function positiveInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag}: expected a positive integer, got "${v}"`);
-  return n;
-}
-
-function positiveNumber(flag: string, v: string): number {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n))
-    throw new InputError(`${flag}: expected a positive number, got "${v}"`);
-  return n;
-}
-
-function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
-  const hit = allowed.find((a) => a === v);
-  if (!hit) throw new InputError(`${flag}: expected one of ${allowed.join(', ')}, got "${v}"`);
-  return hit;
 }

@@ -11,7 +11,7 @@ import { applyOverrides, OVERRIDE_FIELDS, resolvePaths } from './normalize.js';
 import { formatPath, parseYaml, type FieldPath } from './parse.js';
 import { renderProblems, schemaProblems, type Problem } from './problems.js';
 import { recipeRules } from './rules.js';
-import { overridesSchema, recipeSchema } from './schema.js';
+import { overridesSchema, recipeSchema, resolvedRecipeSchema } from './schema.js';
 import type { Recipe, RecipeOverrides } from './types.js';
 
 /** Loads a recipe file (`undefined`: the built-in default recipe) and applies command-line overrides. */
@@ -28,6 +28,32 @@ export async function loadRecipe(path: string | undefined, overrides: RecipeOver
 /** Parses recipe text as if read from `file` (relative paths resolve against its directory). */
 export function parseRecipeText(text: string, file: string): Recipe {
   return buildRecipe({ text, file, recipeDir: dirname(resolve(file)), overrides: {} });
+}
+
+/**
+ * A recipe a conversion already resolved (moefy.json's `recipe`), changed by command-line flags (`moefy train`,
+ * `moefy eval`) and checked again by the same schema, rules and file checks as a recipe file, so a flag cannot
+ * produce a recipe a file could not. `origin` names where the recipe came from in messages.
+ */
+export function reviseRecipe(
+  recorded: unknown,
+  origin: string,
+  overrides: Readonly<Record<string, unknown>> = {},
+): Recipe {
+  const flags = validateOverrides(overrides);
+  const noLines = { locate: () => undefined };
+  const parsed = resolvedRecipeSchema.safeParse(recorded);
+  if (!parsed.success) {
+    throw new RecipeError(
+      origin,
+      renderProblems(noLines, schemaProblems(resolvedRecipeSchema, parsed.error, recorded)),
+    );
+  }
+  const recipe = applyOverrides(parsed.data, flags);
+  const problems = [...recipeRules(recipe), ...missingTexts(recipe)];
+  if (problems.length > 0)
+    throw new RecipeError(origin, renderProblems(noLines, problems, flagOrigin(flags)));
+  return recipe;
 }
 
 interface BuildOptions {
@@ -56,7 +82,8 @@ function buildRecipe({ text, file, recipeDir, overrides }: BuildOptions): Recipe
   return recipe;
 }
 
-function validateOverrides(overrides: RecipeOverrides): RecipeOverrides {
+/** Flags as the CLI parsed them, checked by the recipe's field schemas. */
+function validateOverrides(overrides: Readonly<Record<string, unknown>>): RecipeOverrides {
   const parsed = overridesSchema.safeParse(overrides);
   if (parsed.success) return parsed.data;
   const problems = schemaProblems(overridesSchema, parsed.error, overrides).map((p) => {

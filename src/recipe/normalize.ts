@@ -16,18 +16,35 @@ export const OVERRIDE_FIELDS: Record<keyof RecipeOverrides, { path: FieldPath; f
   seed: { path: ['seed'], flag: '--seed' },
   device: { path: ['router', 'train', 'device'], flag: '--device' },
   thresholds: { path: ['eval', 'thresholds'], flag: '--thresholds' },
+  steps: { path: ['router', 'train', 'steps'], flag: '--steps' },
+  lr: { path: ['router', 'train', 'lr'], flag: '--lr' },
+  target: { path: ['router', 'target'], flag: '--target' },
+  evalText: { path: ['eval', 'text'], flag: '--text' },
+  evalTokens: { path: ['eval', 'tokens'], flag: '--tokens' },
 };
 
-export function applyOverrides(recipe: ParsedRecipe, o: RecipeOverrides): ParsedRecipe {
+export function applyOverrides<R extends ParsedRecipe>(recipe: R, o: RecipeOverrides): R {
   const { router, eval: evaluation } = recipe;
+  const train = {
+    ...router.train,
+    device: o.device ?? router.train.device,
+    ...(o.steps !== undefined && { steps: o.steps }),
+    ...(o.lr !== undefined && { lr: o.lr }),
+  };
   return {
     ...recipe,
     model: o.model ?? recipe.model,
     revision: o.revision ?? recipe.revision,
     dtype: o.dtype ?? recipe.dtype,
     seed: o.seed ?? recipe.seed,
-    router: { ...router, train: { ...router.train, device: o.device ?? router.train.device } },
-    eval: { ...evaluation, thresholds: o.thresholds ?? evaluation.thresholds },
+    router: { ...router, ...(o.target !== undefined && { target: o.target }), train },
+    eval: {
+      ...evaluation,
+      thresholds: o.thresholds ?? evaluation.thresholds,
+      // `--text` replaces whichever source the recipe had.
+      ...(o.evalText !== undefined && { text: o.evalText, dataset: undefined }),
+      ...(o.evalTokens !== undefined && { tokens: o.evalTokens }),
+    },
   };
 }
 

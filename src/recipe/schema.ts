@@ -17,6 +17,11 @@ const dtypeField = z.enum(['auto', 'float32', 'float16', 'bfloat16']);
 const seedField = z.int().nonnegative();
 const deviceField = z.enum(DEVICES);
 const thresholdsField = z.array(nonNegative()).min(1);
+const stepsField = count();
+const lrField = z.number().positive();
+const targetField = z.enum(['relative-error', 'classification']);
+const tokensField = count();
+const textField = z.string().min(1);
 
 const expertsSchema = z
   .strictObject({
@@ -39,47 +44,46 @@ const expertsSchema = z
   .describe('nested experts: expert k is the first n_k neurons of each permuted FFN');
 
 /** Text from a table: a Hub dataset split, or a local .jsonl / .parquet file (exactly one of `id`, `path`). */
-const datasetSchema = (split: string) =>
-  z
-    .strictObject({
-      id: z.string().min(1).optional().describe('Hub dataset id org/name (e.g. Salesforce/wikitext)'),
-      path: z.string().min(1).optional().describe('local .jsonl or .parquet file instead of a Hub dataset'),
-      config: z
-        .string()
-        .min(1)
-        .default('default')
-        .describe('Hub dataset config (subset), e.g. wikitext-2-raw-v1'),
-      split: z.string().min(1).default(split).describe('Hub dataset split'),
-      column: z.string().min(1).default('text').describe('column (field) holding the text'),
-      revision: z
-        .string()
-        .min(1)
-        .default('main')
-        .describe('Hub branch, tag or commit sha; the resolved commit is recorded in the lock and manifest'),
-      separator: z.string().default('\n\n').describe("inserted after each row's text when rows are joined"),
-    })
-    .optional();
+const datasetFields = (split: string) =>
+  z.strictObject({
+    id: z.string().min(1).optional().describe('Hub dataset id org/name (e.g. Salesforce/wikitext)'),
+    path: z.string().min(1).optional().describe('local .jsonl or .parquet file instead of a Hub dataset'),
+    config: z
+      .string()
+      .min(1)
+      .default('default')
+      .describe('Hub dataset config (subset), e.g. wikitext-2-raw-v1'),
+    split: z.string().min(1).default(split).describe('Hub dataset split'),
+    column: z.string().min(1).default('text').describe('column (field) holding the text'),
+    revision: z
+      .string()
+      .min(1)
+      .default('main')
+      .describe('Hub branch, tag or commit sha; the resolved commit is recorded in the lock and manifest'),
+    separator: z.string().default('\n\n').describe("inserted after each row's text when rows are joined"),
+  });
+const datasetSchema = (split: string) => datasetFields(split).optional();
 
-const calibrationSchema = z
-  .strictObject({
-    text: z.string().min(1).optional().describe('UTF-8 text file; default: the kjv-llama calibration text'),
-    dataset: datasetSchema('train').describe(
-      'calibration text from a Hub dataset or a local .jsonl/.parquet file, instead of `text`',
-    ),
-    tokens: count().default(32768).describe('calibration tokens run through the dense model'),
-    seq_len: count().default(256).describe('tokens per calibration window'),
-    rows_per_layer: count()
-      .default(8192)
-      .describe('token rows sampled per layer for ordering and router targets'),
-  })
+const calibrationFields = z.strictObject({
+  text: z.string().min(1).optional().describe('UTF-8 text file; default: the kjv-llama calibration text'),
+  dataset: datasetSchema('train').describe(
+    'calibration text from a Hub dataset or a local .jsonl/.parquet file, instead of `text`',
+  ),
+  tokens: count().default(32768).describe('calibration tokens run through the dense model'),
+  seq_len: count().default(256).describe('tokens per calibration window'),
+  rows_per_layer: count()
+    .default(8192)
+    .describe('token rows sampled per layer for ordering and router targets'),
+});
+const calibrationSchema = calibrationFields
   .prefault({})
   .describe('dense model run over calibration text: neuron statistics and router training rows');
 
 const trainSchema = z
   .strictObject({
-    steps: count().default(400).describe("training steps; one step updates every layer's router"),
+    steps: stepsField.default(400).describe("training steps; one step updates every layer's router"),
     batch: count().default(2048).describe('token rows per layer in each training step'),
-    lr: z.number().positive().default(3e-3).describe('AdamW learning rate (the peak, for cosine)'),
+    lr: lrField.default(3e-3).describe('AdamW learning rate (the peak, for cosine)'),
     schedule: z
       .enum(['cosine', 'constant'])
       .default('cosine')
@@ -106,8 +110,7 @@ const routerSchema = z
       .default('mlp')
       .describe('ridge: closed-form linear; mlp: Linear → SiLU → Linear'),
     hidden: count().default(64).describe('hidden width of the mlp router'),
-    target: z
-      .enum(['relative-error', 'classification'])
+    target: targetField
       .default('relative-error')
       .describe(
         'mlp router: regress log(e_k + δ) per expert (relative-error) or learn 0/1 "expert k suffices" labels at tolerance (classification)',
@@ -145,20 +148,20 @@ const latencySchema = z
   .prefault({})
   .describe('latency measurement at batch 1 (prefill and KV-cache decode)');
 
-const evalSchema = z
-  .strictObject({
-    text: z.string().min(1).optional().describe('UTF-8 text file; default: the kjv-llama held-out text'),
-    dataset: datasetSchema('test').describe(
-      'held-out text from a Hub dataset or a local .jsonl/.parquet file, instead of `text`',
-    ),
-    tokens: count().default(65536).describe('held-out tokens scored for perplexity and accuracy'),
-    seq_len: count().default(128).describe('tokens per evaluation window'),
-    batch: count().default(16).describe('windows per ONNX Runtime run'),
-    thresholds: thresholdsField
-      .default([0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0])
-      .describe('router_threshold values swept by the evaluation, strictly increasing'),
-    latency: latencySchema,
-  })
+const evalFields = z.strictObject({
+  text: z.string().min(1).optional().describe('UTF-8 text file; default: the kjv-llama held-out text'),
+  dataset: datasetSchema('test').describe(
+    'held-out text from a Hub dataset or a local .jsonl/.parquet file, instead of `text`',
+  ),
+  tokens: count().default(65536).describe('held-out tokens scored for perplexity and accuracy'),
+  seq_len: count().default(128).describe('tokens per evaluation window'),
+  batch: count().default(16).describe('windows per ONNX Runtime run'),
+  thresholds: thresholdsField
+    .default([0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0])
+    .describe('router_threshold values swept by the evaluation, strictly increasing'),
+  latency: latencySchema,
+});
+const evalSchema = evalFields
   .prefault({})
   .describe('threshold sweep on held-out text: quality, realized compute, latency');
 
@@ -204,6 +207,36 @@ export const recipeSchema = z
   })
   .describe('moefy recipe: how to turn a dense model into nested experts');
 
+/**
+ * The recipe as the stages see it (types.ts `Recipe`) and as moefy.json records it: the model resolved, each text
+ * section's source resolved to a text file or a dataset (a local dataset path absolute), never both.
+ */
+const resolvedCalibration = z.union([
+  calibrationFields.omit({ text: true, dataset: true }).extend({
+    text: z.string().min(1),
+    dataset: z.undefined().optional(),
+  }),
+  calibrationFields.omit({ text: true, dataset: true }).extend({
+    dataset: datasetFields('train'),
+    text: z.undefined().optional(),
+  }),
+]);
+const resolvedEval = z.union([
+  evalFields.omit({ text: true, dataset: true }).extend({
+    text: z.string().min(1),
+    dataset: z.undefined().optional(),
+  }),
+  evalFields.omit({ text: true, dataset: true }).extend({
+    dataset: datasetFields('test'),
+    text: z.undefined().optional(),
+  }),
+]);
+export const resolvedRecipeSchema = recipeSchema.extend({
+  model: modelField,
+  calibration: resolvedCalibration,
+  eval: resolvedEval,
+});
+
 /** Command-line overrides, validated by the same field schemas as the recipe. */
 export const overridesSchema = z.strictObject({
   model: modelField.optional(),
@@ -212,4 +245,9 @@ export const overridesSchema = z.strictObject({
   seed: seedField.optional(),
   device: deviceField.optional(),
   thresholds: thresholdsField.optional(),
+  steps: stepsField.optional(),
+  lr: lrField.optional(),
+  target: targetField.optional(),
+  evalText: textField.optional(),
+  evalTokens: tokensField.optional(),
 });

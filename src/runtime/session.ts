@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { RuntimeSetupError } from '../util/errors.js';
-import type { Device } from './device.js';
+import { CUDA_INSTALL_HINT, type Device } from './device.js';
 
 // The process-wide ORT logger prints a native error line when the CUDA provider library is missing, before our
 // RuntimeSetupError says the same thing with the fix; every ORT failure also surfaces as a thrown error.
@@ -27,10 +27,6 @@ export interface SessionOptions {
   readonly optimize?: boolean;
 }
 
-export const CUDA_INSTALL_HINT =
-  'install the CUDA build of onnxruntime-node: `npm install onnxruntime-node --onnxruntime-node-install=cuda12` ' +
-  '(needs CUDA 12 and cuDNN 9 libraries on the library path), or use --device cpu';
-
 /** Opens `modelPath` (external data is found beside it). `cuda` never falls back silently: it fails loudly. */
 export async function createSession(modelPath: string, opts: SessionOptions = {}): Promise<Session> {
   const device = opts.device ?? 'cpu';
@@ -49,6 +45,24 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
       `${modelPath}: CUDA execution provider unavailable (${firstLine(err)}); ${CUDA_INSTALL_HINT}`,
       { cause: err },
     );
+  }
+}
+
+/**
+ * Why `device` cannot run graphs here, or null when it can: opens `probeModel` (a tiny ONNX model's bytes) on it,
+ * the same way every session opens, so the answer holds for the real graphs.
+ */
+export async function deviceProblem(device: Device, probeModel: Uint8Array): Promise<string | null> {
+  if (device === 'cpu') return null;
+  try {
+    const session = await ort.InferenceSession.create(probeModel, {
+      executionProviders: [device],
+      logSeverityLevel: 3,
+    });
+    await session.release();
+    return null;
+  } catch (err) {
+    return firstLine(err);
   }
 }
 

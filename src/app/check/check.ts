@@ -17,7 +17,7 @@ import type { Report } from '../../report/types.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { CheckFailedError, InputError, InternalError } from '../../util/errors.js';
 import { isDirectory, outputTolerances, readBaseline, readOutputReport } from './inputs.js';
-import { MANIFEST_FILE } from '../shared/manifest-sections.js';
+import { MANIFEST_FILE } from '../shared/manifest.js';
 import { verifyOutputIntegrity } from '../shared/output-integrity.js';
 
 /** Recomputes the report of an output directory under a recipe's eval settings. */

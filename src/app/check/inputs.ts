@@ -4,15 +4,14 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { loadRecipe } from '../../recipe/load.js';
-import { recipeSchema } from '../../recipe/schema.js';
-import type { Recipe } from '../../recipe/types.js';
 import { type Baseline, parseBaseline } from '../../regress/baseline.js';
 import type { Tolerances } from '../../regress/verdict.js';
 import { parseReport } from '../../report/parse.js';
 import type { Report } from '../../report/types.js';
-import { MANIFEST_FILE } from '../shared/manifest-sections.js';
-import { parseJson, readText, validate } from '../shared/read-json.js';
+import { MANIFEST_FILE, moeManifestSchema, readManifest } from '../shared/manifest.js';
+import { readText } from '../shared/read-json.js';
 
 export const REPORT_FILE = 'report.json';
 
@@ -31,12 +30,14 @@ export async function readBaseline(path: string): Promise<Baseline> {
   return parseBaseline(text, path);
 }
 
+/** Only `recipe.check` of the manifest, and only if it is there (an output written by other tools may lack it). */
+const tolerancesOnly = z.object({
+  recipe: z.object({ check: moeManifestSchema.shape.recipe.shape.check }).optional(),
+});
+
 /** The recipe `moefy convert` resolved into the manifest, or the default recipe's when there is none. */
 export async function outputTolerances(outDir: string): Promise<Tolerances> {
-  const path = join(outDir, MANIFEST_FILE);
-  if (!existsSync(path)) return (await loadRecipe(undefined)).check;
-  const manifest = parseJson(await readText(path, 'it is written by `moefy convert`'), path);
-  const recipe = (manifest as { recipe?: Partial<Recipe> } | null)?.recipe;
-  if (recipe === undefined) return (await loadRecipe(undefined)).check;
-  return validate(recipeSchema.shape.check, recipe.check, path, 'recipe.check');
+  if (!existsSync(join(outDir, MANIFEST_FILE))) return (await loadRecipe(undefined)).check;
+  const { recipe } = await readManifest(outDir, tolerancesOnly);
+  return recipe?.check ?? (await loadRecipe(undefined)).check;
 }

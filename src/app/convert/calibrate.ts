@@ -16,13 +16,16 @@ import { DEBUG } from '../../graph/names.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { ModelIR } from '../../ir/model.js';
 import type { Recipe } from '../../recipe/types.js';
+import type { Device } from '../../runtime/device.js';
 import { tokenFeeds } from '../../runtime/decoder-feeds.js';
 import { createSession, releaseSession, run, type Session } from '../../runtime/session.js';
 import { readFloat32 } from '../../runtime/tensors.js';
 import { InputError, InternalError } from '../../util/errors.js';
-import type { Stage } from '../shared/progress.js';
-import type { TextSource } from '../shared/text-source.js';
 import { downloadProgress } from '../shared/download-progress.js';
+import type { Stage } from '../shared/progress.js';
+import { cachedStage } from '../shared/stage-cache.js';
+import type { TextSource } from '../shared/text-source.js';
+import type { StageContext } from './context.js';
 
 export const CALIBRATION_FILE = 'calibration.safetensors';
 /** Activation rows kept for co-activation grouping: enough for stable patterns, small beside x samples. */
@@ -36,7 +39,48 @@ export interface CalibrationInput {
   readonly recipe: Recipe;
   /** The calibration text, opened by the resolve stage. */
   readonly text: TextSource;
+  readonly device: Device;
   readonly stage: Stage;
+}
+
+export interface Calibration {
+  /** The stage's cache key inputs: the targets stage's key includes them. */
+  readonly key: unknown;
+  readonly rows: LayerCalibration[];
+}
+
+/** The cached calibration stage: keyed by the checkpoint's bytes, the text's, and the settings that shape rows. */
+export async function calibrationStage(ctx: StageContext): Promise<Calibration> {
+  const { plan, model } = ctx;
+  const { recipe } = plan;
+  const key = {
+    source: model.identity,
+    text: ctx.data.calibration.identity,
+    // The dataset spec's resolved content is in `text`; its local path must not make the key path-dependent.
+    calibration: { ...recipe.calibration, text: undefined, dataset: undefined },
+    seed: recipe.seed,
+    grouping: recipe.experts.grouping,
+  };
+  const stage = ctx.progress.stage('calibrate', `${recipe.calibration.tokens} tokens`);
+  const cal = await cachedStage({
+    root: ctx.root,
+    stage: 'calibrate',
+    inputs: key,
+    produce: (dir) =>
+      calibrate(
+        {
+          ir: model.ir,
+          tokenizerDir: model.checkpoint.dir,
+          recipe,
+          text: ctx.data.calibration,
+          device: plan.stages.calibrate.device,
+          stage,
+        },
+        dir,
+      ),
+  });
+  stage.succeed(cal.cached ? 'from cache' : undefined);
+  return { key, rows: await readCalibration(cal.dir, model.ir.config.numLayers) };
 }
 
 export interface LayerCalibration {
@@ -67,7 +111,7 @@ export async function calibrate(input: CalibrationInput, dir: string): Promise<v
     activationOutputs: true,
   });
   const acc = ir.layers.map((_, i) => newAccumulators(ir, recipe, i));
-  const session = await createSession(graph.modelPath, { device: 'cpu' });
+  const session = await createSession(graph.modelPath, { device: input.device });
   try {
     await feedWindows({ ...input, session, acc });
   } finally {

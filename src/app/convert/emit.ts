@@ -1,34 +1,43 @@
 /**
- * Emit stage: the MoE graphs (router-driven `model.onnx`, the input-choice `model_choice.onnx` and oracle-routed
- * `model_oracle.onnx` for baselines, the fixed-operating-point `model_fixed.onnx` with Optimum's I/O), all with KV
- * cache and sharing `model.onnx.data`; the dense baseline `dense.onnx`; `routers.safetensors`; the checkpoint's config and tokenizer files; `moefy.json`.
- * The fixed graph is also written as `onnx/model.onnx` for transformers.js (transformers-js.ts).
+ * Emit stage: the graphs the plan lists (plan.stages.emit) — the MoE graphs (router-driven `model.onnx`, the
+ * input-choice `model_choice.onnx` and oracle-routed `model_oracle.onnx` for baselines, the fixed-operating-point
+ * `model_fixed.onnx` with Optimum's I/O), all with KV cache and sharing `model.onnx.data`; the fixed graph again as
+ * `onnx/model.onnx` for transformers.js (transformers-js.ts); the dense baseline `dense.onnx` — then
+ * `routers.safetensors`, the checkpoint's config and tokenizer files and `moefy.json`.
  * Each graph is loaded in ORT before the output is declared complete.
  */
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
 import { buildMoeDecoder, type ChoiceKind } from '../../graph/moe-decoder.js';
+import type { WeightDtype } from '../../graph/context.js';
 import { resolveWeightDtype } from '../../graph/weights.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
-import type { Recipe } from '../../recipe/types.js';
 import type { RouterWeights } from '../../router/spec.js';
 import type { RouterLoss } from '../../graph/router-train-io.js';
 import { permutationDigest } from '../../experts/permutation.js';
 import { createSession, releaseSession } from '../../runtime/session.js';
-import { canonicalJson } from '../../util/canonical-json.js';
 import { InternalError } from '../../util/errors.js';
+import {
+  configToManifest,
+  type GraphRole,
+  MANIFEST_FILE,
+  GRAPH_FILES,
+  MANIFEST_SCHEMA_ID,
+  type MoeManifest,
+  type RouterFitSummary,
+} from '../shared/manifest.js';
 import {
   fileHashes,
   graphSection,
   type GraphEntry,
-  MANIFEST_FILE,
-  modelSection,
   sourceSection,
-} from '../shared/manifest-sections.js';
+  writeManifest,
+} from '../shared/manifest-write.js';
 import type { Stage } from '../shared/progress.js';
-import type { DataPin } from '../shared/text-source.js';
+import type { Plan } from '../plan/types.js';
 import type { ResolvedModel } from '../shared/resolve-model.js';
+import type { DataPin } from '../shared/text-source.js';
 import { VERSION } from '../shared/version.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { writeRouters } from '../../train/router-file.js';
@@ -48,14 +57,13 @@ const CARRIED_FILES = [
 
 export interface EmitInput {
   readonly dir: string;
+  readonly plan: Plan;
   readonly model: ResolvedModel;
-  readonly recipe: Recipe;
-  readonly sizes: readonly number[];
   readonly perms: readonly Int32Array[];
   readonly routers: readonly RouterWeights[];
   readonly routerLoss: RouterLoss;
   readonly train: TrainSummary | undefined;
-  readonly routerFit: Record<string, unknown>;
+  readonly routerFit: RouterFitSummary;
   /** Pinned dataset sources of the calibration/eval text, by section (absent for text files). */
   readonly data?: Readonly<Record<string, DataPin>>;
   readonly stage: Stage;
@@ -66,26 +74,32 @@ export interface EmitResult {
   readonly graphs: GraphEntry[];
 }
 
-const MOE_GRAPHS: readonly { role: string; file: string; choice: ChoiceKind }[] = [
-  { role: 'moe', file: 'model.onnx', choice: 'router' },
-  { role: 'moe_choice', file: 'model_choice.onnx', choice: 'input' },
-  { role: 'moe_fixed', file: 'model_fixed.onnx', choice: 'fixed' },
-  { role: 'moe_oracle', file: 'model_oracle.onnx', choice: 'oracle' },
-];
+/** Where each MoE graph's expert choice comes from. */
+const CHOICES: Partial<Record<GraphRole, ChoiceKind>> = {
+  moe: 'router',
+  moe_choice: 'input',
+  moe_fixed: 'fixed',
+  moe_oracle: 'oracle',
+};
 
 export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
-  const { dir, model, recipe } = input;
+  const { dir, model, plan } = input;
+  const { recipe } = plan;
+  const planned = plan.stages.emit.graphs;
   const dtype = resolveWeightDtype(recipe.dtype, model.ir);
   const graphs: GraphEntry[] = [];
   const data = new ExternalDataWriter(join(dir, MOE_DATA));
   let fixed: ModelProto | undefined;
   try {
-    for (const g of MOE_GRAPHS) {
+    for (const p of planned) {
+      const choice = CHOICES[p.role];
+      if (!choice) continue;
+      const g = { ...p, choice };
       input.stage.note(g.file);
       const b = await buildMoeDecoder(model.ir, {
         name: g.role,
         experts: input.perms.map((permutation, i) => ({ permutation, router: input.routers[i] })),
-        sizes: input.sizes,
+        sizes: plan.experts.map((e) => e.neurons),
         choice: g.choice,
         ...(g.choice === 'fixed' ? { threshold: recipe.output.fixed_threshold } : {}),
         withPast: true,
@@ -103,23 +117,23 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   }
   // Data files hashed as they were written; the transformers.js data is the same bytes (a link or a copy).
   const known: Record<string, string> = { [MOE_DATA]: data.sha256() };
-  if (fixed) {
+  if (fixed && planned.some((g) => g.role === 'transformers_js')) {
     const tjs = await emitTransformersJsGraph({ dir, fixed, dataFile: MOE_DATA });
     known[tjs.data] = known[MOE_DATA]!;
     graphs.push(tjs);
   }
-  if (recipe.output.dense) {
-    input.stage.note('dense.onnx');
+  if (planned.some((g) => g.role === 'dense')) {
+    input.stage.note(GRAPH_FILES.dense);
     const dense = await writeDecoder(model.ir, {
       dir,
-      fileName: 'dense.onnx',
+      fileName: GRAPH_FILES.dense,
       withPast: true,
       dtype,
       producerVersion: VERSION,
     });
     graphs.push({
       role: 'dense',
-      file: 'dense.onnx',
+      file: GRAPH_FILES.dense,
       data: basename(dense.dataPath),
       io: { inputs: [], outputs: [] },
     });
@@ -131,7 +145,7 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   const carried = await carryCheckpointFiles(input);
   if (carried.includes('config.json')) await markConfigForTransformersJs(dir);
   const files = [...withIo.flatMap((g) => [g.file, g.data]), routersFile, ...carried];
-  await writeManifest({ ...input, dtype, graphs: withIo, files, known });
+  await writeMoeManifest({ ...input, dtype, graphs: withIo, files, known });
   return { files: [...new Set([...files, MANIFEST_FILE])].sort(), graphs: withIo };
 }
 
@@ -154,37 +168,43 @@ async function carryCheckpointFiles(input: EmitInput): Promise<string[]> {
   return present.map((f) => f.name);
 }
 
-async function writeManifest(
-  m: EmitInput & { dtype: string; graphs: GraphEntry[]; files: string[]; known: Record<string, string> },
+async function writeMoeManifest(
+  m: EmitInput & { dtype: WeightDtype; graphs: GraphEntry[]; files: string[]; known: Record<string, string> },
 ): Promise<void> {
-  const { recipe, model } = m;
+  const { plan, model } = m;
+  const { recipe } = plan;
+  const sizes = plan.experts.map((e) => e.neurons);
   const first = m.routers[0];
   if (!first) throw new InternalError('emit: no routers to record');
-  const manifest = {
-    schema: 'moefy.manifest/1',
+  const manifest: MoeManifest = {
+    schema: MANIFEST_SCHEMA_ID,
     moefy_version: VERSION,
     kind: 'moe',
     source: await sourceSection(model.checkpoint),
-    model: { ...modelSection(model.ir), ffn_kind: model.ffnKind },
+    model: {
+      ...configToManifest(model.ir.config),
+      ffn_kind: model.ffnKind,
+      positions: model.ir.positions.kind,
+    },
     recipe,
     dtype: m.dtype,
     with_past: true,
     experts: {
-      sizes: m.sizes,
-      fractions: m.sizes.map((n) => n / model.ir.config.ffnDim),
+      sizes,
+      fractions: plan.experts.map((e) => e.fraction),
       permutation_digests: m.perms.map(permutationDigest),
     },
     router: {
       kind: first.kind,
       hidden: first.kind === 'mlp' ? first.hidden : null,
-      outputs: m.sizes.length - 1,
+      outputs: sizes.length - 1,
       fit: m.routerFit,
       train: m.train ?? null,
     },
     fixed_threshold: recipe.output.fixed_threshold,
-    ...(m.data && Object.keys(m.data).length > 0 ? { data: m.data } : {}),
+    ...(m.data && Object.keys(m.data).length > 0 ? { data: { ...m.data } } : {}),
     graphs: await Promise.all(m.graphs.map((g) => graphSection(m.dir, g))),
     files: await fileHashes(m.dir, m.files, m.known),
   };
-  await writeFile(join(m.dir, MANIFEST_FILE), `${canonicalJson(manifest, 2)}\n`);
+  await writeManifest(m.dir, manifest);
 }

@@ -1,10 +1,11 @@
 /**
- * MLP router training as a convert stage: targets from the recipe (log-errors for `relative-error`, 0/1 "expert k
+ * MLP router training, the second half of the router stage (router.ts): targets from the recipe (log-errors for `relative-error`, 0/1 "expert k
  * suffices" labels for `classification`), a seeded init whose output bias starts at the mean target, and ORT
  * training with checkpoints kept outside the stage's temp dir (an interrupted stage resumes from them).
  */
 import { mkdir } from 'node:fs/promises';
 import type { Recipe } from '../../recipe/types.js';
+import type { Device } from '../../runtime/device.js';
 import { initMlpRouter } from '../../router/spec.js';
 import type { ErrorTable } from '../../router/targets.js';
 import { sufficiencyLabels } from '../../train/labels.js';
@@ -16,8 +17,10 @@ import type { LayerTargets } from './targets.js';
 
 export type { TrainSummary };
 
-export interface TrainStageInput {
+export interface RouterStageInput {
   readonly recipe: Recipe;
+  /** plan.stages.router.train.device: checked usable before any stage ran. */
+  readonly device: Device;
   readonly rows: readonly LayerRows[];
   readonly targets: readonly LayerTargets[];
   readonly sizes: readonly number[];
@@ -27,7 +30,7 @@ export interface TrainStageInput {
   readonly checkpointDir: string;
 }
 
-export async function trainRouterStage(input: TrainStageInput): Promise<TrainResult> {
+export async function trainMlpRouters(input: RouterStageInput): Promise<TrainResult> {
   const { recipe, rows } = input;
   const t = recipe.router.train;
   const classification = recipe.router.target === 'classification';
@@ -57,7 +60,7 @@ export async function trainRouterStage(input: TrainStageInput): Promise<TrainRes
     heldout: t.heldout,
     patience: t.patience,
     seed: recipe.seed,
-    device: t.device,
+    device: input.device,
     weightDecay: t.weight_decay,
     loss: classification ? 'bce' : 'mse',
     onProgress: (p) => bar.tick(1, `loss ${p.trainLoss.toFixed(4)}`),

@@ -1,37 +1,80 @@
 /**
- * The router stage's body: the closed-form ridge fit always (it is the baseline the MLP must beat, and its error is
- * recorded), then MLP training when the recipe asks for it. `fit.json` keeps the summary beside the weights so a
- * cached stage still reports it.
+ * The router stage: the closed-form ridge fit always (ridge-routers.ts; it is the baseline the MLP must beat, and
+ * its error is recorded), then MLP training when the plan has it (mlp-routers.ts). Cached like the other stages;
+ * `fit.json` keeps the summary beside the weights so a cached stage still reports it, and training checkpoints live
+ * outside the stage's temp dir so an interrupted run resumes from them.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RouterLoss } from '../../graph/router-train-io.js';
+import type { RouterWeights } from '../../router/spec.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
-import { writeRouters } from '../../train/router-file.js';
-import { fitRidgeRouters } from './ridge-routers.js';
-import { trainRouterStage, type TrainStageInput, type TrainSummary } from './mlp-routers.js';
+import { readRouters, writeRouters } from '../../train/router-file.js';
+import type { PlanStages } from '../plan/types.js';
+import type { RouterFitSummary } from '../shared/manifest.js';
+import { cachedStage, stageKey } from '../shared/stage-cache.js';
+import type { Calibration } from './calibrate.js';
+import type { StageContext } from './context.js';
+import { trainMlpRouters, type RouterStageInput, type TrainSummary } from './mlp-routers.js';
+import { fitRidgeRouters, type LayerRows } from './ridge-routers.js';
+import type { Targets } from './targets.js';
 
 const FIT_FILE = 'fit.json';
 
+/** What `fit.json` holds. */
 export interface RouterFit {
-  readonly routerFit: {
-    ridge_lambda: number;
-    /** Per layer, then the mean over layers (the MLP summary's losses are means over layers too). */
-    ridge_train_mse: number[];
-    ridge_heldout_mse: (number | null)[];
-    ridge_mean_heldout_mse: number | null;
-  };
+  readonly routerFit: RouterFitSummary;
   readonly train: TrainSummary | undefined;
 }
 
-/** The stage's inputs are the training's: the ridge fit needs a subset of them. */
-export type FitInput = TrainStageInput;
+export interface FittedRouters extends RouterFit {
+  readonly routers: RouterWeights[];
+  readonly routerLoss: RouterLoss;
+}
 
-export async function fitRouters(input: FitInput): Promise<void> {
-  const { recipe, rows } = input;
+/** The cached router stage: keyed by the targets entry, the router settings and the seed. */
+export async function routerStage(
+  ctx: StageContext,
+  a: { cal: Calibration; targets: Targets },
+): Promise<FittedRouters> {
+  const { recipe, stages } = ctx.plan;
+  const targets = a.targets.layers;
+  const rows: LayerRows[] = a.cal.rows.map((c, i) => ({ rows: c.rows, x: c.x, z: targets[i]!.z }));
+  const stage = ctx.progress.stage('router', recipe.router.kind);
+  const inputs = { targets: a.targets.key, router: recipe.router, seed: recipe.seed };
+  const checkpointDir = join(ctx.root, 'router', `.train-${stageKey(inputs)}`);
+  const fitted = await cachedStage({
+    root: ctx.root,
+    stage: 'router',
+    inputs,
+    produce: (dir) =>
+      fitRouters({
+        recipe,
+        train: stages.router.train,
+        rows,
+        targets,
+        sizes: ctx.plan.experts.map((e) => e.neurons),
+        stage,
+        dir,
+        checkpointDir,
+      }),
+  });
+  await rm(checkpointDir, { recursive: true, force: true });
+  const { weights, loss } = await readRouters(join(fitted.dir, ROUTERS_FILE));
+  const fit = await readRouterFit(fitted.dir);
+  stage.succeed(fitted.cached ? 'from cache' : undefined);
+  return { ...fit, routers: weights, routerLoss: loss };
+}
+
+/** The training inputs, with the plan's training step (null: the ridge router alone). */
+type FitInput = Omit<RouterStageInput, 'device'> & { readonly train: PlanStages['router']['train'] };
+
+async function fitRouters(input: FitInput): Promise<void> {
+  const { recipe, rows, train } = input;
   const d = rows[0] ? rows[0].x.length / rows[0].rows : 0;
   const { heldout } = recipe.router.train;
   const ridge = fitRidgeRouters({ rows, d, lambda: recipe.router.ridge_lambda, heldout, seed: recipe.seed });
-  const trained = recipe.router.kind === 'mlp' ? await trainRouterStage(input) : undefined;
+  const trained = train ? await trainMlpRouters({ ...input, device: train.device }) : undefined;
   const loss = recipe.router.kind === 'mlp' && recipe.router.target === 'classification' ? 'bce' : 'mse';
   await writeRouters(join(input.dir, ROUTERS_FILE), trained?.weights ?? ridge.weights, loss);
   const held = ridge.heldoutMse.filter((v): v is number => v !== null);
@@ -47,6 +90,6 @@ export async function fitRouters(input: FitInput): Promise<void> {
   await writeFile(join(input.dir, FIT_FILE), `${JSON.stringify(fit, null, 2)}\n`);
 }
 
-export async function readRouterFit(dir: string): Promise<RouterFit> {
+async function readRouterFit(dir: string): Promise<RouterFit> {
   return JSON.parse(await readFile(join(dir, FIT_FILE), 'utf8')) as RouterFit;
 }

@@ -3,7 +3,7 @@
  * the full FFN output, computed on ORT by a per-layer probe graph (block outputs; prefix sums give y_k), and the
  * regression targets z_k = log(e_k + δ). Rows go through the probe in batches; one layer's graph at a time.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { openSafetensors } from '../../checkpoint/safetensors-read.js';
 import { writeSafetensors, type TensorToWrite } from '../../checkpoint/safetensors-write.js';
 import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
@@ -12,8 +12,11 @@ import type { ModelIR } from '../../ir/model.js';
 import { type ErrorBase, logErrorTargets, relativeErrorsFromBlocks } from '../../router/targets.js';
 import { createSession, releaseSession, run } from '../../runtime/session.js';
 import { float32Tensor, readFloat32 } from '../../runtime/tensors.js';
+import type { Device } from '../../runtime/device.js';
 import type { Stage } from '../shared/progress.js';
-import type { LayerCalibration } from './calibrate.js';
+import { cachedStage } from '../shared/stage-cache.js';
+import type { Calibration, LayerCalibration } from './calibrate.js';
+import type { StageContext } from './context.js';
 
 export const TARGETS_FILE = 'targets.safetensors';
 const ROWS_PER_RUN = 1024;
@@ -24,7 +27,50 @@ export interface TargetsInput {
   readonly perms: readonly Int32Array[];
   readonly sizes: readonly number[];
   readonly errorBase: ErrorBase;
+  readonly device: Device;
   readonly stage: Stage;
+}
+
+export interface Targets {
+  /** The stage's cache entry name: the router stage's key includes it. */
+  readonly key: string;
+  readonly layers: LayerTargets[];
+}
+
+/** The cached targets stage: keyed by the calibration's key, the expert settings, error base and permutations. */
+export async function targetsStage(
+  ctx: StageContext,
+  a: { cal: Calibration; perms: Int32Array[] },
+): Promise<Targets> {
+  const { plan, model } = ctx;
+  const { recipe } = plan;
+  const errorBase = recipe.router.error;
+  const stage = ctx.progress.stage('targets');
+  const tgt = await cachedStage({
+    root: ctx.root,
+    stage: 'targets',
+    inputs: {
+      calibrationKey: a.cal.key,
+      experts: recipe.experts,
+      error: errorBase,
+      perms: a.perms.map((p) => Array.from(p)),
+    },
+    produce: (dir) =>
+      computeTargets(
+        {
+          ir: model.ir,
+          calibration: a.cal.rows,
+          perms: a.perms,
+          sizes: plan.experts.map((e) => e.neurons),
+          errorBase,
+          device: plan.stages.targets.device,
+          stage,
+        },
+        dir,
+      ),
+  });
+  stage.succeed(tgt.cached ? 'from cache' : undefined);
+  return { key: basename(tgt.dir), layers: await readTargets(tgt.dir, model.ir.config.numLayers) };
 }
 
 export interface LayerTargets {
@@ -68,7 +114,7 @@ async function layerErrors(input: TargetsInput, index: number, dir: string): Pro
   const cal = input.calibration[index]!;
   const K = sizes.length;
   const e = new Float32Array(cal.rows * K);
-  const session = await createSession(modelPath, { device: 'cpu' });
+  const session = await createSession(modelPath, { device: input.device });
   try {
     for (let start = 0; start < cal.rows; start += ROWS_PER_RUN) {
       const rows = Math.min(ROWS_PER_RUN, cal.rows - start);

@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { writeModel } from '../../onnx/builder.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { relocateExternalData } from '../../onnx/relocate.js';
-import type { GraphEntry } from '../shared/manifest-sections.js';
+import { GRAPH_FILES } from '../shared/manifest.js';
+import type { GraphEntry } from '../shared/manifest-write.js';
 
-export const TJS_MODEL = 'onnx/model.onnx';
+export const TJS_MODEL = GRAPH_FILES.transformers_js;
 export const TJS_DATA = 'onnx/model.onnx_data';
 
 /** Filesystems without hard links (FAT, some network mounts, cross-device) answer with one of these. */

@@ -3,23 +3,24 @@
  * oracle routing at every threshold) on the recipe's eval text, and write report.json, report.md, curve.svg and
  * curve.png into it, each file atomically.
  */
-import { resolve } from 'node:path';
-import { loadTokenizer } from '../../data/tokenizer.js';
+import { basename, resolve } from 'node:path';
+import { loadTokenizer, type TextTokenizer } from '../../data/tokenizer.js';
 import { streamTextWindows, type TokenWindows } from '../../data/windows.js';
 import { buildReport } from '../../eval/build-report.js';
-import type { LatencySettings } from '../../eval/eval-model.js';
+import type { EvalModel, LatencySettings } from '../../eval/eval-model.js';
 import { runSweep } from '../../eval/sweep.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { Report } from '../../report/types.js';
 import { writeReport } from '../../report/write-report.js';
 import { InputError } from '../../util/errors.js';
-import { readOutputManifest } from './output-manifest.js';
+import { routerShape } from '../plan/plan.js';
+import type { Plan } from '../plan/types.js';
+import { readOutputEval } from './output-manifest.js';
 import { summaryLines } from './summary.js';
-import type { Stage } from '../shared/progress.js';
-import { VERSION } from '../shared/version.js';
 import { downloadProgress } from '../shared/download-progress.js';
+import type { Stage } from '../shared/progress.js';
 import { openTextSource, type TextSource } from '../shared/text-source.js';
-import type { TextTokenizer } from '../../data/tokenizer.js';
+import { VERSION } from '../shared/version.js';
 
 /** Command-line changes to the recipe's eval settings. */
 export interface EvalOverrides {
@@ -32,6 +33,8 @@ export interface EvalOverrides {
 
 export interface EvaluateOptions {
   readonly dir: string;
+  /** Convert's plan for the directory it is writing; without one, the plan is rebuilt from moefy.json. */
+  readonly plan?: Plan;
   /** Default: the eval settings recorded in the directory's moefy.json. */
   readonly settings?: Recipe['eval'];
   readonly overrides?: EvalOverrides;
@@ -49,13 +52,18 @@ export interface Evaluation {
 
 /** Measures the report of an output directory without writing it (also `moefy check`'s evaluation stage). */
 export async function computeReport(opts: EvaluateOptions): Promise<Report> {
-  const manifest = await readOutputManifest(opts.dir);
-  const settings = withOverrides(opts.settings ?? manifest.eval, opts.overrides ?? {});
+  const { plan, graphs } = await readOutputEval(opts.dir, {
+    ...(opts.plan && { plan: opts.plan }),
+    ...(opts.settings && { settings: opts.settings }),
+    overrides: recipeOverrides(opts.overrides ?? {}),
+  });
+  const settings = plan.recipe.eval;
+  const model = evalModel(plan, graphs);
   const tokenizer = loadTokenizer(opts.dir);
-  const source = await openTextSource(settings, { ...(opts.offline ? { offline: true } : {}) });
-  const windows = await collectWindows(source, tokenizer, settings, opts.stage);
+  const text = await openTextSource(settings, { ...(opts.offline ? { offline: true } : {}) });
+  const windows = await collectWindows(text, tokenizer, settings, opts.stage);
   if (windows.count === 0) {
-    throw new InputError(`${source.label}: shorter than one eval window of ${settings.seq_len} tokens`);
+    throw new InputError(`${text.label}: shorter than one eval window of ${settings.seq_len} tokens`);
   }
   const latency: LatencySettings | null =
     opts.overrides?.latency === false
@@ -67,28 +75,30 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
           threads: settings.latency.threads,
         };
   const measured = await runSweep({
-    model: manifest.model,
+    model,
     windows,
     batch: settings.batch,
     thresholds: settings.thresholds,
     latency,
     onPoint: (p) => opts.stage?.note(`${p.index + 1}/${p.total} ${p.label}`),
   });
-  const c = manifest.model.config;
+  const c = plan.model;
+  const { source } = plan;
   return buildReport(
     {
       version: VERSION,
       model: {
-        id: manifest.modelId,
+        // The id the report names: the Hub repo or the local directory's name.
+        id: source.kind === 'hub' ? source.repo : basename(plan.recipe.model),
         family: c.family,
-        source_sha: manifest.sourceSha,
+        source_sha: source.kind === 'hub' ? source.sha : null,
         layers: c.numLayers,
         hidden: c.hidden,
         ffn_dim: c.ffnDim,
-        expert_sizes: [...manifest.model.expertSizes],
+        expert_sizes: [...model.expertSizes],
       },
       eval: {
-        text: source.label,
+        text: text.label,
         tokens: windows.count * windows.seqLen,
         seq_len: windows.seqLen,
       },
@@ -107,14 +117,25 @@ export async function evaluateOutput(opts: EvaluateOptions): Promise<Evaluation>
   return { report, files, lines: summaryLines(report) };
 }
 
-function withOverrides(settings: Recipe['eval'], o: EvalOverrides): Recipe['eval'] {
-  const changed = {
-    ...settings,
+/** The flags as recipe overrides, so the recipe's rules check them (a relative --text is the working dir's). */
+function recipeOverrides(o: EvalOverrides): Record<string, unknown> {
+  return {
     ...(o.thresholds && { thresholds: [...o.thresholds] }),
-    ...(o.tokens !== undefined && { tokens: o.tokens }),
+    ...(o.text && { evalText: resolve(o.text) }),
+    ...(o.tokens !== undefined && { evalTokens: o.tokens }),
   };
-  // `--text` replaces whichever source the recipe had.
-  return o.text ? { ...changed, text: resolve(o.text), dataset: undefined } : changed;
+}
+
+/** What the sweep needs: the plan's shapes, expert widths and router, and the graph files. */
+function evalModel(plan: Plan, graphs: EvalModel['graphs']): EvalModel {
+  const expertSizes = plan.experts.map((e) => e.neurons);
+  return {
+    config: plan.model,
+    ffnKind: plan.model.ffnKind,
+    expertSizes,
+    graphs,
+    router: routerShape(plan.recipe, plan.model.hidden, expertSizes.length),
+  };
 }
 
 async function collectWindows(

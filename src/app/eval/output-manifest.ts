@@ -1,103 +1,103 @@
 /**
- * What `moefy eval` needs from an output directory's `moefy.json`: the resolved recipe, the model shape, the expert
- * sizes, the router shape and the graph files. Validated here, so a hand-edited or foreign manifest fails with the
- * field it lacks instead of deep inside a sweep.
+ * What `moefy eval` runs on an output directory: the plan rebuilt from its moefy.json (the recorded recipe, with the
+ * command's flags applied through the recipe's rules, planned for the eval stage) and the graph files by role.
+ * A hand-edited or foreign manifest fails naming the field; one whose experts disagree with its own recipe fails
+ * before any graph is loaded.
  */
-import { basename, join } from 'node:path';
-import { z } from 'zod';
-import type { EvalModel } from '../../eval/eval-model.js';
-import { recipeSchema } from '../../recipe/schema.js';
+import { join } from 'node:path';
+import type { CheckpointSource } from '../../checkpoint/resolve.js';
+import type { EvalGraphs } from '../../eval/eval-model.js';
+import { reviseRecipe } from '../../recipe/load.js';
 import type { Recipe } from '../../recipe/types.js';
 import { InputError } from '../../util/errors.js';
-import { MANIFEST_FILE } from '../shared/manifest-sections.js';
-import { readJsonFile } from '../shared/read-json.js';
+import { plan } from '../plan/plan.js';
+import type { ModelShape, Plan } from '../plan/types.js';
+import {
+  configFromManifest,
+  type GraphRole,
+  MANIFEST_FILE,
+  type ManifestSource,
+  moeManifestSchema,
+  readManifest,
+} from '../shared/manifest.js';
 
-const int = z.number().int().positive();
-const manifestSchema = z.object({
-  source: z
-    .object({ kind: z.enum(['local', 'hub']), sha: z.string().optional(), repo: z.string().optional() })
-    .passthrough(),
-  model: z.object({
-    family: z.string(),
-    architecture: z.string(),
-    vocab: int,
-    hidden: int,
-    layers: int,
-    heads: int,
-    kv_heads: int,
-    head_dim: int,
-    ffn_dim: int,
-    max_positions: int,
-    tied_embeddings: z.boolean(),
-    source_dtype: z.string(),
-    ffn_kind: z.enum(['gated', 'plain']),
-  }),
-  recipe: z.object({ model: z.string(), eval: recipeSchema.shape.eval }),
-  experts: z.object({ sizes: z.array(int).min(1) }),
-  router: z.object({ hidden: int.nullable() }),
-  graphs: z.array(z.object({ role: z.string(), file: z.string() })),
+const evalFields = moeManifestSchema.pick({
+  kind: true,
+  source: true,
+  model: true,
+  recipe: true,
+  experts: true,
+  graphs: true,
 });
+type EvalFields = ReturnType<(typeof evalFields)['parse']>;
 
-export interface OutputManifest {
-  /** The recipe's eval settings as convert resolved them (text path absolute). */
-  readonly eval: Recipe['eval'];
-  readonly model: EvalModel;
-  /** The id the report names: the Hub repo or the local directory's name. */
-  readonly modelId: string;
-  readonly sourceSha: string | null;
+/** The graph each sweep series runs, by the role emit.ts gives it. */
+const SWEEP_ROLES = {
+  learned: 'moe',
+  oracle: 'moe_oracle',
+  choice: 'moe_choice',
+  dense: 'dense',
+} as const satisfies Record<keyof EvalGraphs, GraphRole>;
+
+export interface OutputEval {
+  readonly plan: Plan;
+  /** Absolute paths of the graphs the sweep runs. */
+  readonly graphs: EvalGraphs;
 }
 
-/** Graph roles the sweep runs, by the file emit.ts writes for each. */
-const ROLES = { learned: 'moe', oracle: 'moe_oracle', choice: 'moe_choice', dense: 'dense' } as const;
+export interface OutputEvalOptions {
+  /** Convert's own plan: already checked, used as it is. */
+  readonly plan?: Plan;
+  /** Eval settings that replace the recorded ones (`moefy check <recipe>`). */
+  readonly settings?: Recipe['eval'];
+  /** Command-line flags, as recipe overrides (thresholds, evalText, evalTokens). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+}
 
-export async function readOutputManifest(dir: string): Promise<OutputManifest> {
+export async function readOutputEval(dir: string, opts: OutputEvalOptions = {}): Promise<OutputEval> {
   const path = join(dir, MANIFEST_FILE);
-  const m = await readJsonFile(path, manifestSchema, 'expected an output directory of `moefy convert`');
-  const graphs = Object.fromEntries(
-    Object.entries(ROLES).map(([name, role]) => {
-      const file = m.graphs.find((g) => g.role === role)?.file;
-      if (!file)
-        throw new InputError(
-          `${path}: graphs: no ${role} graph; rerun \`moefy convert\` (with output.dense)`,
-        );
-      return [name, join(dir, file)];
-    }),
-  ) as unknown as EvalModel['graphs'];
-  return {
-    eval: evalSettings(m.recipe.eval, path),
-    model: {
-      config: modelConfig(m.model),
-      ffnKind: m.model.ffn_kind,
-      expertSizes: m.experts.sizes,
-      graphs,
-      router: { hidden: m.model.hidden, routerHidden: m.router.hidden, experts: m.experts.sizes.length },
-    },
-    modelId: m.source.kind === 'hub' && m.source.repo ? m.source.repo : basename(m.recipe.model),
-    sourceSha: m.source.sha ?? null,
-  };
+  const m = await readManifest(dir, evalFields);
+  const planned = opts.plan ?? planFromManifest(m, path, opts);
+  const sizes = planned.experts.map((e) => e.neurons);
+  if (sizes.join() !== m.experts.sizes.join()) {
+    throw new InputError(
+      `${path}: experts.sizes [${m.experts.sizes.join(', ')}] are not what its recipe gives this model ` +
+        `[${sizes.join(', ')}]; rerun \`moefy convert\``,
+    );
+  }
+  return { plan: planned, graphs: graphFiles(dir, m, path) };
 }
 
-function modelConfig(m: z.infer<typeof manifestSchema>['model']): EvalModel['config'] {
-  return {
-    family: m.family,
-    architecture: m.architecture,
-    vocabSize: m.vocab,
-    hidden: m.hidden,
-    numLayers: m.layers,
-    numHeads: m.heads,
-    numKvHeads: m.kv_heads,
-    headDim: m.head_dim,
-    ffnDim: m.ffn_dim,
-    maxPositions: m.max_positions,
-    tiedEmbeddings: m.tied_embeddings,
-    sourceDtype: m.source_dtype,
+function planFromManifest(m: EvalFields, path: string, opts: OutputEvalOptions): Plan {
+  const recorded = opts.settings ? { ...m.recipe, eval: opts.settings } : m.recipe;
+  const recipe = reviseRecipe(recorded, path, opts.overrides);
+  const model: ModelShape = {
+    config: configFromManifest(m.model),
+    ffnKind: m.model.ffn_kind,
+    // Manifests from before `positions` was recorded: the convert that wrote them already ran this eval's
+    // latency settings (no flag changes them), so only the learned-table check it made is skipped.
+    positions: m.model.positions ?? 'rope',
+    source: checkpointSource(m.source),
   };
+  return plan({ recipe, model, environment: { unavailable: {} }, stages: ['eval'] });
 }
 
-/** The recorded eval settings with their text source: a text file, or a dataset (convert wrote one of them). */
-function evalSettings(e: z.infer<typeof recipeSchema.shape.eval>, path: string): Recipe['eval'] {
-  const { text, dataset, ...rest } = e;
-  if (dataset !== undefined) return { ...rest, dataset };
-  if (text !== undefined) return { ...rest, text };
-  throw new InputError(`${path}: field recipe.eval: expected text or dataset`);
+function checkpointSource(s: ManifestSource): CheckpointSource {
+  if (s.kind === 'local') return { kind: 'local', path: s.path };
+  return { kind: 'hub', repo: s.repo, revision: s.revision, sha: s.sha, endpoint: s.endpoint };
+}
+
+function graphFiles(dir: string, m: EvalFields, path: string): EvalGraphs {
+  const file = (role: GraphRole): string => {
+    const found = m.graphs.find((g) => g.role === role)?.file;
+    if (!found)
+      throw new InputError(`${path}: graphs: no ${role} graph; rerun \`moefy convert\` (with output.dense)`);
+    return join(dir, found);
+  };
+  return {
+    learned: file(SWEEP_ROLES.learned),
+    oracle: file(SWEEP_ROLES.oracle),
+    choice: file(SWEEP_ROLES.choice),
+    dense: file(SWEEP_ROLES.dense),
+  };
 }

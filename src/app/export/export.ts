@@ -11,7 +11,9 @@ import { resolveWeightDtype } from '../../graph/weights.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { Device } from '../../runtime/device.js';
 import { assertWritableTarget, withAtomicDir } from '../../util/atomic-dir.js';
-import { type GraphIo, MANIFEST_FILE, writeDenseManifest } from './manifest.js';
+import { MANIFEST_FILE } from '../shared/manifest.js';
+import type { GraphIo } from '../shared/manifest-write.js';
+import { writeDenseManifest } from './manifest.js';
 import { VERSION } from '../shared/version.js';
 
 export interface ExportOptions {

@@ -1,26 +1,22 @@
 /** The `moefy.json` manifest of a dense export: where the weights came from and what the graph is. */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ResolvedCheckpoint } from '../../checkpoint/resolve.js';
+import type { WeightDtype } from '../../graph/context.js';
 import type { ModelIR } from '../../ir/model.js';
-import { canonicalJson } from '../../util/canonical-json.js';
+import { configToManifest, type DenseManifest, MANIFEST_SCHEMA_ID } from '../shared/manifest.js';
 import {
   fileHashes,
   graphSection,
   type GraphIo,
-  MANIFEST_FILE,
-  modelSection,
   sourceSection,
-} from '../shared/manifest-sections.js';
+  writeManifest,
+} from '../shared/manifest-write.js';
 import { VERSION } from '../shared/version.js';
-
-export { MANIFEST_FILE, type GraphIo };
 
 export interface DenseManifestInput {
   readonly dir: string;
   readonly checkpoint: ResolvedCheckpoint;
   readonly ir: ModelIR;
-  readonly dtype: string;
+  readonly dtype: WeightDtype;
   readonly withPast: boolean;
   readonly graph: {
     readonly file: string;
@@ -30,14 +26,13 @@ export interface DenseManifestInput {
   };
 }
 
-/** Writes `moefy.json` (sorted keys, so identical exports give identical bytes). */
 export async function writeDenseManifest(m: DenseManifestInput): Promise<void> {
-  const manifest = {
-    schema: 'moefy.manifest/1',
+  const manifest: DenseManifest = {
+    schema: MANIFEST_SCHEMA_ID,
     moefy_version: VERSION,
     kind: 'dense',
     source: await sourceSection(m.checkpoint),
-    model: modelSection(m.ir),
+    model: configToManifest(m.ir.config),
     dtype: m.dtype,
     with_past: m.withPast,
     graphs: [await graphSection(m.dir, { role: 'dense', ...m.graph })],
@@ -45,5 +40,5 @@ export async function writeDenseManifest(m: DenseManifestInput): Promise<void> {
       [m.graph.data]: m.graph.dataSha256,
     }),
   };
-  await writeFile(join(m.dir, MANIFEST_FILE), `${canonicalJson(manifest, 2)}\n`);
+  await writeManifest(m.dir, manifest);
 }

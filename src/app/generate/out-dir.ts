@@ -8,16 +8,15 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { CacheShape } from '../../runtime/decoder-feeds.js';
 import { InputError } from '../../util/errors.js';
-import { MANIFEST_FILE } from '../shared/manifest-sections.js';
+import { MANIFEST_FILE, moeManifestSchema, readManifest } from '../shared/manifest.js';
 import { readJsonFile } from '../shared/read-json.js';
 
-const int = z.number().int().positive();
-const manifestSchema = z.object({
-  kind: z.literal('moe'),
-  model: z.object({ layers: int, kv_heads: int, head_dim: int, ffn_dim: int, max_positions: int }),
-  experts: z.object({ sizes: z.array(int).min(1) }),
-  fixed_threshold: z.number().nonnegative(),
-  graphs: z.array(z.object({ role: z.string(), file: z.string() })),
+const generateFields = moeManifestSchema.pick({
+  kind: true,
+  model: true,
+  experts: true,
+  fixed_threshold: true,
+  graphs: true,
 });
 
 export interface GenerateTarget {
@@ -33,10 +32,10 @@ export interface GenerateTarget {
 }
 
 export async function readGenerateTarget(dir: string): Promise<GenerateTarget> {
-  const path = join(dir, MANIFEST_FILE);
-  const m = await readJsonFile(path, manifestSchema, 'expected an output directory of `moefy convert`');
+  const m = await readManifest(dir, generateFields);
   const graph = m.graphs.find((g) => g.role === 'moe')?.file;
-  if (!graph) throw new InputError(`${path}: graphs: no "moe" graph; rerun \`moefy convert\``);
+  if (!graph)
+    throw new InputError(`${join(dir, MANIFEST_FILE)}: graphs: no "moe" graph; rerun \`moefy convert\``);
   const { model } = m;
   return {
     graph: join(dir, graph),

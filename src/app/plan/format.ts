@@ -8,6 +8,7 @@ export function formatPlan(plan: Plan, recipeName: string): string {
     ['model', modelLines(plan)],
     ['experts', expertLines(plan)],
     ['router', routerLines(plan)],
+    ['stages', stageLines(plan)],
     ['memory', memoryLines(plan)],
     ['disk', diskLines(plan)],
     ['time', timeLines(plan)],
@@ -51,6 +52,21 @@ function routerLines({ router: r, recipe }: Plan): string[] {
   return [
     `${shape}: ${count(r.paramsPerLayer)} parameters per layer, ${count(r.params)} in all; ` +
       `${count(2 * r.macsPerToken, 'FLOPs')}/token = ${percent(r.flopsFraction)} of dense`,
+  ];
+}
+
+/** What convert will run, stage by stage, and where. */
+function stageLines({ stages: s }: Plan): string[] {
+  const train = s.router.train;
+  return [
+    `calibrate  ${s.calibrate.windows} windows of ${s.calibrate.seqLen} tokens, ` +
+      `${s.calibrate.rowsPerLayer} rows/layer sampled, on ${s.calibrate.device}`,
+    `experts    ${s.experts.ordering} ordering, grouping ${s.experts.grouping}`,
+    `targets    ${s.targets.rowsPerLayer} rows/layer × ${s.targets.errorsPerRow} expert errors, on ${s.targets.device}`,
+    `router     ridge fit${train ? `, then mlp training ${train.steps} steps on ${train.device}` : ''}`,
+    `emit       ${s.emit.graphs.map((g) => g.file).join(', ')}`,
+    `eval       ${s.eval.points} points (${s.eval.timed} timed) × ${s.eval.windows} windows of ` +
+      `${s.eval.seqLen} tokens, on ${s.eval.device}`,
   ];
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../ir/model.js';
 import { parseRecipeText } from '../../recipe/load.js';
-import { InputError } from '../../util/errors.js';
+import { InputError, RuntimeSetupError } from '../../util/errors.js';
 import { plan } from './plan.js';
 import { formatPlan } from './format.js';
 
@@ -22,8 +22,9 @@ const kjv: ModelConfig = {
 };
 const source = { kind: 'local', path: '/models/kjv-llama' } as const;
 const recipeOf = (text = '') => parseRecipeText(text, '/tmp/recipe.yaml');
-const planOf = (text = '') =>
-  plan({ recipe: recipeOf(text), config: kjv, ffnKind: 'gated', positions: 'rope', source });
+const model = { config: kjv, ffnKind: 'gated', positions: 'rope', source } as const;
+const everything = { unavailable: {} };
+const planOf = (text = '') => plan({ recipe: recipeOf(text), model, environment: everything });
 
 describe('plan for kjv-llama under the default recipe', () => {
   const p = planOf();
@@ -57,6 +58,7 @@ describe('plan for kjv-llama under the default recipe', () => {
   it('counts router parameters and cost', () => {
     expect(p.router).toEqual({
       kind: 'mlp',
+      hidden: 64,
       paramsPerLayer: 129 * 64 + 65 * 4,
       params: 4 * (129 * 64 + 65 * 4),
       macsPerToken: 4 * router,
@@ -95,6 +97,26 @@ describe('plan for kjv-llama under the default recipe', () => {
     expect(planOf('eval: { latency: { seq: 224 } }').warnings).toEqual([]);
   });
 
+  it('lists the work and device of every stage', () => {
+    expect(p.stages).toEqual({
+      calibrate: { device: 'cpu', windows: 128, seqLen: 256, rowsPerLayer: 8192 },
+      experts: { ordering: 'activation', grouping: 'none' },
+      targets: { device: 'cpu', rowsPerLayer: 8192, errorsPerRow: 5 },
+      router: { train: { device: 'cpu', steps: 400 } },
+      emit: {
+        graphs: [
+          { role: 'moe', file: 'model.onnx' },
+          { role: 'moe_choice', file: 'model_choice.onnx' },
+          { role: 'moe_fixed', file: 'model_fixed.onnx' },
+          { role: 'moe_oracle', file: 'model_oracle.onnx' },
+          { role: 'transformers_js', file: 'onnx/model.onnx' },
+          { role: 'dense', file: 'dense.onnx' },
+        ],
+      },
+      eval: { device: 'cpu', windows: 512, seqLen: 128, points: 24, timed: 15 },
+    });
+  });
+
   it('renders as text', () => {
     const text = formatPlan(p, 'recipes/kjv-llama.yaml');
     expect(text).toContain('source    local /models/kjv-llama');
@@ -115,10 +137,8 @@ describe('plan errors', () => {
     );
     const learned = {
       recipe: recipeOf(),
-      config: kjv,
-      ffnKind: 'plain',
-      positions: 'learned',
-      source,
+      model: { ...model, ffnKind: 'plain', positions: 'learned' },
+      environment: everything,
     } as const;
     expect(() => plan(learned)).toThrow(
       new InputError(
@@ -126,6 +146,31 @@ describe('plan errors', () => {
           'set a shorter window in the recipe',
       ),
     );
+  });
+
+  it('checks only the stages that will run', () => {
+    const recipe = recipeOf('calibration: { seq_len: 512, tokens: 32768 }');
+    expect(plan({ recipe, model, environment: everything, stages: ['eval'] }).recipe).toBe(recipe);
+    expect(() => plan({ recipe, model, environment: everything, stages: ['calibrate'] })).toThrow(InputError);
+  });
+
+  it('refuses a router training device this machine cannot run, naming the field and the fix', () => {
+    const environment = { unavailable: { cuda: 'Failed to load shared library' } };
+    const recipe = recipeOf('router: { train: { device: cuda } }');
+    expect(() => plan({ recipe, model, environment })).toThrow(
+      new RuntimeSetupError(
+        'router.train.device cuda: cannot run here (Failed to load shared library); install the CUDA build of ' +
+          'onnxruntime-node: `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (needs CUDA 12 and ' +
+          'cuDNN 9 libraries on the library path), or use --device cpu',
+      ),
+    );
+    // The ridge router trains nothing; evaluation runs on the CPU.
+    const ridge = recipeOf('router: { kind: ridge, train: { device: cuda } }');
+    expect(plan({ recipe: ridge, model, environment }).stages.router.train).toBeNull();
+    expect(plan({ recipe, model, environment, stages: ['eval'] }).stages.router.train).toEqual({
+      device: 'cuda',
+      steps: 400,
+    });
   });
 
   it('refuses expert sizes the alignment cannot keep apart', () => {

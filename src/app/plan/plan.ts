@@ -1,6 +1,7 @@
 /**
- * The plan: a pure function of the recipe and the model's shapes. It fixes the expert widths and prices them (FLOPs,
- * memory, disk, time) before any weight is read, so `moefy plan` can show what a conversion will cost.
+ * The plan: a pure function of the recipe, the model's shapes and what this machine can run. It fixes the expert
+ * widths, the work and device of every stage, and prices them (FLOPs, memory, disk, time) before any weight is
+ * read. `moefy plan` prints it; `convert` executes it (app/convert/execute.ts) and makes every refusal here first.
  */
 import {
   expertSizes,
@@ -11,36 +12,49 @@ import {
   tokenMacs,
   type RouterShape,
 } from '../../ir/flops.js';
-import { InputError } from '../../util/errors.js';
+import type { Recipe } from '../../recipe/types.js';
+import { CUDA_INSTALL_HINT, type Device } from '../../runtime/device.js';
+import { InputError, RuntimeSetupError } from '../../util/errors.js';
+import { GRAPH_FILES, type GraphRole } from '../shared/manifest.js';
 import { estimateDisk, estimateMemory, estimateTime } from './estimates.js';
-import type { Plan, PlanExpert, PlanInput, PlanModel, PlanRouter } from './types.js';
+import {
+  type Plan,
+  type PlanExpert,
+  type PlanInput,
+  type PlanModel,
+  type PlanRouter,
+  type PlanStages,
+  STAGES,
+  type StageName,
+} from './types.js';
+
+/** Calibration, targets and evaluation run on the CPU; only router training takes `router.train.device`. */
+const CPU: Device = 'cpu';
 
 export function plan(input: PlanInput): Plan {
-  const { recipe, config } = input;
-  checkWindows(input);
+  const { recipe } = input;
+  const config = input.model.config;
+  check(input);
   const model = planModel(input);
   const sizes = expertSizes(config.ffnDim, recipe.experts.sizes, recipe.experts.align);
-  const shape: RouterShape = {
-    hidden: config.hidden,
-    routerHidden: recipe.router.kind === 'mlp' ? recipe.router.hidden : null,
-    experts: sizes.length,
-  };
-  const router = planRouter(model, shape, recipe.router.kind);
+  const shape = routerShape(recipe, config.hidden, sizes.length);
+  const router = planRouter(model, shape);
   const perLayerRouter = routerMacs(shape);
   const experts = sizes.map((neurons, index): PlanExpert => ({
     index,
     neurons,
     fraction: neurons / config.ffnDim,
-    ffnMacsPerToken: config.numLayers * ffnMacs(config.hidden, { kind: input.ffnKind, neurons }),
+    ffnMacsPerToken: config.numLayers * ffnMacs(config.hidden, { kind: model.ffnKind, neurons }),
     flopsFraction:
       tokenMacs({ ...costOf(model), neurons, routerMacs: perLayerRouter }) / model.denseMacsPerToken,
   }));
   return {
     recipe,
-    source: input.source,
+    source: input.model.source,
     model,
     experts,
     router,
+    stages: planStages(recipe, sizes.length),
     memory: estimateMemory({ recipe, model, experts: sizes.length }),
     disk: estimateDisk({ recipe, model, routerParams: router.params }),
     time: estimateTime({ recipe, model, routerMacs: perLayerRouter, experts: sizes.length }),
@@ -48,22 +62,33 @@ export function plan(input: PlanInput): Plan {
   };
 }
 
-function planModel({ recipe, config, ffnKind }: PlanInput): PlanModel {
+/** The router's shape as the compute figures count it. */
+export function routerShape(recipe: Recipe, hidden: number, experts: number): RouterShape {
+  return { hidden, routerHidden: recipe.router.kind === 'mlp' ? recipe.router.hidden : null, experts };
+}
+
+function planModel({ recipe, model: m }: PlanInput): PlanModel {
   const context = (recipe.eval.seq_len + 1) / 2;
-  const params = modelParams(config, ffnKind);
-  const denseMacsPerToken = tokenMacs({ config, ffnKind, context, neurons: config.ffnDim });
-  return { ...config, ffnKind, params, denseMacsPerToken, context };
+  const params = modelParams(m.config, m.ffnKind);
+  const denseMacsPerToken = tokenMacs({
+    config: m.config,
+    ffnKind: m.ffnKind,
+    context,
+    neurons: m.config.ffnDim,
+  });
+  return { ...m.config, ffnKind: m.ffnKind, params, denseMacsPerToken, context };
 }
 
 function costOf(model: PlanModel) {
   return { config: model, ffnKind: model.ffnKind, context: model.context };
 }
 
-function planRouter(model: PlanModel, shape: RouterShape, kind: PlanRouter['kind']): PlanRouter {
+function planRouter(model: PlanModel, shape: RouterShape): PlanRouter {
   const macsPerToken = model.numLayers * routerMacs(shape);
   const paramsPerLayer = routerParams(shape);
   return {
-    kind,
+    kind: shape.routerHidden === null ? 'ridge' : 'mlp',
+    hidden: shape.routerHidden,
     paramsPerLayer,
     params: model.numLayers * paramsPerLayer,
     macsPerToken,
@@ -71,30 +96,76 @@ function planRouter(model: PlanModel, shape: RouterShape, kind: PlanRouter['kind
   };
 }
 
-/** Windows past the position range are not something calibration or perplexity can mean: refuse them. */
-function checkWindows({ recipe, config, positions }: PlanInput): void {
-  const { seq, decode_tokens } = recipe.eval.latency;
-  const windows = [
-    ['calibration.seq_len', recipe.calibration.seq_len],
-    ['eval.seq_len', recipe.eval.seq_len],
-    // A learned position table has no row past its end: the latency run would fail, not just degrade.
-    ...(positions === 'learned' ? [['eval.latency.seq + decode_tokens', seq + decode_tokens] as const] : []),
-  ] as const;
-  for (const [field, length] of windows) {
-    if (length > config.maxPositions) {
+function planStages(recipe: Recipe, experts: number): PlanStages {
+  const { calibration: cal, eval: ev, router } = recipe;
+  const thresholds = ev.thresholds.length;
+  return {
+    calibrate: {
+      device: CPU,
+      windows: Math.floor(cal.tokens / cal.seq_len),
+      seqLen: cal.seq_len,
+      rowsPerLayer: cal.rows_per_layer,
+    },
+    experts: { ordering: recipe.experts.ordering, grouping: recipe.experts.grouping },
+    targets: { device: CPU, rowsPerLayer: cal.rows_per_layer, errorsPerRow: experts },
+    router: {
+      train: router.kind === 'mlp' ? { device: router.train.device, steps: router.train.steps } : null,
+    },
+    emit: { graphs: emittedGraphs(recipe).map((role) => ({ role, file: GRAPH_FILES[role] })) },
+    eval: {
+      device: CPU,
+      windows: Math.floor(ev.tokens / ev.seq_len),
+      seqLen: ev.seq_len,
+      points: 1 + experts + 2 * thresholds,
+      timed: 1 + experts + thresholds,
+    },
+  };
+}
+
+/** The graphs `convert` writes, in order: the MoE variants, the transformers.js copy, the dense baseline. */
+function emittedGraphs(recipe: Recipe): GraphRole[] {
+  const moe: GraphRole[] = ['moe', 'moe_choice', 'moe_fixed', 'moe_oracle', 'transformers_js'];
+  return recipe.output.dense ? [...moe, 'dense'] : moe;
+}
+
+/** Every refusal of the stages that will run, before any of them starts. */
+function check(input: PlanInput): void {
+  const stages = new Set<StageName>(input.stages ?? STAGES);
+  for (const { stage, field, length } of windows(input)) {
+    if (stages.has(stage) && length > input.model.config.maxPositions) {
       throw new InputError(
-        `${field} ${length} exceeds the model's max_position_embeddings ${config.maxPositions}; ` +
+        `${field} ${length} exceeds the model's max_position_embeddings ${input.model.config.maxPositions}; ` +
           'set a shorter window in the recipe',
       );
     }
   }
+  const { router } = input.recipe;
+  const unavailable = input.environment.unavailable[router.train.device];
+  if (stages.has('router') && router.kind === 'mlp' && unavailable !== undefined) {
+    throw new RuntimeSetupError(
+      `router.train.device ${router.train.device}: cannot run here (${unavailable}); ${CUDA_INSTALL_HINT}`,
+    );
+  }
 }
 
-function warnings({ recipe, config }: PlanInput): string[] {
+/** Windows past the position range are not something calibration or perplexity can mean: refuse them. */
+function windows({ recipe, model }: PlanInput): { stage: StageName; field: string; length: number }[] {
   const { seq, decode_tokens } = recipe.eval.latency;
-  if (seq + decode_tokens <= config.maxPositions) return [];
+  return [
+    { stage: 'calibrate', field: 'calibration.seq_len', length: recipe.calibration.seq_len },
+    { stage: 'eval', field: 'eval.seq_len', length: recipe.eval.seq_len },
+    // A learned position table has no row past its end: the latency run would fail, not just degrade.
+    ...(model.positions === 'learned'
+      ? [{ stage: 'eval' as const, field: 'eval.latency.seq + decode_tokens', length: seq + decode_tokens }]
+      : []),
+  ];
+}
+
+function warnings({ recipe, model }: PlanInput): string[] {
+  const { seq, decode_tokens } = recipe.eval.latency;
+  if (seq + decode_tokens <= model.config.maxPositions) return [];
   return [
     `eval.latency: prompt ${seq} + ${decode_tokens} decoded tokens runs past max_position_embeddings ` +
-      `${config.maxPositions}; timings stay valid for rotary positions, generated text would not`,
+      `${model.config.maxPositions}; timings stay valid for rotary positions, generated text would not`,
   ];
 }

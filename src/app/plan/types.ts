@@ -1,16 +1,39 @@
-/** What `moefy plan` prints and every stage starts from: the resolved recipe and what it implies for this model. */
+/** What `moefy plan` prints and `convert` executes: the resolved recipe and what it implies for this model. */
 import type { CheckpointSource } from '../../checkpoint/resolve.js';
 import type { FfnKind, ModelConfig, PositionEncoding } from '../../ir/model.js';
 import type { Recipe } from '../../recipe/types.js';
+import type { RouterKind } from '../../router/spec.js';
+import type { Device } from '../../runtime/device.js';
+import type { GraphRole } from '../shared/manifest.js';
 
-export interface PlanInput {
-  readonly recipe: Recipe;
+/** What planning needs of a model: its shapes, never its weights (from the IR, or from an output's manifest). */
+export interface ModelShape {
   readonly config: ModelConfig;
   /** From the IR's layers (ModelConfig does not carry it): sets the FFN's matrix count. */
   readonly ffnKind: FfnKind;
   /** Learned position tables end at maxPositions; rotary positions run on past it (with no quality promise). */
   readonly positions: PositionEncoding['kind'];
   readonly source: CheckpointSource;
+}
+
+/**
+ * What is known about this machine: devices that were probed and cannot run graphs here, with the reason. A device
+ * that was not probed counts as usable (app/plan/environment.ts probes the devices a recipe asks for).
+ */
+export interface Environment {
+  readonly unavailable: Readonly<Partial<Record<Device, string>>>;
+}
+
+/** The stages `convert` runs after resolving the model, in order. */
+export const STAGES = ['calibrate', 'experts', 'targets', 'router', 'emit', 'eval'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export interface PlanInput {
+  readonly recipe: Recipe;
+  readonly model: ModelShape;
+  readonly environment: Environment;
+  /** The stages that will run (default all): only their checks apply (`moefy eval` runs only `eval`). */
+  readonly stages?: readonly StageName[];
 }
 
 export interface PlanModel extends ModelConfig {
@@ -36,7 +59,9 @@ export interface PlanExpert {
 }
 
 export interface PlanRouter {
-  readonly kind: Recipe['router']['kind'];
+  readonly kind: RouterKind;
+  /** r of the mlp router; null for ridge. */
+  readonly hidden: number | null;
   readonly paramsPerLayer: number;
   readonly params: number;
   /** Summed over layers. */
@@ -73,12 +98,43 @@ export interface PlanTime {
   readonly basis: string;
 }
 
+/** The work of each stage, with the device it runs on. */
+export interface PlanStages {
+  readonly calibrate: {
+    readonly device: Device;
+    /** Windows of seqLen tokens run through the dense graph (fewer if the text runs out). */
+    readonly windows: number;
+    readonly seqLen: number;
+    readonly rowsPerLayer: number;
+  };
+  readonly experts: {
+    readonly ordering: Recipe['experts']['ordering'];
+    readonly grouping: Recipe['experts']['grouping'];
+  };
+  readonly targets: { readonly device: Device; readonly rowsPerLayer: number; readonly errorsPerRow: number };
+  /** The closed-form ridge fit always runs; `train` is the mlp router's ORT training (null for ridge). */
+  readonly router: { readonly train: { readonly device: Device; readonly steps: number } | null };
+  /** Graphs in the order they are written. */
+  readonly emit: { readonly graphs: readonly { readonly role: GraphRole; readonly file: string }[] };
+  readonly eval: {
+    readonly device: Device;
+    /** Windows of seqLen tokens scored per point (fewer if the text runs out). */
+    readonly windows: number;
+    readonly seqLen: number;
+    /** dense + one static point per expert + learned and oracle at every threshold. */
+    readonly points: number;
+    /** Points whose graphs are timed (the oracle's are not). */
+    readonly timed: number;
+  };
+}
+
 export interface Plan {
   readonly recipe: Recipe;
   readonly source: CheckpointSource;
   readonly model: PlanModel;
   readonly experts: readonly PlanExpert[];
   readonly router: PlanRouter;
+  readonly stages: PlanStages;
   readonly memory: PlanMemory;
   readonly disk: PlanDisk;
   readonly time: PlanTime;

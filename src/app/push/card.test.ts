@@ -8,22 +8,44 @@ import { fakeReport } from '../../../test/support/fake-report.js';
 import { removeTempDirs, tempDir } from '../../../test/support/hub-cache-check.js';
 import { baseModelLicense } from '../../checkpoint/model-card.js';
 import { modelCard } from './card.js';
+import { fakeMoeManifest, fakeRecipe } from '../../../test/support/fake-manifest.js';
 import type { CardManifest } from './card-manifest.js';
 import { recommendPoint } from './recommend.js';
 
 afterAll(removeTempDirs);
 
 const SHA = 'f'.repeat(40);
-const manifest: CardManifest = {
-  moefy_version: '0.1.0',
-  source: { kind: 'hub', repo: 'HuggingFaceTB/SmolLM2-135M', revision: 'main', sha: SHA, files: [] },
-  model: { family: 'llama', architecture: 'LlamaForCausalLM', layers: 30, ffn_dim: 1536 },
-  recipe: { check: { max_ppl_ratio: 1.02 }, calibration: { text: '/home/me/secret/cal.txt' } },
-  experts: { sizes: [192, 384, 768, 1152, 1536], fractions: [0.125, 0.25, 0.5, 0.75, 1] },
-  router: { kind: 'mlp' },
-  fixed_threshold: 0.1,
-  data: { eval: { kind: 'hub', id: 'Salesforce/wikitext', sha: SHA } },
-};
+const manifest: CardManifest = fakeMoeManifest({
+  source: {
+    kind: 'hub',
+    repo: 'HuggingFaceTB/SmolLM2-135M',
+    revision: 'main',
+    sha: SHA,
+    endpoint: 'https://huggingface.co',
+    files: [],
+  },
+  model: { ...fakeMoeManifest().model, layers: 30, ffn_dim: 1536 },
+  recipe: fakeRecipe({ calibration: { text: '/home/me/secret/cal.txt' } }),
+  experts: {
+    sizes: [192, 384, 768, 1152, 1536],
+    fractions: [0.125, 0.25, 0.5, 0.75, 1],
+    permutation_digests: [],
+  },
+  data: {
+    eval: {
+      kind: 'hub',
+      id: 'Salesforce/wikitext',
+      config: 'wikitext-2-raw-v1',
+      split: 'test',
+      column: 'text',
+      revision: 'main',
+      sha: SHA,
+      files_revision: null,
+      files_sha: SHA,
+      files: {},
+    },
+  },
+});
 
 function frontMatter(card: string): Record<string, unknown> {
   return parse(/^---\n([\s\S]*?)\n---\n/.exec(card)![1]!) as Record<string, unknown>;

@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { sha256File } from '../../checkpoint/resolve.js';
 import { InputError } from '../../util/errors.js';
-import { MANIFEST_FILE } from './manifest-sections.js';
-import { readJsonFile } from './read-json.js';
+import { MANIFEST_FILE, moeManifestSchema, readManifest } from './manifest.js';
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex sha256');
-const integritySchema = z.object({
-  files: z.record(z.string().min(1), sha256).default({}),
-  graphs: z.array(z.object({ file: z.string().min(1), sha256 })).default([]),
+/** The manifest's file hashes only; a manifest that lists none (a hand-written one) has nothing to verify. */
+const integrityFields = z.object({
+  files: moeManifestSchema.shape.files.default({}),
+  graphs: z.array(moeManifestSchema.shape.graphs.element.pick({ file: true, sha256: true })).default([]),
 });
 
 /**
@@ -24,7 +23,7 @@ const integritySchema = z.object({
  */
 export async function verifyOutputIntegrity(dir: string, requireFiles = false): Promise<Map<string, string>> {
   const path = join(dir, MANIFEST_FILE);
-  const m = await readJsonFile(path, integritySchema, 'expected an output directory of `moefy convert`');
+  const m = await readManifest(dir, integrityFields);
   if (requireFiles && Object.keys(m.files).length === 0) {
     throw new InputError(`${path}: lists no output files; expected an output directory of \`moefy convert\``);
   }

@@ -1,24 +1,22 @@
 /**
  * `moefy train <out-dir>`: (re)train the MLP routers of a converted model and rebuild its graphs and report. The
- * recipe comes from the directory's moefy.json; calibration and targets come from the stage cache (recomputed if
- * the cache was cleared), and an interrupted training resumes from its checkpoints. The directory is replaced
- * atomically at the end, like a `convert --force`.
+ * recipe is the one the directory's moefy.json records, with `router.kind: mlp` and the command's flags applied
+ * through the recipe's own schema and rules; convert then plans and executes it like any recipe. Calibration and
+ * targets come from the stage cache (recomputed if the cache was cleared), and an interrupted training resumes
+ * from its checkpoints. The directory is replaced atomically at the end, like a `convert --force`.
  */
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
-import type { Device } from '../../runtime/device.js';
-import { recipeSchema } from '../../recipe/schema.js';
-import type { Recipe } from '../../recipe/types.js';
+import { reviseRecipe } from '../../recipe/load.js';
 import { convert, type ConvertResult } from '../convert/convert.js';
-import { MANIFEST_FILE } from '../shared/manifest-sections.js';
+import { MANIFEST_FILE, moeManifestSchema, readManifest } from '../shared/manifest.js';
 import type { Progress } from '../shared/progress.js';
-import { readJsonFile } from '../shared/read-json.js';
 
+/** The flags `moefy train` takes, as parsed from argv: the recipe's field schemas validate them. */
 export interface TrainOverrides {
   readonly steps?: number;
   readonly lr?: number;
-  readonly device?: Device;
-  readonly target?: 'relative-error' | 'classification';
+  readonly device?: string;
+  readonly target?: string;
 }
 
 export interface TrainOptions {
@@ -28,35 +26,12 @@ export interface TrainOptions {
   readonly cacheRoot?: string;
 }
 
-// Paths in the recorded recipe are already resolved (absolute), so the schema's output is the stage recipe.
-const manifestSchema = z.object({
-  kind: z.literal('moe'),
-  recipe: recipeSchema.extend({ model: z.string() }),
-});
+const recordedRecipe = moeManifestSchema.pick({ kind: true, recipe: true });
 
 export async function trainOutput(opts: TrainOptions): Promise<ConvertResult> {
   const dir = resolve(opts.dir);
-  const path = join(dir, MANIFEST_FILE);
-  const manifest = await readJsonFile(
-    path,
-    manifestSchema,
-    'expected an output directory of `moefy convert`',
-  );
-  const recorded = manifest.recipe as Recipe;
-  const { steps, lr, device, target } = opts.overrides;
-  const recipe: Recipe = {
-    ...recorded,
-    router: {
-      ...recorded.router,
-      kind: 'mlp',
-      ...(target && { target }),
-      train: {
-        ...recorded.router.train,
-        ...(steps !== undefined && { steps }),
-        ...(lr !== undefined && { lr }),
-        ...(device && { device }),
-      },
-    },
-  };
+  const { recipe: recorded } = await readManifest(dir, recordedRecipe);
+  const mlp = { ...recorded, router: { ...recorded.router, kind: 'mlp' } };
+  const recipe = reviseRecipe(mlp, join(dir, MANIFEST_FILE), { ...opts.overrides });
   return convert({ recipe, out: dir, force: true, progress: opts.progress, cacheRoot: opts.cacheRoot });
 }

@@ -1,17 +1,32 @@
-/** Pieces of the `moefy.json` manifest shared by `export` (dense) and `convert` (MoE). */
+/** Building and writing `moefy.json` (manifest.ts): the sections that hash files, shared by `export` and `convert`. */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ResolvedCheckpoint, sha256File } from '../../checkpoint/resolve.js';
-import type { ModelIR } from '../../ir/model.js';
-
-export const MANIFEST_FILE = 'moefy.json';
+import { canonicalJson } from '../../util/canonical-json.js';
+import {
+  type DenseManifest,
+  type GraphRole,
+  MANIFEST_FILE,
+  type ManifestGraph,
+  type ManifestSource,
+  type MoeManifest,
+} from './manifest.js';
 
 export interface GraphIo {
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
 }
 
+/** A graph as written, before its manifest entry is hashed. */
+export interface GraphEntry {
+  readonly role: GraphRole;
+  readonly file: string;
+  readonly data: string;
+  readonly io: GraphIo;
+}
+
 /** Where the weights came from: path or repo@sha, plus the sha256 of every source file. */
-export async function sourceSection(checkpoint: ResolvedCheckpoint): Promise<Record<string, unknown>> {
+export async function sourceSection(checkpoint: ResolvedCheckpoint): Promise<ManifestSource> {
   const files = [];
   for (const f of [...checkpoint.files].sort((a, b) => a.name.localeCompare(b.name))) {
     files.push({ name: f.name, size: f.size, sha256: await sha256File(f.path) });
@@ -19,38 +34,13 @@ export async function sourceSection(checkpoint: ResolvedCheckpoint): Promise<Rec
   return { ...checkpoint.source, files };
 }
 
-export function modelSection(ir: ModelIR): Record<string, unknown> {
-  const c = ir.config;
-  return {
-    family: c.family,
-    architecture: c.architecture,
-    vocab: c.vocabSize,
-    hidden: c.hidden,
-    layers: c.numLayers,
-    heads: c.numHeads,
-    kv_heads: c.numKvHeads,
-    head_dim: c.headDim,
-    ffn_dim: c.ffnDim,
-    max_positions: c.maxPositions,
-    tied_embeddings: c.tiedEmbeddings,
-    source_dtype: c.sourceDtype,
-  };
-}
-
-export interface GraphEntry {
-  readonly role: string;
-  readonly file: string;
-  readonly data: string;
-  readonly io: GraphIo;
-}
-
-export async function graphSection(dir: string, g: GraphEntry): Promise<Record<string, unknown>> {
+export async function graphSection(dir: string, g: GraphEntry): Promise<ManifestGraph> {
   return {
     role: g.role,
     file: g.file,
     data: g.data,
-    inputs: g.io.inputs,
-    outputs: g.io.outputs,
+    inputs: [...g.io.inputs],
+    outputs: [...g.io.outputs],
     sha256: await sha256File(join(dir, g.file)),
   };
 }
@@ -67,4 +57,9 @@ export async function fileHashes(
   const out: Record<string, string> = {};
   for (const n of [...new Set(names)].sort()) out[n] = known[n] ?? (await sha256File(join(dir, n)));
   return out;
+}
+
+/** Writes `moefy.json` with sorted keys, so identical outputs give identical bytes. */
+export async function writeManifest(dir: string, manifest: DenseManifest | MoeManifest): Promise<void> {
+  await writeFile(join(dir, MANIFEST_FILE), `${canonicalJson(manifest, 2)}\n`);
 }

@@ -1,0 +1,71 @@
+/**
+ * Executing a plan: calibrate → experts → targets → routers → emit → eval, each from the plan (expert widths, the
+ * work and device of every stage) and the resolved model. Expensive stages go through the content-addressed stage
+ * cache, so a rerun after a failure resumes; the output directory is written atomically, its report included.
+ */
+import { basename } from 'node:path';
+import { withAtomicDir } from '../../util/atomic-dir.js';
+import { type Evaluation, evaluateOutput } from '../eval/eval.js';
+import { calibrationStage } from './calibrate.js';
+import { dataPins, type StageContext } from './context.js';
+import { emitOutputs, type EmitResult } from './emit.js';
+import { computePermutations } from './experts.js';
+import { type FittedRouters, routerStage } from './router.js';
+import { targetsStage } from './targets.js';
+
+export interface ExecuteOptions {
+  readonly outDir: string;
+  readonly force?: boolean;
+}
+
+export interface Executed {
+  readonly emitted: EmitResult;
+  /** One line per threshold (app/eval/summary.ts). */
+  readonly summary: string[];
+}
+
+export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<Executed> {
+  const { plan, model } = ctx;
+  const cal = await calibrationStage(ctx);
+
+  const sizes = plan.experts.map((e) => e.neurons);
+  const expStage = ctx.progress.stage('experts', `sizes ${sizes.join('/')}`);
+  const perms = await computePermutations({ ir: model.ir, recipe: plan.recipe, calibration: cal.rows });
+  expStage.succeed();
+
+  const targets = await targetsStage(ctx, { cal, perms });
+  const routers = await routerStage(ctx, { cal, targets });
+  const { emitted, evaluation } = await withAtomicDir(opts.outDir, opts, (dir) =>
+    emitAndEvaluate(ctx, { dir, outDir: opts.outDir, perms, routers }),
+  );
+  const files = [...emitted.files, ...evaluation.files.map((f) => basename(f))].sort();
+  return { emitted: { ...emitted, files }, summary: evaluation.lines };
+}
+
+/** Inside the atomic dir: an output directory that looks complete always has its report. */
+async function emitAndEvaluate(
+  ctx: StageContext,
+  a: { dir: string; outDir: string; perms: Int32Array[]; routers: FittedRouters },
+): Promise<{ emitted: EmitResult; evaluation: Evaluation }> {
+  const { plan, model, progress } = ctx;
+  const emitStage = progress.stage('emit', a.outDir);
+  const emitted = await emitOutputs({
+    dir: a.dir,
+    plan,
+    model,
+    perms: a.perms,
+    ...a.routers,
+    data: dataPins(ctx.data),
+    stage: emitStage,
+  });
+  emitStage.succeed(`${emitted.files.length} files`);
+  const evalStage = progress.stage('eval', `${plan.recipe.eval.thresholds.length} thresholds`);
+  const evaluation = await evaluateOutput({
+    dir: a.dir,
+    plan,
+    stage: evalStage,
+    ...(ctx.offline ? { offline: true } : {}),
+  });
+  evalStage.succeed(`${evaluation.report.points.length} points`);
+  return { emitted, evaluation };
+}

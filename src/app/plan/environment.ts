@@ -1,0 +1,34 @@
+/**
+ * The environment a plan is made for: which of the devices a recipe asks for can run graphs on this machine.
+ * ONNX Runtime loads only when a device other than the CPU is asked for, so `moefy plan` stays light.
+ */
+import type { Recipe } from '../../recipe/types.js';
+import type { Device } from '../../runtime/device.js';
+import type { Environment } from './types.js';
+
+/** Devices the recipe's stages run on besides the CPU: router training's, for an mlp router. */
+export function devicesOf(recipe: Recipe): Device[] {
+  return recipe.router.kind === 'mlp' ? [recipe.router.train.device] : [];
+}
+
+export async function probeEnvironment(devices: readonly Device[]): Promise<Environment> {
+  const unavailable: Partial<Record<Device, string>> = {};
+  const probed = [...new Set(devices)].filter((d) => d !== 'cpu');
+  if (probed.length === 0) return { unavailable };
+  const { deviceProblem } = await import('../../runtime/session.js');
+  const model = await probeModel();
+  for (const device of probed) {
+    const problem = await deviceProblem(device, model);
+    if (problem !== null) unavailable[device] = problem;
+  }
+  return { unavailable };
+}
+
+/** y = Identity(x): the smallest graph that makes an execution provider load. */
+async function probeModel(): Promise<Uint8Array> {
+  const { ELEM, GraphBuilder, encodeModel } = await import('../../onnx/builder.js');
+  const b = new GraphBuilder('device-probe');
+  const x = b.input('x', ELEM.float, [1]);
+  b.output('y', b.op('Identity', [x])[0]!, ELEM.float, [1]);
+  return encodeModel(b.model());
+}
