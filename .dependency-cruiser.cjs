@@ -30,6 +30,22 @@ module.exports = {
       to: { path: '^src/cli/|^src/bin\\.ts$' },
     },
     {
+      name: 'app-shared-is-the-bottom-of-app',
+      comment:
+        'app/shared/ (manifest, stage cache, lock, progress…) serves every command and imports none of them.',
+      severity: 'error',
+      from: { path: '^src/app/shared/' },
+      to: { path: '^src/app/(?!shared/)' },
+    },
+    {
+      name: 'plan-imports-no-command',
+      comment:
+        'The plan is what commands execute or print: app/plan/ uses app/shared/ only, never a command folder.',
+      severity: 'error',
+      from: { path: '^src/app/plan/' },
+      to: { path: '^src/app/(?!shared/|plan/)' },
+    },
+    {
       name: 'cli-calls-app-only',
       severity: 'error',
       comment: 'The CLI parses argv and calls app/; stage folders are reached through app/.',

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTokenizer } from '../src/data/tokenizer.js';
-import { fileWindows, type TokenWindows } from '../src/data/windows.js';
+import { collectWindows, streamWindows, type TokenWindows } from '../src/data/windows.js';
 import { cacheShape } from '../src/eval/eval-model.js';
 import { measureQuality } from '../src/eval/quality.js';
 import { loadModelIR } from '../src/families/load.js';
@@ -29,12 +29,15 @@ export async function evalSuite(opts: { quick: boolean }): Promise<SuiteResult> 
   try {
     const ir = await loadModelIR(KJV);
     const path = await writeDense(ir, dir, 'dense.onnx');
-    const windows = await fileWindows({
-      file: join(KJV, 'eval.txt'),
-      tokenizer: loadTokenizer(KJV),
-      seqLen: SEQ,
-      maxTokens: tokens,
-    });
+    const windows = await collectWindows(
+      streamWindows({
+        file: join(KJV, 'eval.txt'),
+        tokenizer: loadTokenizer(KJV),
+        seqLen: SEQ,
+        maxTokens: tokens,
+      }),
+      SEQ,
+    );
     const session = await createSession(path, { threads: THREADS });
     try {
       const timing = { warmup: 1, repeats: 3 };

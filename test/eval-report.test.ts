@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../src/data/tokenizer.js';
-import { fileWindows } from '../src/data/windows.js';
+import { collectWindows, streamWindows } from '../src/data/windows.js';
 import { parseReport } from '../src/report/parse.js';
 import type { Point, Report } from '../src/report/types.js';
 import { emptyPast, tokenFeeds } from '../src/runtime/decoder-feeds.js';
@@ -42,12 +42,15 @@ describe('the kjv-llama report', () => {
   });
 
   it('dense perplexity equals a plain log-softmax over the dense graph’s logits', async () => {
-    const windows = await fileWindows({
-      file: `${fixtureDir('kjv-llama')}/eval.txt`,
-      tokenizer: loadTokenizer(out),
-      seqLen: report.eval.seq_len,
-      maxTokens: report.eval.tokens,
-    });
+    const windows = await collectWindows(
+      streamWindows({
+        file: `${fixtureDir('kjv-llama')}/eval.txt`,
+        tokenizer: loadTokenizer(out),
+        seqLen: report.eval.seq_len,
+        maxTokens: report.eval.tokens,
+      }),
+      report.eval.seq_len,
+    );
     const ids = Array.from({ length: windows.count }, (_, w) =>
       Array.from(windows.ids.subarray(w * windows.seqLen, (w + 1) * windows.seqLen)),
     );

@@ -4,7 +4,11 @@
  */
 const scratch = new DataView(new ArrayBuffer(4));
 
-/** bfloat16 is the top half of a float32: shift back and reinterpret (exact, NaN payloads kept). */
+/**
+ * bfloat16 is the top half of a float32: shift back and reinterpret (exact, NaN payloads kept). The scalar
+ * reference the tests check the array conversions' bit math against.
+ * @internal
+ */
 export function bf16BitsToFloat(bits: number): number {
   scratch.setUint32(0, (bits & 0xffff) << 16);
   return scratch.getFloat32(0);
@@ -20,7 +24,11 @@ export function f16BitsToFloat(bits: number): number {
   return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
 
-/** number → bfloat16 bits, round to nearest even (what torch's `.to(torch.bfloat16)` does). */
+/**
+ * number → bfloat16 bits, round to nearest even (what torch's `.to(torch.bfloat16)` does). Scalar reference
+ * for tests.
+ * @internal
+ */
 export function floatToBf16Bits(value: number): number {
   scratch.setFloat32(0, value);
   const bits = scratch.getUint32(0);

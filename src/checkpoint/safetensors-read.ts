@@ -11,6 +11,7 @@ import { printable } from '../util/untrusted-text.js';
 import { MAX_HEADER_BYTES, parseHeader, type TensorInfo } from './safetensors-header.js';
 
 export type { TensorInfo } from './safetensors-header.js';
+/** @internal The header limit, for tests that build a file just past it. */
 export { MAX_HEADER_BYTES } from './safetensors-header.js';
 
 export interface SafetensorsFile {

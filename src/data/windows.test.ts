@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../util/errors.js';
 import { loadTokenizer } from './tokenizer.js';
-import { fileWindows, streamWindows, textWindows } from './windows.js';
+import { collectWindows, streamWindows, textWindows } from './windows.js';
 
 const KJV = join(import.meta.dirname, '../../fixtures/kjv-llama');
 const tokenizer = loadTokenizer(KJV);
@@ -36,7 +36,10 @@ describe('streaming windows', () => {
 
   it('match whole-file windows when read in small chunks at line boundaries', async () => {
     const expected = textWindows({ ids: whole, seqLen: 256, maxTokens: 1e9 });
-    const streamed = await fileWindows({ file, tokenizer, seqLen: 256, maxTokens: 1e9, chunkBytes: 777 });
+    const streamed = await collectWindows(
+      streamWindows({ file, tokenizer, seqLen: 256, maxTokens: 1e9, chunkBytes: 777 }),
+      256,
+    );
     expect(streamed.count).toBe(expected.count);
     expect(streamed.ids).toEqual(expected.ids);
   });
@@ -46,7 +49,10 @@ describe('streaming windows', () => {
     const utf8 = join(dir, 'utf8.txt');
     const text = 'é∑ “x”\n'.repeat(40);
     writeFileSync(utf8, text);
-    const w = await fileWindows({ file: utf8, tokenizer, seqLen: 16, maxTokens: 1e6, chunkBytes: 5 });
+    const w = await collectWindows(
+      streamWindows({ file: utf8, tokenizer, seqLen: 16, maxTokens: 1e6, chunkBytes: 5 }),
+      16,
+    );
     expect(w.ids).toEqual(textWindows({ ids: tokenizer.encode(text), seqLen: 16, maxTokens: 1e6 }).ids);
   });
 
@@ -62,15 +68,18 @@ describe('streaming windows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moefy-win-'));
     const long = join(dir, 'long.txt');
     writeFileSync(long, 'ab'.repeat(500));
-    const w = await fileWindows({ file: long, tokenizer, seqLen: 100, maxTokens: 1e6, chunkBytes: 64 });
+    const w = await collectWindows(
+      streamWindows({ file: long, tokenizer, seqLen: 100, maxTokens: 1e6, chunkBytes: 64 }),
+      100,
+    );
     expect(w.count).toBe(10);
     expect(w.ids.subarray(0, 4)).toEqual(Int32Array.from([97, 98, 97, 98]));
   });
 
   it('name a missing file', async () => {
     const missing = join(KJV, 'nope.txt');
-    await expect(fileWindows({ file: missing, tokenizer, seqLen: 4, maxTokens: 8 })).rejects.toThrow(
-      new InputError(`${missing}: text file not found`),
-    );
+    await expect(
+      collectWindows(streamWindows({ file: missing, tokenizer, seqLen: 4, maxTokens: 8 }), 4),
+    ).rejects.toThrow(new InputError(`${missing}: text file not found`));
   });
 });

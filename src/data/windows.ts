@@ -24,7 +24,10 @@ function windowLimit({ seqLen, maxTokens }: WindowBudget): number {
   return Math.floor(maxTokens / seqLen);
 }
 
-/** Cuts an in-memory id stream into windows. */
+/**
+ * Cuts an in-memory id stream into windows (the window budget's rules without a file): for tests.
+ * @internal
+ */
 export function textWindows(input: WindowBudget & { readonly ids: ArrayLike<number> }): TokenWindows {
   const count = Math.min(windowLimit(input), Math.floor(input.ids.length / input.seqLen));
   const ids = Int32Array.from({ length: count * input.seqLen }, (_, i) => input.ids[i] as number);
@@ -43,7 +46,9 @@ const DEFAULT_CHUNK_BYTES = 1 << 20;
 /**
  * Streams windows [seqLen] from a large text file. Text is tokenized chunk by chunk, each chunk ending at a newline,
  * so ids match whole-file encoding for tokenizers whose pre-tokenizer splits at line ends (byte-level BPE, KJV).
- * A line longer than 4 chunks is tokenized in pieces rather than held whole.
+ * A line longer than 4 chunks is tokenized in pieces rather than held whole. Production reads text through text
+ * sources (app/shared/text-source.ts → streamTextWindows); tests and benchmarks read fixture files with this.
+ * @internal
  */
 export async function* streamWindows(input: FileWindowsInput): AsyncGenerator<Int32Array> {
   if (!existsSync(input.file)) throw new InputError(`${input.file}: text file not found`);
@@ -104,11 +109,14 @@ async function* windowsOfChunks(
   yield* drain(pending);
 }
 
-/** Collects streamWindows into one buffer (bounded by the token budget). */
-export async function fileWindows(input: FileWindowsInput): Promise<TokenWindows> {
+/** Collects streamed windows of `seqLen` tokens into one buffer (bounded by the stream's token budget). */
+export async function collectWindows(
+  stream: AsyncIterable<Int32Array>,
+  seqLen: number,
+): Promise<TokenWindows> {
   const windows: Int32Array[] = [];
-  for await (const w of streamWindows(input)) windows.push(w);
-  const ids = new Int32Array(windows.length * input.seqLen);
-  windows.forEach((w, i) => ids.set(w, i * input.seqLen));
-  return { count: windows.length, seqLen: input.seqLen, ids };
+  for await (const w of stream) windows.push(w);
+  const ids = new Int32Array(windows.length * seqLen);
+  windows.forEach((w, i) => ids.set(w, i * seqLen));
+  return { count: windows.length, seqLen, ids };
 }

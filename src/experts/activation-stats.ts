@@ -40,13 +40,9 @@ export class ActivationStats {
 
 /**
  * importance_i = E_t |h_i(t)| · ‖W_down[:,i]‖ (DESIGN.md §3, the default `activation` ordering): how much neuron i
- * moves the FFN output on real tokens. `downColumnNorms` comes from importance.ts columnNorms(down, hidden, ffnDim).
+ * moves the FFN output on real tokens. `downColumnNorms` comes from importance.ts columnNorms(down, hidden, ffnDim),
+ * from stored E|h_i| (the calibration stage keeps only the means; ActivationStats.meanAbs gives them).
  */
-export function activationImportance(stats: ActivationStats, downColumnNorms: Float64Array): Float64Array {
-  return importanceFromMeanAbs(stats.meanAbs(), downColumnNorms);
-}
-
-/** The same from stored E|h_i| (the calibration stage keeps only the means). */
 export function importanceFromMeanAbs(
   meanAbs: ArrayLike<number>,
   downColumnNorms: Float64Array,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../util/errors.js';
-import { ActivationStats, activationImportance } from './activation-stats.js';
+import { ActivationStats, importanceFromMeanAbs } from './activation-stats.js';
 import { columnNorms, rowNorms, weightImportance } from './importance.js';
 
 // ffnDim 3, hidden 2. up rows: neuron norms 5, 1, 0; down [hidden=2, ffnDim=3] columns: norms 1, 2, 3.
@@ -36,7 +36,7 @@ describe('ActivationStats', () => {
     stats.add(Float32Array.from([2, 2, 0]), 1);
     expect(stats.count).toBe(3);
     expect([...stats.meanAbs()]).toEqual([2, 2, 0]);
-    expect([...activationImportance(stats, columnNorms(down, 2, 3))]).toEqual([2, 4, 0]);
+    expect([...importanceFromMeanAbs(stats.meanAbs(), columnNorms(down, 2, 3))]).toEqual([2, 4, 0]);
   });
 
   it('rejects bad batches, empty stats and mismatched norms', () => {
@@ -48,7 +48,7 @@ describe('ActivationStats', () => {
       new InputError('activations: expected 2×3 values, got 5'),
     );
     stats.add(new Float32Array(3), 1);
-    expect(() => activationImportance(stats, new Float64Array(2))).toThrow(
+    expect(() => importanceFromMeanAbs(stats.meanAbs(), new Float64Array(2))).toThrow(
       new InputError('ffn.down: expected 3 column norms, got 2'),
     );
   });

@@ -35,40 +35,6 @@ export function permuteRows(w: Float32Array, perm: Int32Array, cols: number): Fl
   return out;
 }
 
-/** out[:, c] = w[:, perm[c]] for a row-major [rows, n] matrix. */
-export function permuteColumns(w: Float32Array, perm: Int32Array, rows: number): Float32Array {
-  const n = perm.length;
-  const out = new Float32Array(rows * n);
-  for (let r = 0; r < rows; r++) {
-    const base = r * n;
-    for (let c = 0; c < n; c++) out[base + c] = w[base + (perm[c] as number)] as number;
-  }
-  return out;
-}
-
-/** One FFN in canonical [out, in] layout; biases are those of gate/up (per neuron). down's bias is unaffected. */
-export interface FfnTensors {
-  readonly up: Float32Array; // [ffnDim, hidden]
-  readonly down: Float32Array; // [hidden, ffnDim]
-  readonly gate?: Float32Array; // [ffnDim, hidden]
-  readonly upBias?: Float32Array; // [ffnDim]
-  readonly gateBias?: Float32Array; // [ffnDim]
-}
-
-/**
- * Applies one permutation to gate/up rows, their biases and down columns together, so the dense function is
- * unchanged: Σ_i down[:,i]·h_i is a sum over neurons and does not care about their order.
- */
-export function permuteFfn(ffn: FfnTensors, perm: Int32Array, hidden: number): FfnTensors {
-  return {
-    up: permuteRows(ffn.up, perm, hidden),
-    down: permuteColumns(ffn.down, perm, hidden),
-    ...(ffn.gate && { gate: permuteRows(ffn.gate, perm, hidden) }),
-    ...(ffn.upBias && { upBias: permuteRows(ffn.upBias, perm, 1) }),
-    ...(ffn.gateBias && { gateBias: permuteRows(ffn.gateBias, perm, 1) }),
-  };
-}
-
 /** sha256 hex of the permutation as little-endian int32 bytes, recorded per layer in moefy.json. */
 export function permutationDigest(perm: Int32Array): string {
   const bytes = Buffer.alloc(perm.length * 4);

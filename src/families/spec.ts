@@ -54,9 +54,7 @@ export const LAYER_ROLES = [
   'ffn.up',
   'ffn.down',
 ] as const;
-export type LayerRole = (typeof LAYER_ROLES)[number];
 export const MODEL_ROLES = ['embed', 'pos_embed', 'norm.final', 'lm_head'] as const;
-export type ModelRole = (typeof MODEL_ROLES)[number];
 
 export const familySpecSchema = z.strictObject({
   id: z.string().min(1),

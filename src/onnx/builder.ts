@@ -24,10 +24,8 @@ import { ELEM, type ElemType } from './dtype.js';
 import { MathOps } from './math-ops.js';
 import type { ModelProto } from './proto.js';
 
-export { ELEM, type ElemType, type Dim } from './dtype.js';
-export type { Attrs, AttrValue } from './attributes.js';
-export { type ChunkedBytes, ExternalDataWriter, type Segment } from './external-data.js';
-export { valueInfo, type OpOptions } from './graph-core.js';
+export { ELEM, type ElemType } from './dtype.js';
+export { type ChunkedBytes, ExternalDataWriter } from './external-data.js';
 export { encodeModel, writeModel } from './serialize.js';
 
 export const OPSET = 17;

@@ -25,7 +25,10 @@ export async function loadRecipe(path: string | undefined, overrides: RecipeOver
   return buildRecipe({ text, file: path, recipeDir: dirname(resolve(path)), overrides });
 }
 
-/** Parses recipe text as if read from `file` (relative paths resolve against its directory). */
+/**
+ * Parses recipe text as if read from `file` (relative paths resolve against its directory): recipes in tests.
+ * @internal
+ */
 export function parseRecipeText(text: string, file: string): Recipe {
   return buildRecipe({ text, file, recipeDir: dirname(resolve(file)), overrides: {} });
 }

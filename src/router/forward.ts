@@ -1,6 +1,5 @@
 import { InternalError } from '../util/errors.js';
 import type { RouterWeights } from './spec.js';
-import { LOG_ERROR_DELTA } from './targets.js';
 
 /** y[rows, out] = x[rows, in]·w[in, out] + b, float64 accumulation. */
 function affine(
@@ -36,17 +35,4 @@ export function routerForward(weights: RouterWeights, x: Float32Array, rows: num
     h[i] = v / (1 + Math.exp(-v)); // SiLU
   }
   return affine(h, w2, b2, { rows, inF: hidden, outF: outputs });
-}
-
-/**
- * The expert a token takes: the smallest k whose predicted e_k = exp(z_k) − δ is ≤ threshold, else the full width
- * K−1 (= predicted.length). Threshold ≤ 0 always picks the full width, so threshold 0 reproduces the dense model.
- */
-export function chooseExpert(predictedLogErrors: ArrayLike<number>, threshold: number): number {
-  const full = predictedLogErrors.length;
-  if (!(threshold > 0)) return full;
-  for (let k = 0; k < full; k++) {
-    if (Math.exp(predictedLogErrors[k] as number) - LOG_ERROR_DELTA <= threshold) return k;
-  }
-  return full;
 }

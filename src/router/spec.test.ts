@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../util/errors.js';
-import { chooseExpert, routerForward } from './forward.js';
+import { chooseExpert } from '../../test/support/router-reference.js';
+import { routerForward } from './forward.js';
 import { initMlpRouter, type RouterWeights } from './spec.js';
 import { LOG_ERROR_DELTA } from './targets.js';
 

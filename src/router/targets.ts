@@ -61,20 +61,6 @@ export function relativeErrorsFromBlocks({ y, blocks, rows, hidden, baseNorms }:
   return { rows, experts, data };
 }
 
-/** e_k from prefix outputs y_k directly (prefixes[k] = output of expert k). */
-export function relativeErrors({
-  y,
-  prefixes,
-  rows,
-  hidden,
-}: Omit<BlockOutputs, 'blocks'> & { prefixes: readonly Float32Array[] }): ErrorTable {
-  // Differences of consecutive prefixes are the blocks; the cumulative sum then reproduces each prefix.
-  const blocks = prefixes.map((p, k) =>
-    k === 0 ? p : p.map((v, i) => v - (prefixes[k - 1]?.[i] as number)),
-  );
-  return relativeErrorsFromBlocks({ y, blocks, rows, hidden });
-}
-
 function sumSquares(v: Float32Array, offset: number, n: number): number {
   let s = 0;
   for (let i = offset; i < offset + n; i++) s += (v[i] as number) ** 2;
@@ -100,20 +86,4 @@ export function logErrorTargets(e: ErrorTable): Float32Array {
       z[r * outputs + k] = Math.log((e.data[r * e.experts + k] as number) + LOG_ERROR_DELTA);
   }
   return z;
-}
-
-/** Smallest k with e_k ≤ threshold, else the full width K-1. `errors` is one token's row e_0..e_{K-1}. */
-export function oracleChoice(errors: ArrayLike<number>, threshold: number): number {
-  const last = errors.length - 1;
-  for (let k = 0; k < last; k++) if ((errors[k] as number) <= threshold) return k;
-  return last;
-}
-
-/** Classification labels at tolerance τ (DynaMoE-style target option): the oracle choice of every token, [rows]. */
-export function difficultyLabels(e: ErrorTable, tolerance: number): Int32Array {
-  const labels = new Int32Array(e.rows);
-  for (let r = 0; r < e.rows; r++) {
-    labels[r] = oracleChoice(e.data.subarray(r * e.experts, (r + 1) * e.experts), tolerance);
-  }
-  return labels;
 }

@@ -14,7 +14,10 @@ export function float32Tensor(data: Float32Array | readonly number[], dims: read
   return new ort.Tensor('float32', values, dims);
 }
 
-/** float64 tensors serve gradient checks (train-step graphs built in double precision). */
+/**
+ * float64 tensors serve the gradient checks of train-step graphs built in double precision (tests).
+ * @internal
+ */
 export function float64Tensor(data: Float64Array, dims: readonly number[]): Tensor {
   checkSize('float64', data.length, dims);
   return new ort.Tensor('float64', data, dims);
@@ -32,7 +35,10 @@ export function readFloat32(tensor: Tensor): Float32Array {
   return tensor.data as Float32Array;
 }
 
-/** A float64 tensor's values (throws on any other type). */
+/**
+ * A float64 tensor's values (throws on any other type); for the gradient checks.
+ * @internal
+ */
 export function readFloat64(tensor: Tensor): Float64Array {
   if (tensor.type !== 'float64') throw new InternalError(`expected a float64 tensor, got ${tensor.type}`);
   return tensor.data as Float64Array;
@@ -42,8 +48,4 @@ export function readFloat64(tensor: Tensor): Float64Array {
 export function readInt64(tensor: Tensor): number[] {
   if (tensor.type !== 'int64') throw new InternalError(`expected an int64 tensor, got ${tensor.type}`);
   return Array.from(tensor.data as BigInt64Array, Number);
-}
-
-export function dimsOf(tensor: Tensor): readonly number[] {
-  return tensor.dims;
 }

@@ -4,8 +4,8 @@
  * curve.png into it, each file atomically.
  */
 import { basename, resolve } from 'node:path';
-import { loadTokenizer, type TextTokenizer } from '../../data/tokenizer.js';
-import { streamTextWindows, type TokenWindows } from '../../data/windows.js';
+import { loadTokenizer } from '../../data/tokenizer.js';
+import { collectWindows, streamTextWindows } from '../../data/windows.js';
 import { buildReport } from '../../eval/build-report.js';
 import type { EvalModel, LatencySettings } from '../../eval/eval-model.js';
 import { runSweep } from '../../eval/sweep.js';
@@ -19,7 +19,7 @@ import { readOutputEval } from './output-manifest.js';
 import { summaryLines } from './summary.js';
 import { downloadProgress } from '../shared/download-progress.js';
 import type { Stage } from '../shared/progress.js';
-import { openTextSource, type TextSource } from '../shared/text-source.js';
+import { openTextSource } from '../shared/text-source.js';
 import { VERSION } from '../shared/version.js';
 
 /** Command-line changes to the recipe's eval settings. */
@@ -61,7 +61,13 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
   const model = evalModel(plan, graphs);
   const tokenizer = loadTokenizer(opts.dir);
   const text = await openTextSource(settings, { ...(opts.offline ? { offline: true } : {}) });
-  const windows = await collectWindows(text, tokenizer, settings, opts.stage);
+  const stream = streamTextWindows({
+    chunks: text.chunks(opts.stage ? downloadProgress(opts.stage) : undefined),
+    tokenizer,
+    seqLen: settings.seq_len,
+    maxTokens: settings.tokens,
+  });
+  const windows = await collectWindows(stream, settings.seq_len);
   if (windows.count === 0) {
     throw new InputError(`${text.label}: shorter than one eval window of ${settings.seq_len} tokens`);
   }
@@ -136,23 +142,4 @@ function evalModel(plan: Plan, graphs: EvalModel['graphs']): EvalModel {
     graphs,
     router: routerShape(plan.recipe, plan.model.hidden, expertSizes.length),
   };
-}
-
-async function collectWindows(
-  source: TextSource,
-  tokenizer: TextTokenizer,
-  settings: Recipe['eval'],
-  stage: Stage | undefined,
-): Promise<TokenWindows> {
-  const windows: Int32Array[] = [];
-  const stream = streamTextWindows({
-    chunks: source.chunks(stage ? downloadProgress(stage) : undefined),
-    tokenizer,
-    seqLen: settings.seq_len,
-    maxTokens: settings.tokens,
-  });
-  for await (const w of stream) windows.push(w);
-  const ids = new Int32Array(windows.length * settings.seq_len);
-  windows.forEach((w, i) => ids.set(w, i * settings.seq_len));
-  return { count: windows.length, seqLen: settings.seq_len, ids };
 }
