@@ -5,6 +5,7 @@
  * before any graph is loaded.
  */
 import { join } from 'node:path';
+import type { z } from 'zod';
 import type { CheckpointSource } from '../../checkpoint/resolve.js';
 import type { EvalGraphs } from '../../eval/eval-model.js';
 import { reviseRecipe } from '../../recipe/load.js';
@@ -29,7 +30,7 @@ const evalFields = moeManifestSchema.pick({
   experts: true,
   graphs: true,
 });
-type EvalFields = ReturnType<(typeof evalFields)['parse']>;
+type EvalFields = z.output<typeof evalFields>;
 
 /** The graph each sweep series runs, by the role emit.ts gives it. */
 const SWEEP_ROLES = {
