@@ -2,7 +2,7 @@
  * Temp paths to remove when the process is interrupted. Atomic writers register their temp dir (or lock file)
  * while it exists; on SIGINT/SIGTERM bin.ts removes everything registered, so Ctrl-C leaves neither a
  * half-written output nor stray `.tmp-*` dirs. Removal is synchronous: a signal handler must finish before exit,
- * and no async write of ours can interleave with it.
+ * and no JS of ours runs while it does (I/O already in libuv's thread pool can; see below).
  */
 import { rmSync } from 'node:fs';
 
@@ -18,7 +18,9 @@ export function registerTemp(path: string): () => void {
 export function removeRegisteredTemps(): void {
   for (const path of registered) {
     try {
-      rmSync(path, { recursive: true, force: true });
+      // An async write already handed to libuv's thread pool can still create a file in the dir while it is
+      // being removed (ENOTEMPTY at the final rmdir): retry, so the dir does not outlive the exit.
+      rmSync(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 10 });
     } catch {
       // Nothing more can be done while exiting; the path keeps its temp name, so nothing looks complete.
     }
