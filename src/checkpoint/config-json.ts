@@ -20,7 +20,26 @@ export class ConfigJson {
   constructor(
     readonly file: string,
     readonly raw: Readonly<Record<string, unknown>>,
+    /** Path of this object inside config.json (`rope_scaling.`), so errors name the nested key. */
+    readonly path = '',
   ) {}
+
+  /** A nested object (`rope_scaling`) as a ConfigJson of its own, or undefined when not set. */
+  object(key: string): ConfigJson | undefined {
+    const value = this.raw[key];
+    if (!this.isSet(key)) return undefined;
+    if (typeof value !== 'object' || Array.isArray(value)) throw this.wrong(key, 'an object');
+    return new ConfigJson(this.file, value as Record<string, unknown>, `${this.path}${key}.`);
+  }
+
+  /** A list of finite numbers, or undefined when not set. */
+  numbers(key: string): number[] | undefined {
+    const value = this.raw[key];
+    if (!this.isSet(key)) return undefined;
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      throw this.wrong(key, 'a list of numbers');
+    return value as number[];
+  }
 
   isSet(key: string): boolean {
     return this.raw[key] !== undefined && this.raw[key] !== null;
@@ -69,7 +88,7 @@ export class ConfigJson {
   private wrong(key: string, expected: string): CheckpointFormatError {
     return new CheckpointFormatError(
       this.file,
-      `${key}: expected ${expected}, got ${briefValue(this.raw[key])}`,
+      `${this.path}${key}: expected ${expected}, got ${briefValue(this.raw[key])}`,
     );
   }
 }

@@ -10,6 +10,12 @@ import { INT_KEYS, type FamilySpec, type IntKey } from './spec.js';
 
 export interface CanonicalConfig extends Record<IntKey, number> {
   ropeTheta?: number;
+  /** Optional positive numbers of the spec's config map (each undefined when the family or config.json has none). */
+  ropeLocalTheta?: number;
+  partialRotary?: number;
+  attnScalar?: number;
+  attnSoftcap?: number;
+  finalSoftcap?: number;
   normEps: number;
   activation: Activation;
   tied: boolean;
@@ -43,12 +49,19 @@ export function canonicalConfig(spec: FamilySpec, config: ConfigJson): Canonical
       `${key}: expected one of ${ACTIVATIONS.join(', ')}, got ${printable(String(activation))}`,
     );
   }
+  const optional = (entry: NumEntry | undefined) =>
+    entry && optionalPositive(config, entry.key, pick(entry.key, (k) => config.num(k)) ?? entry.default);
   const theta = spec.config.rope_theta;
   return {
     ...dims,
     ropeTheta: theta
       ? positive(config, theta.key, pick(theta.key, (k) => config.num(k)) ?? theta.default)
       : undefined,
+    ropeLocalTheta: optional(spec.config.rope_local_theta),
+    partialRotary: optional(spec.config.partial_rotary),
+    attnScalar: optional(spec.config.attn_scalar),
+    attnSoftcap: optional(spec.config.attn_softcap),
+    finalSoftcap: optional(spec.config.final_softcap),
     normEps: positive(
       config,
       spec.config.norm_eps.key,
@@ -96,6 +109,13 @@ function checkHeads(spec: FamilySpec, config: ConfigJson, dims: Record<IntKey, n
     if (dims[key] > DIM_LIMITS[key])
       throw fail(`${name(key)}: ${dims[key]} exceeds the limit ${DIM_LIMITS[key]}`);
   }
+}
+
+type NumEntry = NonNullable<FamilySpec['config']['rope_theta']>;
+
+/** Undefined stays undefined (the feature is off); a set value must be a positive number. */
+function optionalPositive(config: ConfigJson, keys: string | string[], value: number | undefined) {
+  return value === undefined ? undefined : positive(config, keys, value);
 }
 
 function positive(config: ConfigJson, keys: string | string[], value: number | undefined): number {

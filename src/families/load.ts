@@ -4,18 +4,28 @@
  */
 import { type ConfigJson, readConfigJson } from '../checkpoint/config-json.js';
 import { openTensorStore, type TensorStore } from '../checkpoint/safetensors-index.js';
-import type { Layer, Linear, ModelIR, PositionEncoding } from '../ir/model.js';
+import type { Layer, Linear, ModelIR, ModelMath, PositionEncoding } from '../ir/model.js';
 import { CheckpointFormatError, InputError } from '../util/errors.js';
 import { briefValue, printable } from '../util/untrusted-text.js';
 import { canonicalConfig } from './config-map.js';
+import gemma2 from './gemma2.json' with { type: 'json' };
+import gemma3 from './gemma3.json' with { type: 'json' };
 import gpt2 from './gpt2.json' with { type: 'json' };
 import llama from './llama.json' with { type: 'json' };
+import phi3 from './phi3.json' with { type: 'json' };
+import qwen3 from './qwen3.json' with { type: 'json' };
+import { ropeFromConfig } from './rope-config.js';
+import { type LayerAttention, layerAttention } from './sliding.js';
 import { type FamilySpec, parseFamilySpec } from './spec.js';
-import { linear, norm, type RoleContext, tensor } from './tensors.js';
+import { linear, norm, optionalNorm, type RoleContext, tensor } from './tensors.js';
 
 const SPECS: readonly FamilySpec[] = [
   parseFamilySpec('llama.json', llama),
   parseFamilySpec('gpt2.json', gpt2),
+  parseFamilySpec('phi3.json', phi3),
+  parseFamilySpec('qwen3.json', qwen3),
+  parseFamilySpec('gemma2.json', gemma2),
+  parseFamilySpec('gemma3.json', gemma3),
 ];
 
 export const SUPPORTED_ARCHITECTURES: readonly string[] = SPECS.flatMap((s) => s.architectures);
@@ -45,7 +55,8 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const flag = (key: string) => config.bool(key) === true;
   const base = { spec, store, dims, architecture, flag, dir };
   const ctx: RoleContext = { ...base, prefix: choosePrefix(base) };
-  return { ir: buildIR(ctx), store };
+  const attention = layerAttention(spec.sliding, config, dims.layers);
+  return { ir: buildIR(ctx, { config, attention }), store };
 }
 
 function findSpec(config: ConfigJson): { spec: FamilySpec; architecture: string } {
@@ -67,10 +78,18 @@ function choosePrefix(ctx: Omit<RoleContext, 'prefix'>): string {
   return found ?? ctx.spec.prefixes[0]!;
 }
 
-function buildIR(ctx: RoleContext): ModelIR {
+interface LayerPlan {
+  config: ConfigJson;
+  /** Per layer: sliding type and window (sliding.ts). */
+  attention: readonly LayerAttention[];
+}
+
+function buildIR(ctx: RoleContext, plan: LayerPlan): ModelIR {
   const d = ctx.dims;
   const embed = modelTensor(ctx, 'embed', [d.vocab, d.hidden]);
-  const layers = Array.from({ length: d.layers }, (_, i) => buildLayer(ctx, i));
+  const pos = positions(ctx, plan.config);
+  const local = pos.kind === 'rope' && pos.local !== undefined;
+  const layers = Array.from({ length: d.layers }, (_, i) => buildLayer(ctx, i, plan.attention[i]!, local));
   return {
     config: {
       family: ctx.spec.id,
@@ -86,17 +105,22 @@ function buildIR(ctx: RoleContext): ModelIR {
       tiedEmbeddings: d.tied,
       sourceDtype: d.sourceDtype,
     },
+    math: mathOf(ctx),
     embed,
-    positions: positions(ctx),
+    positions: pos,
     layers,
     finalNorm: norm(ctx, 'norm.final'),
     lmHead: lmHead(ctx, embed),
   };
 }
 
-function buildLayer(ctx: RoleContext, index: number): Layer {
+function buildLayer(ctx: RoleContext, index: number, attention: LayerAttention, localRope: boolean): Layer {
   const ffnLinear = (role: 'ffn.gate' | 'ffn.up' | 'ffn.down') => linear(ctx, role, index);
   const gated = ctx.spec.ffn === 'gated';
+  const qNorm = optionalNorm(ctx, 'norm.q', index);
+  const kNorm = optionalNorm(ctx, 'norm.k', index);
+  const postAttnNorm = optionalNorm(ctx, 'norm.post_attn', index);
+  const postFfnNorm = optionalNorm(ctx, 'norm.post_ffn', index);
   return {
     index,
     attnNorm: norm(ctx, 'norm.attn', index),
@@ -105,7 +129,13 @@ function buildLayer(ctx: RoleContext, index: number): Layer {
       k: linear(ctx, 'attn.k', index),
       v: linear(ctx, 'attn.v', index),
       o: linear(ctx, 'attn.o', index),
+      ...(qNorm && { qNorm }),
+      ...(kNorm && { kNorm }),
     },
+    ...(postAttnNorm && { postAttnNorm }),
+    ...(postFfnNorm && { postFfnNorm }),
+    ...(attention.window !== undefined && { window: attention.window }),
+    rope: attention.sliding && localRope ? 'local' : 'global',
     ffnNorm: norm(ctx, 'norm.ffn', index),
     ffn: gated
       ? {
@@ -124,7 +154,7 @@ function buildLayer(ctx: RoleContext, index: number): Layer {
   };
 }
 
-function positions(ctx: RoleContext): PositionEncoding {
+function positions(ctx: RoleContext, config: ConfigJson): PositionEncoding {
   if (ctx.spec.positions === 'learned') {
     return {
       kind: 'learned',
@@ -134,7 +164,19 @@ function positions(ctx: RoleContext): PositionEncoding {
   if (ctx.dims.ropeTheta === undefined) {
     throw new CheckpointFormatError(ctx.dir, `family ${ctx.spec.id}: rope positions need config.rope_theta`);
   }
-  return { kind: 'rope', theta: ctx.dims.ropeTheta, rotaryDim: ctx.dims.head_dim };
+  const { global, local } = ropeFromConfig(config, ctx.dims);
+  return { kind: 'rope', ...global, ...(local && { local }) };
+}
+
+/** The attention and logit math the spec and config.json switch on (each absent = Llama's). */
+function mathOf(ctx: RoleContext): ModelMath {
+  const d = ctx.dims;
+  return {
+    ...(ctx.spec.embed_scale === 'sqrt_hidden' && { embedScale: Math.sqrt(d.hidden) }),
+    ...(d.attnScalar !== undefined && { attnScalar: d.attnScalar }),
+    ...(d.attnSoftcap !== undefined && { attnSoftcap: d.attnSoftcap }),
+    ...(d.finalSoftcap !== undefined && { finalSoftcap: d.finalSoftcap }),
+  };
 }
 
 /** Tied models reuse the embedding handle: lm_head.weight, if stored at all, is ignored (as transformers does). */

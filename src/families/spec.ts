@@ -39,7 +39,32 @@ const tensorEntry = z.strictObject({
   weight: z.string().min(1),
   bias: z.strictObject({ name: z.string().min(1), when: biasWhen }).optional(),
   /** A packed projection: its output dimension is these roles' outputs laid end to end, in this order. */
-  split: z.array(z.enum(['attn.q', 'attn.k', 'attn.v'])).optional(),
+  split: z.array(z.enum(['attn.q', 'attn.k', 'attn.v', 'ffn.gate', 'ffn.up'])).optional(),
+});
+
+/**
+ * Which layers are sliding-window layers when config.json has no `layer_types` list: `all`; `pattern` p — layer i
+ * slides iff (i + 1) mod p ≠ 0 (Gemma 2: p = 2, Gemma 3: `sliding_window_pattern`); `from` n — layer i slides iff
+ * i ≥ n (Qwen2/Qwen3: `max_window_layers`; Mistral has no such key, so every layer).
+ */
+const slidingLayers = z.union([
+  z.literal('all'),
+  z.strictObject({
+    pattern: z.strictObject({ key: z.string().optional(), default: z.number().int().positive() }),
+  }),
+  z.strictObject({
+    from: z.strictObject({ key: z.string(), default: z.number().int().nonnegative() }),
+  }),
+]);
+
+const slidingEntry = z.strictObject({
+  /** Config key of the window size W (query i sees keys i − W < j ≤ i); no window when unset. */
+  window: z.string(),
+  /** A config flag that switches the window off when false (Qwen: `use_sliding_window`). */
+  enabled_by: z.string().optional(),
+  /** Config key of transformers' per-layer list (`sliding_attention` / `full_attention`); wins over `layers`. */
+  layer_types: z.string().default('layer_types'),
+  layers: slidingLayers,
 });
 
 export const LAYER_ROLES = [
@@ -49,10 +74,15 @@ export const LAYER_ROLES = [
   'attn.v',
   'attn.qkv',
   'attn.o',
+  'norm.q',
+  'norm.k',
+  'norm.post_attn',
   'norm.ffn',
   'ffn.gate',
   'ffn.up',
+  'ffn.gate_up',
   'ffn.down',
+  'norm.post_ffn',
 ] as const;
 export const MODEL_ROLES = ['embed', 'pos_embed', 'norm.final', 'lm_head'] as const;
 
@@ -65,6 +95,10 @@ export const familySpecSchema = z.strictObject({
   norm: z.enum(['rms', 'layer']),
   ffn: z.enum(['gated', 'plain']),
   positions: z.enum(['rope', 'learned']),
+  /** Added to every stored norm gain (Gemma: 1, the gain is 1 + w). */
+  norm_gain_offset: z.number().default(0),
+  /** Token embeddings × √hidden (Gemma). */
+  embed_scale: z.enum(['none', 'sqrt_hidden']).default('none'),
   config: z.strictObject({
     vocab: intEntry,
     hidden: intEntry,
@@ -75,6 +109,14 @@ export const familySpecSchema = z.strictObject({
     ffn_dim: intEntry,
     max_positions: intEntry,
     rope_theta: numEntry.optional(),
+    /** Base of the second RoPE table used by sliding layers (Gemma 3 `rope_local_base_freq`). */
+    rope_local_theta: numEntry.optional(),
+    /** Fraction of each head's channels that rotate (Phi-4-mini `partial_rotary_factor`). */
+    partial_rotary: numEntry.optional(),
+    /** Scores are divided by √(this) instead of √head_dim (Gemma `query_pre_attn_scalar`). */
+    attn_scalar: numEntry.optional(),
+    attn_softcap: numEntry.optional(),
+    final_softcap: numEntry.optional(),
     norm_eps: numEntry,
     activation: strEntry,
     tied: boolEntry,
@@ -82,6 +124,8 @@ export const familySpecSchema = z.strictObject({
   }),
   /** Config keys whose presence (not null/false) changes the math in ways we do not implement yet. */
   unsupported_when_set: z.array(z.string()).default([]),
+  /** Sliding-window attention, when the family has it. */
+  sliding: slidingEntry.optional(),
   model: z.partialRecord(z.enum(MODEL_ROLES), tensorEntry),
   /** Templates with `{i}` for the layer index. */
   layer: z.partialRecord(z.enum(LAYER_ROLES), tensorEntry),
@@ -90,6 +134,7 @@ export const familySpecSchema = z.strictObject({
 export type FamilySpec = z.infer<typeof familySpecSchema>;
 export type TensorEntry = z.infer<typeof tensorEntry>;
 export type BiasWhen = z.infer<typeof biasWhen>;
+export type SlidingEntry = z.infer<typeof slidingEntry>;
 
 /** Specs ship with moefy: a broken one is our bug, reported with every problem. */
 export function parseFamilySpec(source: string, json: unknown): FamilySpec {

@@ -63,16 +63,34 @@ export function hasBias(ctx: RoleContext, when: BiasWhen): boolean {
   return when.architectures.includes(ctx.architecture) || when.config.some((key) => ctx.flag(key));
 }
 
-export function norm(ctx: RoleContext, role: 'norm.attn' | 'norm.ffn' | 'norm.final', layer?: number): Norm {
+export type NormRole =
+  'norm.attn' | 'norm.ffn' | 'norm.final' | 'norm.post_attn' | 'norm.post_ffn' | 'norm.q' | 'norm.k';
+
+export function norm(ctx: RoleContext, role: NormRole, layer?: number): Norm {
+  const found = optionalNorm(ctx, role, layer);
+  if (!found) throw new CheckpointFormatError(ctx.dir, `family ${ctx.spec.id}: no tensor for role ${role}`);
+  return found;
+}
+
+/** The norm of `role` when the family has one (Gemma's post norms, Qwen3's q/k norms), else undefined. */
+export function optionalNorm(ctx: RoleContext, role: NormRole, layer?: number): Norm | undefined {
   const entry = role === 'norm.final' ? ctx.spec.model[role] : ctx.spec.layer[role];
-  if (!entry) throw new CheckpointFormatError(ctx.dir, `family ${ctx.spec.id}: no tensor for role ${role}`);
-  const shape = [ctx.dims.hidden];
+  if (!entry) return undefined;
+  // q/k norms normalise each head's vector: their gain has head_dim entries.
+  const shape = [role === 'norm.q' || role === 'norm.k' ? ctx.dims.head_dim : ctx.dims.hidden];
   const weight = tensor(ctx, { template: entry.weight, layer, shape, role });
   const bias =
     entry.bias && hasBias(ctx, entry.bias.when)
       ? tensor(ctx, { template: entry.bias.name, layer, shape, role })
       : undefined;
-  return { kind: ctx.spec.norm, weight, bias, eps: ctx.dims.normEps };
+  const offset = ctx.spec.norm_gain_offset;
+  return {
+    kind: ctx.spec.norm,
+    weight,
+    bias,
+    eps: ctx.dims.normEps,
+    ...(offset !== 0 && { gainOffset: offset }),
+  };
 }
 
 /** A layer's linear for `role`: its own tensor, or a view into the packed projection that lists it in `split`. */
@@ -96,7 +114,8 @@ export function linear(ctx: RoleContext, role: LinearRole, layer: number): Linea
   const view = (source: TensorHandle, sourceLayout: WeightLayout) =>
     sliceOutputs({ source, layout: sourceLayout, offset, size: outFeatures });
   const bias = packed.bias && view(packed.bias, 'out_in');
-  return { weight: view(packed.weight, layout), bias, layout, inFeatures, outFeatures };
+  const fusedFrom = packed.weight.name;
+  return { weight: view(packed.weight, layout), bias, layout, inFeatures, outFeatures, fusedFrom };
 }
 
 function splitOf(entry: TensorEntry | undefined): readonly LinearRole[] {

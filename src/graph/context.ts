@@ -11,6 +11,21 @@ import type { Layer, ModelConfig, TensorHandle } from '../ir/model.js';
  */
 export type WeightDtype = 'float32' | 'float16' | 'bfloat16';
 
+/**
+ * The dtype activations flow in between ops. Only float32 today; scalars the model rounds to it (Gemma's √hidden
+ * embedding scale) go through `roundToCompute`, and norms upcast to float32 whatever it is (as transformers does), so
+ * a lower compute dtype changes those two places, not the builders.
+ */
+export type ComputeDtype = 'float32';
+
+/** `value` as the compute dtype holds it (transformers: `torch.tensor(value, dtype=hidden_states.dtype)`). */
+export function roundToCompute(value: number, dtype: ComputeDtype): number {
+  switch (dtype) {
+    case 'float32':
+      return Math.fround(value);
+  }
+}
+
 /** Symbolic dimension names of the graph I/O (Optimum's). */
 export const DIMS = {
   batch: 'batch_size',
@@ -23,6 +38,7 @@ export interface DecoderContext {
   readonly b: GraphBuilder;
   readonly config: ModelConfig;
   readonly dtype: WeightDtype;
+  readonly compute: ComputeDtype;
   /** Stores a float32 tensor as a weight in `dtype` and returns a float32 value of it. */
   weight(name: string, data: Float32Array, dims: readonly number[]): string;
   /**

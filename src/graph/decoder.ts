@@ -1,20 +1,20 @@
 /**
- * The exact dense decoder graph from the canonical IR: embeddings (+ learned positions), per layer
- * x + attn(norm(x)) then x + ffn(norm(x)) with a pluggable FFN, final norm and LM head. Graph I/O follows Optimum
- * (DESIGN.md §2); debug outputs `hidden_states.{i}`, `mlp_input.{i}`, `mlp_output.{i}` follow the golden references.
+ * The exact dense decoder graph from the canonical IR, composed of the same parts the one-layer graphs of
+ * layer-graph.ts are built from: the embedding (embed.ts), one `decoderLayer` per layer with a pluggable FFN
+ * (layer.ts), the final norm and LM head (head.ts). Graph I/O follows Optimum (DESIGN.md §2); debug outputs
+ * `hidden_states.{i}`, `mlp_input.{i}`, `mlp_output.{i}` follow the golden references.
  */
 import { ELEM, type ExternalDataWriter, GraphBuilder } from '../onnx/builder.js';
-import type { Layer, ModelIR } from '../ir/model.js';
+import type { ModelIR } from '../ir/model.js';
 import { InputError, InternalError } from '../util/errors.js';
-import { attention, type AttentionIo, type AttentionResult } from './attention.js';
-import { DIMS, type DecoderContext, type FfnBuilder, type WeightDtype } from './context.js';
+import { DIMS, type FfnBuilder, type WeightDtype } from './context.js';
+import { embeddingWeight, embedTokens } from './embed.js';
 import { denseFfn, recordingDenseFfn } from './ffn-dense.js';
-import { declareInputs, type DecoderInputs } from './io.js';
-import { DEBUG, LOGITS, presentName } from './names.js';
-import { attentionBias } from './mask.js';
-import { norm } from './norms.js';
-import { ropeTables, type RopeTables } from './rope.js';
-import { linear, makeContext } from './weights.js';
+import { headOutput } from './head.js';
+import { declareInputs, declarePresent } from './io.js';
+import { attentionInputs, decoderLayer } from './layer.js';
+import { DEBUG, LOGITS } from './names.js';
+import { makeContext } from './weights.js';
 
 export interface DecoderOptions {
   readonly name?: string;
@@ -38,27 +38,23 @@ export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Prom
   const ctx = makeContext(b, ir.config, opts.dtype ?? 'float32');
   const io = declareInputs(ctx, opts.withPast ?? false);
   // Outputs are declared at the end in Optimum's order: logits, present.*, then debug outputs.
-  const presents: (() => void)[] = [];
-  const debugs: (() => void)[] = [];
-  const debug = (name: string, value: string): void => {
-    if (opts.debugOutputs)
-      debugs.push(() => b.output(name, value, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.hidden]));
+  const later: (() => void)[] = [];
+  const declare = (name: string, value: string, width: number): void => {
+    later.push(() => b.output(name, value, ELEM.float, [DIMS.batch, DIMS.seq, width]));
   };
-  const embed =
-    ctx.keep(ir.embed) ??
-    ctx.weight(ir.embed.name, await ir.embed.read(), [ir.config.vocabSize, ir.config.hidden]);
-  let h = await b.scope('embed', () => embedTokens(ctx, ir, embed, io));
+  const debug = (name: string, value: string): void => {
+    if (opts.debugOutputs) declare(name, value, ir.config.hidden);
+  };
+  const embed = await embeddingWeight(ctx, ir);
+  let h = await b.scope('embed', () => embedTokens(ctx, ir, { embed, ...io }));
   debug(DEBUG.hiddenStates(0), h);
-  const rope: RopeTables | undefined =
-    ir.positions.kind === 'rope' ? ropeTables(ctx, io.positionIds, ir.positions) : undefined;
-  const bias = attentionBias(ctx, io.inputIds, io.attentionMask);
-  const ffn = activationFfn(opts, (i, act) =>
-    debugs.push(() => b.output(DEBUG.mlpAct(i), act, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.ffnDim])),
-  );
+  const attention = attentionInputs(ctx, ir, { tokens: io.inputIds, ...io, layers: ir.layers });
+  const ffn = layerFfn(opts, (i, act) => declare(DEBUG.mlpAct(i), act, ir.config.ffnDim));
+  const presents: (() => void)[] = [];
   for (const layer of ir.layers) {
     const past = io.past[layer.index];
     const r = await b.scope(`layers.${layer.index}`, () =>
-      decoderLayer(ctx, layer, h, { bias, rope, past, ffn }),
+      decoderLayer(ctx, layer, h, { attention, ir, past, ffn }),
     );
     if (past) presents.push(() => declarePresent(ctx, layer.index, r.attn));
     debug(DEBUG.mlpInput(layer.index), r.ffnIn);
@@ -67,64 +63,24 @@ export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Prom
     h = r.out;
     if (layer.index + 1 < ir.layers.length) debug(DEBUG.hiddenStates(layer.index + 1), h);
   }
-  const final = await b.scope('final_norm', () => norm(ctx, ir.finalNorm, h));
-  debug(DEBUG.hiddenStates(ir.layers.length), final);
-  const logits = await b.scope('lm_head', () => lmHead(ctx, ir, embed, final));
-  b.output(LOGITS, logits, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.vocabSize]);
-  for (const declare of [...presents, ...debugs]) declare();
+  const head = await headOutput(ctx, ir, { embed: async () => embed, hidden: h });
+  debug(DEBUG.hiddenStates(ir.layers.length), head.normed);
+  b.output(LOGITS, head.logits, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.vocabSize]);
+  for (const output of [...presents, ...later]) output();
   return b;
 }
 
-function activationFfn(opts: DecoderOptions, record: (layer: number, h: string) => void): FfnBuilder {
+/** The FFN every layer gets: the given one, or the dense FFN (recording `mlp_act` when asked). */
+export function layerFfn(
+  opts: Pick<DecoderOptions, 'ffn' | 'activationOutputs'>,
+  record: (layer: number, h: string) => void,
+): FfnBuilder {
   if (!opts.activationOutputs) return opts.ffn ?? denseFfn;
   if (opts.ffn) throw new InternalError('activationOutputs needs the dense FFN');
   return recordingDenseFfn(record);
 }
 
-/** x + attn(norm(x)), then + ffn(norm(·)): x [B, T, H] → [B, T, H]. */
-async function decoderLayer(
-  ctx: DecoderContext,
-  layer: Layer,
-  x: string,
-  io: AttentionIo & { ffn: FfnBuilder },
-): Promise<{ out: string; attn: AttentionResult; ffnIn: string; ffnOut: string }> {
-  const { b } = ctx;
-  const attnIn = await b.scope('attn_norm', () => norm(ctx, layer.attnNorm, x));
-  const attn = await b.scope('attn', () => attention(ctx, layer, attnIn, io));
-  const mid = b.add(x, attn.out);
-  const ffnIn = await b.scope('ffn_norm', () => norm(ctx, layer.ffnNorm, mid));
-  const ffnOut = await b.scope('ffn', () => io.ffn(ctx, layer, ffnIn, mid));
-  return { out: b.add(mid, ffnOut), attn, ffnIn, ffnOut };
-}
-
-async function embedTokens(
-  ctx: DecoderContext,
-  ir: ModelIR,
-  embed: string,
-  io: DecoderInputs,
-): Promise<string> {
-  const tokens = ctx.b.gather(embed, io.inputIds); // [B, T, H]
-  if (ir.positions.kind !== 'learned') return tokens;
-  const { table } = ir.positions;
-  const wpe =
-    ctx.keep(table) ?? ctx.weight(table.name, await table.read(), [table.shape[0]!, ir.config.hidden]);
-  return ctx.b.add(tokens, ctx.b.gather(wpe, io.positionIds));
-}
-
-/** Tied heads reuse the embedding initializer (written once) through an in-graph Transpose ORT folds at load. */
-async function lmHead(ctx: DecoderContext, ir: ModelIR, embed: string, x: string): Promise<string> {
-  const tied = ir.lmHead.weight.name === ir.embed.name && ir.lmHead.weight.file === ir.embed.file;
-  if (!tied) return linear(ctx, ir.lmHead, x);
-  return ctx.b.matMul(x, ctx.b.transpose(embed, [1, 0])); // [B, T, H] × [H, V]
-}
-
-function declarePresent(ctx: DecoderContext, index: number, a: { key: string; value: string }): void {
-  const dims = [DIMS.batch, ctx.config.numKvHeads, DIMS.total, ctx.config.headDim];
-  ctx.b.output(presentName(index, 'key'), a.key, ELEM.float, dims);
-  ctx.b.output(presentName(index, 'value'), a.value, ELEM.float, dims);
-}
-
-function checkShapes(ir: ModelIR): void {
+export function checkShapes(ir: ModelIR): void {
   const c = ir.config;
   const where = `${ir.embed.file}: ${ir.embed.name}`;
   if (ir.embed.shape[0] !== c.vocabSize || ir.embed.shape[1] !== c.hidden) {
@@ -137,20 +93,17 @@ function checkShapes(ir: ModelIR): void {
       `config.json: ${c.numHeads} attention heads are not a multiple of ${c.numKvHeads} kv heads`,
     );
   }
-  if (ir.positions.kind === 'learned') {
-    const { table } = ir.positions;
-    if (table.shape.length !== 2 || table.shape[1] !== c.hidden) {
+  const pos = ir.positions;
+  if (pos.kind === 'learned' && (pos.table.shape.length !== 2 || pos.table.shape[1] !== c.hidden)) {
+    throw new InputError(
+      `${pos.table.file}: ${pos.table.name} has shape [${pos.table.shape.join(', ')}], expected [positions, ${c.hidden}]`,
+    );
+  }
+  for (const rope of pos.kind === 'rope' ? [pos, ...(pos.local ? [pos.local] : [])] : []) {
+    if (rope.rotaryDim % 2 !== 0 || rope.rotaryDim > c.headDim) {
       throw new InputError(
-        `${table.file}: ${table.name} has shape [${table.shape.join(', ')}], expected [positions, ${c.hidden}]`,
+        `config.json: rotary dim ${rope.rotaryDim} must be even and ≤ head dim ${c.headDim}`,
       );
     }
-  }
-  if (
-    ir.positions.kind === 'rope' &&
-    (ir.positions.rotaryDim % 2 !== 0 || ir.positions.rotaryDim > c.headDim)
-  ) {
-    throw new InputError(
-      `config.json: rotary dim ${ir.positions.rotaryDim} must be even and ≤ head dim ${c.headDim}`,
-    );
   }
 }

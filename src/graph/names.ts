@@ -1,7 +1,8 @@
 /**
  * Every name an emitted graph exposes: the contract between the builders (src/graph) and whoever feeds or reads
  * the graphs (runtime feeds, calibration, evaluation, generation, tests). Optimum's decoder names (DESIGN.md §2),
- * the MoE graphs' extra I/O, and the per-layer debug outputs the golden references and calibration read.
+ * the MoE graphs' extra I/O, the part graphs' hidden-state I/O (layer-graph.ts), and the debug outputs the golden
+ * references and calibration read.
  */
 
 export const INPUT_IDS = 'input_ids'; // int64 [batch, seq]
@@ -23,16 +24,37 @@ export const EXPERT_CHOICE = 'expert_choice';
 /** MoE graphs: the expert each token took, int64 [layers, batch, seq] (0-based into the expert sizes). */
 export const EXPERT_INDEX = 'expert_index';
 
+/** Part graphs of layer-graph.ts (embedding, one layer, head): hidden states in and out, float32 [batch, seq, hidden]. */
+export const HIDDEN_IN = 'hidden_in';
+export const HIDDEN_OUT = 'hidden_out';
+
+/**
+ * Debug outputs of a one-layer graph (layer-graph.ts), bare: `mlp_input`. The whole graph's carry the layer index
+ * (`DEBUG`): `mlp_input.3`.
+ */
+export const LAYER_DEBUG = {
+  hiddenStates: 'hidden_states',
+  mlpInput: 'mlp_input',
+  mlpOutput: 'mlp_output',
+  layerOutput: 'layer_output',
+  mlpAct: 'mlp_act',
+} as const;
+
+const perLayer =
+  (base: string) =>
+  (i: number): string =>
+    `${base}.${i}`;
+
 /** Debug outputs of `buildDecoder` (`debugOutputs`, `activationOutputs`), named as the golden references. */
 export const DEBUG = {
   /** Residual stream entering layer i (i = layers: after the final norm), [batch, seq, hidden]. */
-  hiddenStates: (i: number): string => `hidden_states.${i}`,
+  hiddenStates: perLayer(LAYER_DEBUG.hiddenStates),
   /** Layer i's normalized FFN input x, [batch, seq, hidden]. */
-  mlpInput: (i: number): string => `mlp_input.${i}`,
+  mlpInput: perLayer(LAYER_DEBUG.mlpInput),
   /** Layer i's FFN output y, [batch, seq, hidden]. */
-  mlpOutput: (i: number): string => `mlp_output.${i}`,
+  mlpOutput: perLayer(LAYER_DEBUG.mlpOutput),
   /** Layer i's output r + y (un-normed), [batch, seq, hidden]. */
-  layerOutput: (i: number): string => `layer_output.${i}`,
+  layerOutput: perLayer(LAYER_DEBUG.layerOutput),
   /** Layer i's FFN activation h = act(gate) ⊙ up, [batch, seq, ffn]. */
-  mlpAct: (i: number): string => `mlp_act.${i}`,
+  mlpAct: perLayer(LAYER_DEBUG.mlpAct),
 } as const;

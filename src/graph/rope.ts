@@ -1,10 +1,16 @@
 /**
- * Rotary position embedding exactly as HF Llama/Qwen2: inv_freq = 1 / θ^(2i/d) in float32, angles =
- * position · inv_freq, emb = [angles, angles], x' = x·cos + rotate_half(x)·sin with rotate_half(x) = [-x₂, x₁].
- * cos/sin are computed once per graph from position_ids (no table size limit).
+ * Rotary position embedding exactly as transformers: angles = position · inv_freq (float32), emb = [angles, angles],
+ * x' = x·cos + rotate_half(x)·sin with rotate_half([x₁, x₂]) = [−x₂, x₁], on the first `rotaryDim` channels of each
+ * head (partial rotary: the rest pass through). cos/sin are computed per graph from position_ids, so there is no
+ * table size limit. inv_freq comes from rope-frequencies.ts; longrope keeps two tables and picks the long one when
+ * the sequence (largest position + 1, over the whole batch, as transformers' `torch.max(position_ids) + 1`) is longer
+ * than the original length — one choice for the whole forward pass, cached keys included (they were rotated when
+ * they were computed, in an earlier pass).
  */
+import type { Rope } from '../ir/model.js';
 import { ELEM } from '../onnx/builder.js';
 import type { DecoderContext } from './context.js';
+import { ropeFrequencies } from './rope-frequencies.js';
 
 export interface RopeTables {
   readonly cos: string; // [B, T, 1, rotaryDim]
@@ -12,26 +18,30 @@ export interface RopeTables {
   readonly rotaryDim: number;
 }
 
-/** Matches torch: `1.0 / (base ** (arange(0, d, 2).float() / d))` evaluated in float32. */
-export function inverseFrequencies(theta: number, rotaryDim: number): number[] {
-  const f = Math.fround;
-  return Array.from({ length: rotaryDim / 2 }, (_, i) =>
-    f(1 / f(Math.pow(f(theta), f((2 * i) / rotaryDim)))),
-  );
+export function ropeTables(ctx: DecoderContext, positionIds: string, rope: Rope): RopeTables {
+  const { b } = ctx;
+  const { short, long, cosScale } = ropeFrequencies(rope);
+  const pos = b.unsqueeze(b.cast(positionIds, ELEM.float), [-1]); // [B, T, 1]
+  const invFreq = long
+    ? b.scope('longrope', () => pickLongrope(ctx, positionIds, rope, { short, long }))
+    : b.f32(short);
+  const angles = b.mul(pos, invFreq); // [B, T, d/2]
+  const emb = b.unsqueeze(b.concat([angles, angles], -1), [2]); // [B, T, 1, d]
+  const scale = (v: string) => (cosScale === 1 ? v : b.mul(v, b.scalarF32(cosScale)));
+  return { cos: scale(b.cos(emb)), sin: scale(b.sin(emb)), rotaryDim: rope.rotaryDim };
 }
 
-export function ropeTables(
+/** inv_freq [d/2]: the long factors when max(position_ids) + 1 > original length, else the short ones. */
+function pickLongrope(
   ctx: DecoderContext,
   positionIds: string,
-  opts: { theta: number; rotaryDim: number },
-): RopeTables {
+  rope: Rope,
+  tables: { short: number[]; long: number[] },
+): string {
   const { b } = ctx;
-  return b.scope('rope', () => {
-    const pos = b.unsqueeze(b.cast(positionIds, ELEM.float), [-1]); // [B, T, 1]
-    const angles = b.mul(pos, b.f32(inverseFrequencies(opts.theta, opts.rotaryDim))); // [B, T, d/2]
-    const emb = b.unsqueeze(b.concat([angles, angles], -1), [2]); // [B, T, 1, d]
-    return { cos: b.cos(emb), sin: b.sin(emb), rotaryDim: opts.rotaryDim };
-  });
+  const original = rope.scaling.type === 'longrope' ? rope.scaling.originalMaxPositions : 0;
+  const length = b.add(b.reduceMax(positionIds, [0, 1], 0), b.scalarI64(1)); // [] int64
+  return b.where(b.greater(length, b.scalarI64(original)), b.f32(tables.long), b.f32(tables.short));
 }
 
 /** x [B, T, heads, headDim] → same shape; only the first rotaryDim channels rotate (partial rotary). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Linear, TensorHandle } from '../ir/model.js';
 import { InputError } from '../util/errors.js';
-import { inverseFrequencies } from './rope.js';
+import { inverseFrequencies } from './rope-frequencies.js';
 import { readLinear, transpose2d } from './weights.js';
 
 function handle(name: string, shape: number[], values: number[]): TensorHandle {

@@ -21,6 +21,7 @@ export function makeContext(
     b,
     config,
     dtype,
+    compute: 'float32',
     weight: (name, data, dims) => stored(name, dims, toStored(data)),
     weightTransposed: (name, data, rows, cols) =>
       stored(name, [cols, rows], transposedBlocks({ data, rows, cols, encode: toStored })),

@@ -36,6 +36,8 @@ export interface StoredBytes {
 export type WeightLayout = 'out_in' | 'in_out';
 
 export interface Linear {
+  /** For a view into a fused projection (GPT-2 `c_attn`, Phi-3 `qkv_proj` / `gate_up_proj`), the fused tensor's name. */
+  readonly fusedFrom?: string;
   readonly weight: TensorHandle;
   readonly bias?: TensorHandle;
   readonly layout: WeightLayout;
@@ -50,6 +52,11 @@ export interface Norm {
   readonly weight: TensorHandle;
   readonly bias?: TensorHandle;
   readonly eps: number;
+  /**
+   * Added to the stored gain before it scales (Gemma: y = x̂ · (1 + w), with `1 + w` formed in float32); 0 or
+   * absent for the usual y = x̂ · w.
+   */
+  readonly gainOffset?: number;
 }
 
 /** FFN activations as HF names them (`hidden_act` / `activation_function`). */
@@ -80,6 +87,9 @@ export interface Attention {
   readonly k: Linear;
   readonly v: Linear;
   readonly o: Linear;
+  /** Per-head RMSNorm of queries and keys before RoPE, gain [headDim] shared by the heads (Qwen3, Gemma 3). */
+  readonly qNorm?: Norm;
+  readonly kNorm?: Norm;
 }
 
 export interface Layer {
@@ -88,11 +98,67 @@ export interface Layer {
   readonly attn: Attention;
   readonly ffnNorm: Norm;
   readonly ffn: Ffn;
+  /** Gemma 2/3: norms of the attention and FFN outputs, applied before each residual add. */
+  readonly postAttnNorm?: Norm;
+  readonly postFfnNorm?: Norm;
+  /**
+   * Sliding-window attention: query i sees keys j with i − window < j ≤ i (absolute positions in the sequence,
+   * cache included). Absent: the whole causal prefix.
+   */
+  readonly window?: number;
+  /** Which RoPE table the layer rotates with: the model's (`global`) or `positions.local` (Gemma 3 sliding layers). */
+  readonly rope: 'global' | 'local';
+}
+
+/**
+ * How RoPE frequencies are derived from the plain inv_freq[i] = θ^(−2i/rotaryDim) (transformers' rope types):
+ * `linear` divides them by `factor`; `llama3` divides the low ones and blends the middle band; `longrope` divides
+ * each by its own short or long factor — long when the sequence (largest position + 1) exceeds
+ * `originalMaxPositions`, decided per forward pass — and scales cos/sin by `attentionFactor`.
+ */
+export type RopeScaling =
+  | { readonly type: 'default' }
+  | { readonly type: 'linear'; readonly factor: number }
+  | {
+      readonly type: 'llama3';
+      readonly factor: number;
+      readonly lowFreqFactor: number;
+      readonly highFreqFactor: number;
+      readonly originalMaxPositions: number;
+    }
+  | {
+      readonly type: 'longrope';
+      readonly shortFactor: readonly number[];
+      readonly longFactor: readonly number[];
+      readonly originalMaxPositions: number;
+      readonly attentionFactor: number;
+    };
+
+export interface Rope {
+  readonly theta: number;
+  /** Channels rotated at the start of each head (partial rotary: < headDim; the rest pass through). */
+  readonly rotaryDim: number;
+  readonly scaling: RopeScaling;
 }
 
 export type PositionEncoding =
-  | { readonly kind: 'rope'; readonly theta: number; readonly rotaryDim: number }
+  | ({
+      readonly kind: 'rope';
+      /** The table of layers with `rope: 'local'` (Gemma 3). */ readonly local?: Rope;
+    } & Rope)
   | { readonly kind: 'learned'; readonly table: TensorHandle };
+
+/** Attention and logit math beyond the Llama defaults (each absent = the default). */
+export interface ModelMath {
+  /** Token embeddings are multiplied by this (Gemma: √hidden, rounded to the compute dtype in the graph). */
+  readonly embedScale?: number;
+  /** Scores are (q·k) / √attnScalar; default headDim (Gemma: `query_pre_attn_scalar`). */
+  readonly attnScalar?: number;
+  /** Scores become c·tanh(s / c) before the mask (Gemma 2 `attn_logit_softcapping`). */
+  readonly attnSoftcap?: number;
+  /** Logits become c·tanh(l / c) (Gemma 2 `final_logit_softcapping`). */
+  readonly finalSoftcap?: number;
+}
 
 export interface ModelConfig {
   /** Family spec id (`llama`, `gpt2`) and the HF architecture string it matched. */
@@ -113,6 +179,7 @@ export interface ModelConfig {
 
 export interface ModelIR {
   readonly config: ModelConfig;
+  readonly math: ModelMath;
   readonly embed: TensorHandle; // [vocab, hidden]
   readonly positions: PositionEncoding;
   readonly layers: readonly Layer[];

@@ -1,7 +1,19 @@
 /** Reads the golden references (fixtures/golden/*, fixtures/kjv-llama) and compares tensors against them. */
 import { openSafetensors } from '../../src/checkpoint/safetensors-read.js';
 
-export const GOLDEN_CASES = ['llama-gqa', 'qwen2-tied', 'gpt2', 'llama-sharded-bf16'] as const;
+export const GOLDEN_CASES = [
+  'llama-gqa',
+  'qwen2-tied',
+  'gpt2',
+  'llama-sharded-bf16',
+  'llama3-rope-tied',
+  'phi3',
+  'phi4-mini-partial',
+  'gemma2',
+  'mistral-swa',
+  'qwen3',
+  'gemma3-text',
+] as const;
 
 export function fixtureDir(name: string): string {
   return new URL(`../../fixtures/${name === 'kjv-llama' ? name : `golden/${name}`}`, import.meta.url)

@@ -1,0 +1,37 @@
+/**
+ * The head part: the last layer's output [B, T, H] → final norm → LM head → logits [B, T, V], soft-capped
+ * c·tanh(l / c) where the model caps them (Gemma 2 `final_logit_softcapping`).
+ */
+import type { ModelIR } from '../ir/model.js';
+import { softcap } from './attention.js';
+import type { DecoderContext } from './context.js';
+import { norm } from './norms.js';
+import { linear } from './weights.js';
+
+export interface HeadResult {
+  /** The final norm's output, the LM head's input (the golden `hidden_states.{L}`). */
+  readonly normed: string;
+  readonly logits: string;
+}
+
+/** `embed` is the embedding matrix value, which a tied head reuses. */
+export async function headOutput(
+  ctx: DecoderContext,
+  ir: ModelIR,
+  io: { readonly embed: () => Promise<string>; readonly hidden: string },
+): Promise<HeadResult> {
+  const { b } = ctx;
+  const normed = await b.scope('final_norm', () => norm(ctx, ir.finalNorm, io.hidden));
+  const logits = await b.scope('lm_head', async () => {
+    const raw = isTied(ir)
+      ? b.matMul(normed, b.transpose(await io.embed(), [1, 0])) // [B, T, H] × [H, V], folded by ORT at load
+      : await linear(ctx, ir.lmHead, normed);
+    return ir.math.finalSoftcap === undefined ? raw : softcap(ctx, raw, ir.math.finalSoftcap);
+  });
+  return { normed, logits };
+}
+
+/** Tied heads reuse the embedding initializer (written once). */
+function isTied(ir: ModelIR): boolean {
+  return ir.lmHead.weight.name === ir.embed.name && ir.lmHead.weight.file === ir.embed.file;
+}
