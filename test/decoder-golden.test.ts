@@ -24,19 +24,34 @@ import { checkOnnxModel } from './support/onnx-checker.js';
 
 const TOL = 1e-4;
 const root = mkdtempSync(join(tmpdir(), 'moefy-golden-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+/** Per case, max |Δ| of the logits and of the worst tensor (logits and per-layer), full graph and KV cache. */
+const DELTAS = new Map<string, Partial<Record<'full' | 'fullWorst' | 'cache' | 'cacheWorst', number>>>();
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  const e = (v: number | undefined) => (v === undefined ? '-' : v.toExponential(2));
+  const rows = [...DELTAS].map(
+    ([name, d]) =>
+      `  ${name.padEnd(20)} ${e(d.full).padStart(9)} ${e(d.fullWorst).padStart(9)} ${e(d.cache).padStart(9)} ${e(d.cacheWorst).padStart(9)}`,
+  );
+  console.log(
+    ['golden max |Δ| (logits, worst of all tensors): full graph | KV cache token by token', ...rows].join(
+      '\n',
+    ),
+  );
+});
 
 async function exportCase(name: string, sub: string, withPast: boolean) {
   const ir = await loadModelIR(fixtureDir(name));
   const dir = mkdtempSync(join(root, `${name}-${sub}-`));
   // The dtype `moefy export` picks by default: the checkpoint's own (the bf16 case keeps its bf16 bytes).
   const dtype = resolveWeightDtype('auto', ir);
-  const graph = await writeDecoder(ir, { dir, withPast, debugOutputs: !withPast, dtype });
+  const graph = await writeDecoder(ir, { dir, withPast, debugOutputs: true, dtype });
   checkOnnxModel(graph.modelPath);
   return { ir, graph, session: await createSession(graph.modelPath, { threads: 1 }) };
 }
 
 describe.each([...GOLDEN_CASES, 'kjv-llama'])('%s', (name) => {
+  DELTAS.set(name, {});
   it('matches every reference tensor and the logits (≤ 1e-4, top-1 100%)', async () => {
     const ref = await openReference(fixtureDir(name));
     const { ir, session } = await exportCase(name, 'full', false);
@@ -48,37 +63,57 @@ describe.each([...GOLDEN_CASES, 'kjv-llama'])('%s', (name) => {
     }
     const logits = readFloat32(out.logits!);
     expect(top1Agreement(logits, await ref.read('logits'), ir.config.vocabSize)).toBe(1);
-    console.log(
-      `${name}: max |Δ| logits ${diffs.logits!.toExponential(2)}, worst tensor ${Math.max(...Object.values(diffs)).toExponential(2)}`,
-    );
+    DELTAS.set(name, {
+      ...DELTAS.get(name)!,
+      full: diffs.logits!,
+      fullWorst: Math.max(...Object.values(diffs)),
+    });
   });
 
-  it('reproduces full-sequence logits when decoding token by token with the KV cache', async () => {
+  it('decodes token by token with the KV cache: logits and every per-layer tensor at each position (≤ 1e-4)', async () => {
     const ref = await openReference(fixtureDir(name));
-    const expected = await ref.read('logits');
     const { ir, session } = await exportCase(name, 'past', true);
     const c = ir.config;
-    const ids = ref.ids.map((r) => r.slice(0, Math.min(r.length, 16)));
-    const [batch, seq] = [ids.length, ids[0]!.length];
+    const names = forwardOrder(c.numLayers).filter((t) => ref.names.has(t));
+    const expected = Object.fromEntries(
+      await Promise.all(names.map(async (t) => [t, await ref.read(t)] as const)),
+    );
+    const [batch, seq] = [ref.ids.length, ref.ids[0]!.length];
     let past = emptyPast({ layers: c.numLayers, kvHeads: c.numKvHeads, headDim: c.headDim }, batch);
-    let worst = 0;
+    const worst: Record<string, number> = {};
     for (let t = 0; t < seq; t++) {
-      const step = tokenFeeds({ ids: ids.map((r) => [r[t]!]), past: t });
+      const step = tokenFeeds({ ids: ref.ids.map((r) => [r[t]!]), past: t });
       const out = await run(session, { ...step, ...past });
-      const logits = readFloat32(out.logits!); // [batch, 1, vocab]
-      for (let b = 0; b < batch; b++) {
-        const row = (b * ref.ids[0]!.length + t) * c.vocabSize;
-        const want = expected.subarray(row, row + c.vocabSize);
-        worst = Math.max(worst, maxAbsDiff(logits.subarray(b * c.vocabSize, (b + 1) * c.vocabSize), want));
+      for (const tensor of names) {
+        const got = readFloat32(out[tensor]!); // [batch, 1, width]
+        const width = got.length / batch;
+        for (let b = 0; b < batch; b++) {
+          const want = expected[tensor]!.subarray((b * seq + t) * width, (b * seq + t + 1) * width);
+          const diff = maxAbsDiff(got.subarray(b * width, (b + 1) * width), want);
+          worst[tensor] = Math.max(worst[tensor] ?? 0, diff);
+        }
       }
       past = pastFromPresent(out, c.numLayers);
     }
-    expect(worst).toBeLessThanOrEqual(TOL);
-    console.log(`${name}: KV-cache decode max |Δ| ${worst.toExponential(2)}`);
+    for (const tensor of names) expect(worst[tensor], `first mismatch: ${tensor}`).toBeLessThanOrEqual(TOL);
+    DELTAS.set(name, {
+      ...DELTAS.get(name)!,
+      cache: worst.logits!,
+      cacheWorst: Math.max(...Object.values(worst)),
+    });
+  });
+
+  it('two exports are byte-identical (graph and data)', async () => {
+    const ir = await loadModelIR(fixtureDir(name));
+    const [a, b] = [mkdtempSync(join(root, `${name}-det-a-`)), mkdtempSync(join(root, `${name}-det-b-`))];
+    const ga = await writeDecoder(ir, { dir: a, withPast: true });
+    const gb = await writeDecoder(ir, { dir: b, withPast: true });
+    expect(readFileSync(ga.modelPath).equals(readFileSync(gb.modelPath))).toBe(true);
+    expect(readFileSync(ga.dataPath).equals(readFileSync(gb.dataPath))).toBe(true);
   });
 });
 
-describe.each(['llama-gqa', 'gpt2'])('%s batching', (name) => {
+describe.each(['llama-gqa', 'gpt2', 'mistral-swa', 'gemma2'])('%s batching', (name) => {
   it('a left-padded row reproduces its unpadded logits', async () => {
     const ref = await openReference(fixtureDir(name));
     const expected = await ref.read('logits');
@@ -99,11 +134,12 @@ describe.each(['llama-gqa', 'gpt2'])('%s batching', (name) => {
   });
 });
 
-describe('llama-gqa KV cache in chunks', () => {
+// Sliding windows of 5: the chunk's queries reach back past the window into the cache.
+describe.each(['llama-gqa', 'mistral-swa', 'gemma3-text'])('%s KV cache in chunks', (name) => {
   it('a prefill of 5 tokens then a chunk of 7 matches the full-sequence logits', async () => {
-    const ref = await openReference(fixtureDir('llama-gqa'));
+    const ref = await openReference(fixtureDir(name));
     const expected = await ref.read('logits');
-    const { ir, session } = await exportCase('llama-gqa', 'chunks', true);
+    const { ir, session } = await exportCase(name, 'chunks', true);
     const c = ir.config;
     const V = c.vocabSize;
     const T = ref.ids[0]!.length;
@@ -124,16 +160,7 @@ describe('llama-gqa KV cache in chunks', () => {
   });
 });
 
-describe('export determinism and dtype', () => {
-  it('two exports are byte-identical', async () => {
-    const ir = await loadModelIR(fixtureDir('qwen2-tied'));
-    const [a, b] = [mkdtempSync(join(root, 'det-a-')), mkdtempSync(join(root, 'det-b-'))];
-    const ga = await writeDecoder(ir, { dir: a, withPast: true });
-    const gb = await writeDecoder(ir, { dir: b, withPast: true });
-    expect(readFileSync(ga.modelPath).equals(readFileSync(gb.modelPath))).toBe(true);
-    expect(readFileSync(ga.dataPath).equals(readFileSync(gb.dataPath))).toBe(true);
-  });
-
+describe('export dtype', () => {
   it('a bf16 checkpoint kept as bf16 gives the logits of its float32 export, bit for bit, at half the bytes', async () => {
     const ir = await loadModelIR(fixtureDir('llama-sharded-bf16'));
     const ref = await openReference(fixtureDir('llama-sharded-bf16'));

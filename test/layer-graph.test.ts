@@ -1,0 +1,137 @@
+/**
+ * The part graphs (embedding, one decoder layer, head), run one after another in ORT, compute what the whole decoder
+ * graph computes on every golden case: hidden states after each part, logits, and — with a KV cache, token by
+ * token — the present keys/values (≤ 1e-5). They pass the ONNX checker and share one data file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModelIR } from '../src/families/load.js';
+import type { DecoderOptions } from '../src/graph/decoder.js';
+import { HIDDEN_IN, HIDDEN_OUT } from '../src/graph/names.js';
+import { buildEmbedGraph, buildHeadGraph, buildLayerGraph } from '../src/graph/layer-graph.js';
+import { writeDecoder } from '../src/graph/write-decoder.js';
+import type { ModelIR } from '../src/ir/model.js';
+import { ExternalDataWriter, type GraphBuilder, writeModel } from '../src/onnx/builder.js';
+import { emptyPast, pastFromPresent, tokenFeeds } from '../src/runtime/decoder-feeds.js';
+import { createSession, type Feeds, run, type Session, type Tensor } from '../src/runtime/session.js';
+import { readFloat32 } from '../src/runtime/tensors.js';
+import { fixtureDir, GOLDEN_CASES, maxAbsDiff, openReference } from './support/golden.js';
+import { checkOnnxModel } from './support/onnx-checker.js';
+
+const TOL = 1e-5;
+const root = mkdtempSync(join(tmpdir(), 'moefy-parts-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+interface Parts {
+  embed: Session;
+  layers: Session[];
+  head: Session;
+}
+
+async function buildParts(ir: ModelIR, dir: string, withPast: boolean, check = false): Promise<Parts> {
+  const data = new ExternalDataWriter(join(dir, 'parts.onnx.data'));
+  const save = async (name: string, b: Promise<GraphBuilder>) => {
+    const path = join(dir, `${name}.onnx`);
+    writeModel((await b).model(), path);
+    return path;
+  };
+  const paths = {
+    embed: await save('embed', buildEmbedGraph(ir, { data })),
+    layers: [] as string[],
+    head: '',
+  };
+  for (const layer of ir.layers) {
+    paths.layers.push(
+      await save(`layer.${layer.index}`, buildLayerGraph(ir, layer.index, { data, withPast })),
+    );
+  }
+  paths.head = await save('head', buildHeadGraph(ir, { data }));
+  data.close();
+  if (check) for (const p of [paths.embed, ...paths.layers, paths.head]) checkOnnxModel(p);
+  const open = (p: string) => createSession(p, { threads: 1 });
+  return {
+    embed: await open(paths.embed),
+    layers: await Promise.all(paths.layers.map(open)),
+    head: await open(paths.head),
+  };
+}
+
+async function whole(
+  ir: ModelIR,
+  dir: string,
+  opts: Omit<DecoderOptions, 'data'> & { fileName?: string },
+): Promise<Session> {
+  const graph = await writeDecoder(ir, { dir, ...opts });
+  return createSession(graph.modelPath, { threads: 1 });
+}
+
+/** Only the feeds a part declares (ORT refuses unknown feed names). */
+function pick(session: Session, feeds: Feeds): Feeds {
+  return Object.fromEntries(session.inputNames.map((n) => [n, feeds[n]!]));
+}
+
+/** Runs the parts in order; returns every part's output keyed as the whole graph names them. */
+async function runParts(parts: Parts, feeds: Feeds): Promise<Record<string, Tensor>> {
+  const out: Record<string, Tensor> = {};
+  let hidden = (await run(parts.embed, pick(parts.embed, feeds)))[HIDDEN_OUT]!;
+  out['hidden_states.0'] = hidden;
+  for (const [i, layer] of parts.layers.entries()) {
+    const r = await run(layer, pick(layer, { ...feeds, [HIDDEN_IN]: hidden }));
+    hidden = r[HIDDEN_OUT]!;
+    out[`layer_output.${i}`] = hidden;
+    for (const [name, t] of Object.entries(r)) if (name.startsWith('present.')) out[name] = t;
+  }
+  const head = await run(parts.head, { [HIDDEN_IN]: hidden });
+  out.logits = head.logits!;
+  return out;
+}
+
+function worstDiff(a: Record<string, Tensor>, b: Record<string, Tensor>, names: string[]): number {
+  return Math.max(...names.map((n) => maxAbsDiff(readFloat32(a[n]!), readFloat32(b[n]!))));
+}
+
+describe.each([...GOLDEN_CASES, 'kjv-llama'])('%s in parts', (name) => {
+  it('embedding → each layer → head equals the whole graph (≤ 1e-5); the checker accepts each part', async () => {
+    const ir = await loadModelIR(fixtureDir(name));
+    const ref = await openReference(fixtureDir(name));
+    const dir = mkdtempSync(join(root, `${name}-`));
+    const parts = await buildParts(ir, dir, false, true);
+    const feeds = tokenFeeds({ ids: ref.ids });
+    const expected = await run(await whole(ir, dir, { debugOutputs: true }), feeds);
+    const got = await runParts(parts, feeds);
+    const names = ['hidden_states.0', ...ir.layers.map((l) => `layer_output.${l.index}`), 'logits'];
+    const worst = worstDiff(got, expected, names);
+    expect(worst).toBeLessThanOrEqual(TOL);
+    console.log(`${name}: parts vs whole graph max |Δ| ${worst.toExponential(2)}`);
+  });
+});
+
+// The cache variant on the cases whose attention differs most: learned positions, GQA + partial rotary, sliding
+// windows on every layer, local/global RoPE with MQA and q/k norms.
+describe.each(['gpt2', 'phi4-mini-partial', 'mistral-swa', 'gemma3-text'])(
+  '%s in parts with a KV cache',
+  (name) => {
+    it('token by token, gives the whole graph’s logits and cache (≤ 1e-5)', async () => {
+      const ir = await loadModelIR(fixtureDir(name));
+      const ref = await openReference(fixtureDir(name));
+      const dir = mkdtempSync(join(root, `${name}-past-`));
+      const parts = await buildParts(ir, dir, true);
+      const session = await whole(ir, dir, { withPast: true, fileName: 'whole.onnx' });
+      const c = ir.config;
+      const cache = { layers: c.numLayers, kvHeads: c.numKvHeads, headDim: c.headDim };
+      let [pastWhole, pastParts] = [emptyPast(cache, 2), emptyPast(cache, 2)];
+      let worst = 0;
+      for (let t = 0; t < ref.ids[0]!.length; t++) {
+        const step = tokenFeeds({ ids: ref.ids.map((r) => [r[t]!]), past: t });
+        const a = await run(session, { ...step, ...pastWhole });
+        const b = await runParts(parts, { ...step, ...pastParts });
+        const presents = ir.layers.flatMap((l) => [`present.${l.index}.key`, `present.${l.index}.value`]);
+        worst = Math.max(worst, worstDiff(b, a, ['logits', ...presents]));
+        [pastWhole, pastParts] = [pastFromPresent(a, c.numLayers), pastFromPresent(b, c.numLayers)];
+      }
+      expect(worst).toBeLessThanOrEqual(TOL);
+    });
+  },
+);
