@@ -19,7 +19,7 @@ import { permutationDigest } from '../../experts/permutation.js';
 import { createSession, releaseSession } from '../../runtime/session.js';
 import { InternalError } from '../../util/errors.js';
 import {
-  configToManifest,
+  modelToManifest,
   type GraphRole,
   MANIFEST_FILE,
   GRAPH_FILES,
@@ -182,7 +182,7 @@ async function writeMoeManifest(
     kind: 'moe',
     source: await sourceSection(model.checkpoint),
     model: {
-      ...configToManifest(model.ir.config),
+      ...modelToManifest(model.ir),
       ffn_kind: model.ffnKind,
       positions: model.ir.positions.kind,
     },

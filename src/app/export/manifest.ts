@@ -2,7 +2,7 @@
 import type { ResolvedCheckpoint } from '../../checkpoint/resolve.js';
 import type { WeightDtype } from '../../graph/context.js';
 import type { ModelIR } from '../../ir/model.js';
-import { configToManifest, type DenseManifest, MANIFEST_SCHEMA_ID } from '../shared/manifest.js';
+import { type DenseManifest, MANIFEST_SCHEMA_ID, modelToManifest } from '../shared/manifest.js';
 import {
   fileHashes,
   graphSection,
@@ -32,7 +32,7 @@ export async function writeDenseManifest(m: DenseManifestInput): Promise<void> {
     moefy_version: VERSION,
     kind: 'dense',
     source: await sourceSection(m.checkpoint),
-    model: configToManifest(m.ir.config),
+    model: modelToManifest(m.ir),
     dtype: m.dtype,
     with_past: m.withPast,
     graphs: [await graphSection(m.dir, { role: 'dense', ...m.graph })],

@@ -2,6 +2,12 @@
  * Autoregressive decoding over a decoder graph with a KV cache (Optimum I/O): one prefill run over the prompt, then
  * one run per new token, each step's `present.*` fed back as `past_key_values.*`. Works for every graph moefy
  * writes (dense, fixed, router-driven); `expert_index`, when the graph has it, is tallied per expert.
+ *
+ * Longrope models (Phi-3.5-mini, Phi-4-mini) switch from short to long RoPE factors when the sequence grows past
+ * their original length L, and keys already in the cache were rotated with the short ones. transformers' generate
+ * (Phi-3's `prepare_inputs_for_generation`) then drops the cache once, at the step where the sequence first exceeds
+ * L, and recomputes the whole sequence with the long factors; `recomputePast: L` does the same here, so every
+ * step's logits are those of a fresh forward pass over the sequence so far.
  */
 import { EXPERT_INDEX, LOGITS } from '../../graph/names.js';
 import { type CacheShape, emptyPast, pastFromPresent, tokenFeeds } from '../../runtime/decoder-feeds.js';
@@ -20,6 +26,8 @@ export interface DecodeOptions {
   /** Generation ends after any of these ids (the EOS tokens). */
   readonly stopIds?: ReadonlySet<number>;
   readonly onToken?: (id: number) => void;
+  /** A longrope model's original length L: the cache is recomputed when the sequence first grows past it. */
+  readonly recomputePast?: number;
 }
 
 export interface DecodeResult {
@@ -41,15 +49,18 @@ export async function decode(opts: DecodeOptions): Promise<DecodeResult> {
   const prefillMs = performance.now() - t0;
   // Only the graph runs count as decode time: sampling and printing are the caller's cost, not the model's.
   let decodeMs = 0;
-  for (;;) {
-    tally(counts, out[EXPERT_INDEX]);
+  for (let afterPrefill = false; ; afterPrefill = true) {
+    tally(counts, out[EXPERT_INDEX], afterPrefill);
     const id = opts.pick(lastLogits(out[LOGITS]!));
     tokens.push(id);
     opts.onToken?.(id);
     if (tokens.length >= opts.maxNewTokens || opts.stopIds?.has(id)) break;
-    const cache = pastFromPresent(out, opts.cache.layers);
     const t = performance.now();
-    out = await step(opts, tokenFeeds({ ids: [[id]], past }), cache);
+    if (past === opts.recomputePast) {
+      out = await step(opts, tokenFeeds({ ids: [[...opts.prompt, ...tokens]] }), emptyPast(opts.cache, 1));
+    } else {
+      out = await step(opts, tokenFeeds({ ids: [[id]], past }), pastFromPresent(out, opts.cache.layers));
+    }
     decodeMs += performance.now() - t;
     past += 1;
   }
@@ -68,8 +79,14 @@ function lastLogits(logits: Tensor): Float32Array {
   return values.subarray(values.length - vocab);
 }
 
-/** expert_index int64 [layers, 1, seq] → counts[k] += occurrences of k. */
-function tally(counts: number[], expertIndex: Tensor | undefined): void {
+/**
+ * expert_index int64 [layers, 1, seq] → counts[k] += occurrences of k; after the prefill only the last position's
+ * (a recomputed sequence's earlier positions were counted when they were new).
+ */
+function tally(counts: number[], expertIndex: Tensor | undefined, lastOnly: boolean): void {
   if (!expertIndex) return;
-  for (const k of readInt64(expertIndex)) counts[k] = (counts[k] ?? 0) + 1;
+  const seq = expertIndex.dims[2]!;
+  readInt64(expertIndex).forEach((k, i) => {
+    if (!lastOnly || i % seq === seq - 1) counts[k] = (counts[k] ?? 0) + 1;
+  });
 }

@@ -61,6 +61,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       pick: tokenPicker(opts.temperature, new Rng(opts.seed)),
       extraFeeds: { [ROUTER_THRESHOLD]: float32Tensor([threshold], []) },
       stopIds: target.eosIds,
+      ...(target.recomputePast !== undefined && { recomputePast: target.recomputePast }),
       onToken: (id) => stream.push(id),
     });
     const used = r.expertCounts.reduce((s, n, k) => s + n * target.sizes[k]!, 0);

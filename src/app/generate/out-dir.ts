@@ -29,6 +29,8 @@ export interface GenerateTarget {
   readonly maxPositions: number;
   readonly fixedThreshold: number;
   readonly eosIds: ReadonlySet<number>;
+  /** A longrope model's original length: decoding recomputes the cache when the sequence first grows past it. */
+  readonly recomputePast?: number;
 }
 
 export async function readGenerateTarget(dir: string): Promise<GenerateTarget> {
@@ -45,6 +47,7 @@ export async function readGenerateTarget(dir: string): Promise<GenerateTarget> {
     maxPositions: model.max_positions,
     fixedThreshold: m.fixed_threshold,
     eosIds: await eosIds(dir),
+    ...(model.longrope_original_length !== undefined && { recomputePast: model.longrope_original_length }),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ModelConfig } from '../../ir/model.js';
+import type { ModelConfig, ModelIR } from '../../ir/model.js';
 import { resolvedRecipeSchema } from '../../recipe/schema.js';
 import { ROUTER_KINDS } from '../../router/spec.js';
 import { DEVICES } from '../../runtime/device.js';
@@ -66,9 +66,22 @@ type Unnamed = Exclude<keyof ModelConfig, (typeof MODEL_FIELDS)[keyof typeof MOD
 const everyFieldNamed: [Unnamed] extends [never] ? true : Unnamed = true;
 void everyFieldNamed;
 
-export function configToManifest(c: ModelConfig): ManifestConfig {
+function configToManifest(c: ModelConfig): ManifestConfig {
   const entries = Object.entries(MODEL_FIELDS).map(([name, field]) => [name, c[field]]);
   return Object.fromEntries(entries) as ManifestConfig;
+}
+
+/**
+ * The manifest's `model` section of both kinds: the config (MODEL_FIELDS) and, for a longrope model, its original
+ * length, past which decoding recomputes the KV cache (generate/decode-loop.ts).
+ */
+export function modelToManifest(ir: ModelIR): ManifestModel {
+  const p = ir.positions;
+  return {
+    ...configToManifest(ir.config),
+    ...(p.kind === 'rope' &&
+      p.scaling.type === 'longrope' && { longrope_original_length: p.scaling.originalMaxPositions }),
+  };
 }
 
 export function configFromManifest(m: ManifestConfig): ModelConfig {
@@ -96,6 +109,13 @@ const configSchema = z.object({
   tied_embeddings: z.boolean(),
   source_dtype: z.string(),
 }) satisfies z.ZodType<ManifestConfig>;
+
+/** The config, plus what the IR says beyond it that a reader of the output needs. */
+const modelSchema = configSchema.extend({
+  /** Longrope models only (generate recomputes the KV cache past it); absent for every other model. */
+  longrope_original_length: count.optional(),
+});
+type ManifestModel = z.output<typeof modelSchema>;
 
 const fileEntry = z.object({ name: z.string(), size: z.number().int().nonnegative(), sha256 });
 const sourceSchema = z.discriminatedUnion('kind', [
@@ -136,7 +156,7 @@ const common = {
 export const denseManifestSchema = z.object({
   ...common,
   kind: z.literal('dense'),
-  model: configSchema,
+  model: modelSchema,
 });
 
 /** `linear` is what manifests written before the router kinds took the recipe's names call the ridge router. */
@@ -175,7 +195,7 @@ const dataPinSchema = z.discriminatedUnion('kind', [
 export const moeManifestSchema = z.object({
   ...common,
   kind: z.literal('moe'),
-  model: configSchema.extend({
+  model: modelSchema.extend({
     ffn_kind: z.enum(['gated', 'plain']),
     /** Absent from manifests written before it was recorded. */
     positions: z.enum(['rope', 'learned']).optional(),
