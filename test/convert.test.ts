@@ -1,6 +1,6 @@
 /**
  * `moefy convert` end to end as a real child process: the kjv-llama MoE model (files, checker, determinism, the
- * threshold → compute curve) and every golden case at threshold 0 against the transformers references.
+ * threshold → compute curve). Every golden case through convert: test/families.test.ts.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyPast, tokenFeeds } from '../src/runtime/decoder-feeds.js';
 import { createSession, run, type Session } from '../src/runtime/session.js';
 import { float32Tensor, readFloat32, readInt64 } from '../src/runtime/tensors.js';
-import { fixtureDir, GOLDEN_CASES, maxAbsDiff, openReference } from './support/golden.js';
+import { fixtureDir, maxAbsDiff, openReference } from './support/golden.js';
 import { SMALL_EVAL } from './support/kjv-convert.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
 import { runCli } from './support/cli.js';
@@ -145,36 +145,6 @@ describe('moefy convert on kjv-llama', () => {
     );
     expect(Math.abs(fractions[nearHalf]! - 0.5)).toBeLessThan(0.15);
     expect(spreads[nearHalf]).toBeGreaterThanOrEqual(3);
-  });
-});
-
-describe('moefy convert on the golden checkpoints', () => {
-  it.each(GOLDEN_CASES)('%s: the MoE graph at threshold 0 matches the transformers logits', async (name) => {
-    const out = join(root, name);
-    const r = moefy(
-      [
-        'convert',
-        fixtureDir(name),
-        '--recipe',
-        recipe(name, 'experts: { sizes: [0.25, 0.5, 1.0], align: 8 }'),
-        '--out',
-        out,
-      ],
-      join(root, 'cache-golden'),
-    );
-    expect(r.stderr).not.toMatch(/error/i);
-    expect(r.code).toBe(0);
-    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
-    const ref = await openReference(fixtureDir(name));
-    const session = await createSession(join(out, 'model.onnx'));
-    const { logits } = await logitsAt(
-      session,
-      ref.ids,
-      manifest.model.layers,
-      { kvHeads: manifest.model.kv_heads, headDim: manifest.model.head_dim },
-      0,
-    );
-    expect(maxAbsDiff(logits, await ref.read('logits'))).toBeLessThan(1e-4);
   });
 });
 
