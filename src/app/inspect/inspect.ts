@@ -1,6 +1,7 @@
 /** `moefy inspect`: what a checkpoint contains — family, shapes, dtypes, parameter counts per part, files. */
 import { type CheckpointSource, resolveCheckpoint } from '../../checkpoint/resolve.js';
 import { loadModel } from '../../families/load.js';
+import { type FamilyFeatures, familyFeatures } from '../../ir/features.js';
 import type { ModelIR } from '../../ir/model.js';
 import { countParameters, type ParameterCounts } from '../../ir/shapes.js';
 
@@ -27,6 +28,8 @@ export interface InspectReport {
     maxPositions: number;
     tiedEmbeddings: boolean;
   };
+  /** RoPE variant, sliding layers, soft-caps, fused tensors, norm variants. */
+  features: FamilyFeatures;
   sourceDtype: string;
   /** Stored dtype → how many tensors and bytes use it. */
   dtypes: Record<string, { tensors: number; bytes: number }>;
@@ -49,6 +52,7 @@ export async function inspectCheckpoint(ref: string, opts: InspectOptions = {}):
     architecture: ir.config.architecture,
     source: resolved.source,
     shapes: shapesOf(ir),
+    features: familyFeatures(ir),
     sourceDtype: ir.config.sourceDtype,
     dtypes,
     parameters: { ...counts, ffnShare: counts.total === 0 ? 0 : counts.ffn / counts.total },
