@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emptyPast, tokenFeeds } from '../src/runtime/decoder-feeds.js';
+import { emptyPast, pastFromPresent, tokenFeeds } from '../src/runtime/decoder-feeds.js';
 import { createSession, run } from '../src/runtime/session.js';
-import { fixtureDir } from './support/golden.js';
+import { readFloat32 } from '../src/runtime/tensors.js';
+import { fixtureDir, maxAbsDiff, openReference } from './support/golden.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
 import { runCli } from './support/cli.js';
 
@@ -66,5 +67,37 @@ describe('moefy export', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('moefy: --dtype: expected one of auto, float32, float16, bfloat16, got "int8"\n');
     expect(existsSync(target)).toBe(false);
+  });
+});
+
+// Every family's graph is checked against the golden references in decoder-golden.test.ts (the code `export`
+// runs); here the CLI itself on two family cases: Gemma 2 (bf16 kept, soft-caps, sliding layers) and Phi-4-mini
+// (fused projections, partial rotary), full sequence and KV cache token by token.
+describe.each(['gemma2', 'phi4-mini-partial'])('moefy export %s', (name) => {
+  it.each([false, true])('with past %s: the graph gives the golden logits', async (withPast) => {
+    const out = join(root, `${name}-${withPast}`);
+    const r = moefy('export', fixtureDir(name), '--out', out, ...(withPast ? ['--with-past'] : []));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    checkOnnxModel(join(out, 'model.onnx'));
+    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
+    const { layers, kv_heads: kvHeads, head_dim: headDim, vocab } = manifest.model;
+    const ref = await openReference(fixtureDir(name));
+    const expected = await ref.read('logits');
+    const session = await createSession(join(out, 'model.onnx'), { threads: 1 });
+    const cache = { layers, kvHeads, headDim };
+    const got = new Float32Array(expected.length);
+    if (!withPast) got.set(readFloat32((await run(session, tokenFeeds({ ids: ref.ids }))).logits!));
+    let past = emptyPast(cache, 2);
+    for (let t = 0; withPast && t < 12; t++) {
+      const res = await run(session, {
+        ...tokenFeeds({ ids: ref.ids.map((row) => [row[t]!]), past: t }),
+        ...past,
+      });
+      const logits = readFloat32(res.logits!);
+      for (let b = 0; b < 2; b++) got.set(logits.subarray(b * vocab, (b + 1) * vocab), (b * 12 + t) * vocab);
+      past = pastFromPresent(res, layers);
+    }
+    expect(maxAbsDiff(got, expected)).toBeLessThanOrEqual(1e-4);
   });
 });

@@ -13,10 +13,13 @@ import { HIDDEN_IN, HIDDEN_OUT } from '../src/graph/names.js';
 import { buildEmbedGraph, buildHeadGraph, buildLayerGraph } from '../src/graph/layer-graph.js';
 import { writeDecoder } from '../src/graph/write-decoder.js';
 import type { ModelIR } from '../src/ir/model.js';
-import { ExternalDataWriter, type GraphBuilder, writeModel } from '../src/onnx/builder.js';
+import { ELEM, ExternalDataWriter, type GraphBuilder, writeModel } from '../src/onnx/builder.js';
 import { emptyPast, pastFromPresent, tokenFeeds } from '../src/runtime/decoder-feeds.js';
 import { createSession, type Feeds, run, type Session, type Tensor } from '../src/runtime/session.js';
-import { readFloat32 } from '../src/runtime/tensors.js';
+import { float32Tensor, readFloat32, readInt64 } from '../src/runtime/tensors.js';
+import { moeFfn } from '../src/graph/moe-ffn.js';
+import { expertSizes } from '../src/ir/flops.js';
+import { caseExperts } from './support/moe-build.js';
 import { fixtureDir, GOLDEN_CASES, maxAbsDiff, openReference } from './support/golden.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
 
@@ -135,3 +138,37 @@ describe.each(['gpt2', 'phi4-mini-partial', 'mistral-swa', 'gemma3-text'])(
     });
   },
 );
+
+// The FFN plugs in as in the whole graph: a one-layer MoE graph at threshold 0 is the dense layer, here on Phi-3,
+// whose fused gate_up is split into the halves the experts permute.
+describe('phi3 MoE layer graph', () => {
+  it('at threshold 0 gives the dense layer’s output (≤ 1e-5) and an expert index per token', async () => {
+    const ir = await loadModelIR(fixtureDir('phi3'));
+    const ref = await openReference(fixtureDir('phi3'));
+    const sizes = expertSizes(ir.config.ffnDim, [0.25, 0.5, 1], 8);
+    const experts = caseExperts(ir, sizes);
+    const choices: string[] = [];
+    const ffn = moeFfn({
+      sizes,
+      layers: experts,
+      choice: { kind: 'router' },
+      onChoice: (_, c) => choices.push(c),
+    });
+    const dir = mkdtempSync(join(root, 'phi3-moe-'));
+    const moe = await buildLayerGraph(ir, 1, { ffn });
+    moe.output('expert_index', choices[0]!, ELEM.int64, ['batch_size', 'sequence_length']);
+    writeModel(moe.model(), join(dir, 'moe.onnx'));
+    writeModel((await buildLayerGraph(ir, 1)).model(), join(dir, 'dense.onnx'));
+    checkOnnxModel(join(dir, 'moe.onnx'));
+    const feeds = {
+      ...tokenFeeds({ ids: ref.ids }),
+      [HIDDEN_IN]: float32Tensor(await ref.read('hidden_states.1'), [2, 12, ir.config.hidden]),
+    };
+    const open = (f: string) => createSession(join(dir, f), { threads: 1 });
+    const [dense, routed] = [await open('dense.onnx'), await open('moe.onnx')];
+    const a = await run(dense, pick(dense, feeds));
+    const b = await run(routed, { ...pick(routed, feeds), router_threshold: float32Tensor([0], []) });
+    expect(maxAbsDiff(readFloat32(b[HIDDEN_OUT]!), readFloat32(a[HIDDEN_OUT]!))).toBeLessThanOrEqual(TOL);
+    expect(new Set(readInt64(b.expert_index!))).toEqual(new Set([2]));
+  });
+});

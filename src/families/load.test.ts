@@ -42,7 +42,13 @@ describe('loadModelIR on the fixtures', () => {
       maxPositions: 128,
       tiedEmbeddings: false,
     });
-    expect(ir.positions).toEqual({ kind: 'rope', theta: 10000, rotaryDim: 16 });
+    expect(ir.positions).toEqual({ kind: 'rope', theta: 10000, rotaryDim: 16, scaling: { type: 'default' } });
+    expect(ir.math).toEqual({});
+    expect(ir.layers.map((l) => [l.window, l.rope])).toEqual([
+      [undefined, 'global'],
+      [undefined, 'global'],
+      [undefined, 'global'],
+    ]);
     const layer = ir.layers[2]!;
     expect(shapes(layer.attn.k)).toEqual({ w: [32, 64], b: undefined, layout: 'out_in', io: [64, 32] });
     expect(shapes(layer.attn.o)).toEqual({ w: [64, 64], b: undefined, layout: 'out_in', io: [64, 64] });
@@ -129,6 +135,151 @@ describe('loadModelIR on the fixtures', () => {
     });
   });
 
+  it('llama3-rope-tied: llama3 scaling read from rope_scaling', async () => {
+    const ir = await loadModelIR(`${GOLDEN}/llama3-rope-tied`);
+    expect(ir.positions).toEqual({
+      kind: 'rope',
+      theta: 5e5,
+      rotaryDim: 16,
+      scaling: { type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 64 },
+    });
+    expect(ir.lmHead.weight).toBe(ir.embed);
+  });
+
+  it('phi3: fused qkv_proj and gate_up_proj become views, rows [q | k | v] and [gate | up]', async () => {
+    const ir = await loadModelIR(`${GOLDEN}/phi3`);
+    const file = await openSafetensors(`${GOLDEN}/phi3/model.safetensors`);
+    const layer = ir.layers[1]!;
+    expect(ir.config).toMatchObject({ family: 'phi3', numKvHeads: 2, headDim: 16, ffnDim: 160 });
+    const qkv = await file.readFloat32('model.layers.1.self_attn.qkv_proj.weight'); // [128, 64]
+    const gateUp = await file.readFloat32('model.layers.1.mlp.gate_up_proj.weight'); // [320, 64]
+    const rows = (data: Float32Array, from: number, to: number) => data.subarray(from * 64, to * 64);
+    expect(shapes(layer.attn.k)).toEqual({ w: [32, 64], b: undefined, layout: 'out_in', io: [64, 32] });
+    expect(await layer.attn.q.weight.read()).toEqual(rows(qkv, 0, 64));
+    expect(await layer.attn.k.weight.read()).toEqual(rows(qkv, 64, 96));
+    expect(await layer.attn.v.weight.read()).toEqual(rows(qkv, 96, 128));
+    expect(layer.ffn.kind).toBe('gated');
+    const gate = layer.ffn.kind === 'gated' ? layer.ffn.gate : undefined;
+    expect(await gate?.weight.read()).toEqual(rows(gateUp, 0, 160));
+    expect(await layer.ffn.up.weight.read()).toEqual(rows(gateUp, 160, 320));
+    expect(layer.ffn.up.fusedFrom).toBe('model.layers.1.mlp.gate_up_proj.weight');
+    expect(layer.window).toBeUndefined(); // sliding_window 2047: not applied by Phi-3 (transformers 4.45 eager)
+  });
+
+  it('phi4-mini-partial: 12 of 16 channels rotate', async () => {
+    const ir = await loadModelIR(`${GOLDEN}/phi4-mini-partial`);
+    expect(ir.positions).toMatchObject({ rotaryDim: 12, scaling: { type: 'default' } });
+  });
+
+  it('gemma2: (1 + w) norms, four per layer, √H embeddings, scalar, soft-caps, even layers slide', async () => {
+    const ir = await loadModelIR(`${GOLDEN}/gemma2`);
+    expect(ir.config).toMatchObject({ family: 'gemma2', headDim: 24, tiedEmbeddings: true });
+    expect(ir.math).toEqual({ embedScale: 8, attnScalar: 32, attnSoftcap: 2, finalSoftcap: 3 });
+    const layer = ir.layers[0]!;
+    expect(layer.attnNorm).toMatchObject({ gainOffset: 1, eps: 1e-6 });
+    expect(layer.postAttnNorm!.weight.name).toBe('model.layers.0.post_attention_layernorm.weight');
+    expect(layer.ffnNorm.weight.name).toBe('model.layers.0.pre_feedforward_layernorm.weight');
+    expect(layer.postFfnNorm!.weight.name).toBe('model.layers.0.post_feedforward_layernorm.weight');
+    expect(layer.ffn).toMatchObject({ kind: 'gated', activation: 'gelu_pytorch_tanh' });
+    expect(ir.layers.map((l) => l.window)).toEqual([5, undefined, 5]);
+  });
+
+  it('gemma3-text: sliding pattern 3, local RoPE on sliding layers, linear scaling on global ones, q/k norms', async () => {
+    const ir = await loadModelIR(`${GOLDEN}/gemma3-text`);
+    expect(ir.layers.map((l) => [l.window, l.rope])).toEqual([
+      [5, 'local'],
+      [5, 'local'],
+      [undefined, 'global'],
+    ]);
+    expect(ir.positions).toMatchObject({
+      theta: 1e6,
+      scaling: { type: 'linear', factor: 8 },
+      local: { theta: 1e4, rotaryDim: 32, scaling: { type: 'default' } },
+    });
+    expect(ir.layers[2]!.attn.qNorm).toMatchObject({ gainOffset: 1 });
+    expect(ir.layers[2]!.attn.kNorm!.weight.shape).toEqual([32]);
+    expect(ir.math).toEqual({ embedScale: 8, attnScalar: 32 });
+  });
+
+  it('mistral-swa and qwen3: windows on every Mistral layer; Qwen3 q/k norms and none', async () => {
+    const mistral = await loadModelIR(`${GOLDEN}/mistral-swa`);
+    expect(mistral.layers.map((l) => l.window)).toEqual([5, 5]);
+    const qwen3 = await loadModelIR(`${GOLDEN}/qwen3`);
+    expect(qwen3.config).toMatchObject({ family: 'qwen3', headDim: 24 });
+    expect(qwen3.layers[0]!.attn.qNorm).toMatchObject({ eps: 1e-6 });
+    expect(qwen3.layers[0]!.attn.qNorm!.gainOffset).toBeUndefined();
+    expect(qwen3.layers.map((l) => l.window)).toEqual([undefined, undefined]);
+  });
+
+  it('reads newer configs: layer_types lists and rope_parameters (transformers 5)', async () => {
+    const gemma3 = await variant(`${GOLDEN}/gemma3-text`, {
+      layer_types: ['full_attention', 'sliding_attention', 'full_attention'],
+      sliding_window_pattern: undefined,
+      rope_theta: undefined,
+      rope_scaling: undefined,
+      rope_local_base_freq: undefined,
+      rope_parameters: {
+        full_attention: { rope_type: 'linear', factor: 4, rope_theta: 5e5 },
+        sliding_attention: { rope_type: 'default', rope_theta: 2e4 },
+      },
+    });
+    const ir = await loadModelIR(gemma3);
+    expect(ir.layers.map((l) => [l.window, l.rope])).toEqual([
+      [undefined, 'global'],
+      [5, 'local'],
+      [undefined, 'global'],
+    ]);
+    expect(ir.positions).toMatchObject({
+      theta: 5e5,
+      scaling: { type: 'linear', factor: 4 },
+      local: { theta: 2e4, scaling: { type: 'default' } },
+    });
+    // Qwen3 with its window switched on: layers from max_window_layers slide, or as layer_types says.
+    const on = { use_sliding_window: true, sliding_window: 4, max_window_layers: 1 };
+    expect((await loadModelIR(await variant(`${GOLDEN}/qwen3`, on))).layers.map((l) => l.window)).toEqual([
+      undefined,
+      4,
+    ]);
+    const listed = { ...on, layer_types: ['sliding_attention', 'full_attention'] };
+    expect((await loadModelIR(await variant(`${GOLDEN}/qwen3`, listed))).layers.map((l) => l.window)).toEqual(
+      [4, undefined],
+    );
+    const off = { layer_types: ['sliding_attention', 'sliding_attention'], sliding_window: 4 };
+    expect((await loadModelIR(await variant(`${GOLDEN}/qwen3`, off))).layers.map((l) => l.window)).toEqual([
+      undefined,
+      undefined,
+    ]);
+    const flat = await variant(`${GOLDEN}/llama-gqa`, {
+      rope_theta: undefined,
+      rope_parameters: { rope_type: 'linear', factor: 2, rope_theta: 3e4 },
+    });
+    expect((await loadModelIR(flat)).positions).toMatchObject({
+      theta: 3e4,
+      scaling: { type: 'linear', factor: 2 },
+    });
+  });
+
+  it('longrope: attention factor from the two lengths, or as given', async () => {
+    const factors = { short_factor: [1, 1, 1, 1, 1, 1], long_factor: [1, 2, 3, 4, 5, 6] };
+    const dir = await variant(`${GOLDEN}/phi4-mini-partial`, {
+      max_position_embeddings: 512,
+      rope_scaling: { type: 'longrope', ...factors },
+    });
+    expect((await loadModelIR(dir)).positions).toMatchObject({
+      rotaryDim: 12,
+      scaling: {
+        type: 'longrope',
+        longFactor: factors.long_factor,
+        originalMaxPositions: 128,
+        attentionFactor: Math.sqrt(1 + Math.log(4) / Math.log(128)),
+      },
+    });
+    const given = await variant(`${GOLDEN}/phi4-mini-partial`, {
+      rope_scaling: { rope_type: 'longrope', attention_factor: 1.5, ...factors },
+    });
+    expect((await loadModelIR(given)).positions).toMatchObject({ scaling: { attentionFactor: 1.5 } });
+  });
+
   it('gpt2 without the transformer. prefix loads the same tensors', async () => {
     const dir = await variant(`${GOLDEN}/gpt2`, {});
     const file = await openSafetensors(join(dir, 'model.safetensors'));
@@ -154,14 +305,80 @@ describe('loadModelIR rejects bad checkpoints', () => {
       'llama-gqa',
       { architectures: ['MambaForCausalLM'] },
       InputError,
-      /architectures: MambaForCausalLM is not supported; supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GPT2LMHeadModel/,
+      /architectures: MambaForCausalLM is not supported; supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GPT2LMHeadModel, Phi3ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM$/,
     ],
     [
-      'rope_scaling',
+      'yarn rope scaling',
       'llama-gqa',
-      { rope_scaling: { type: 'linear', factor: 2 } },
+      { rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32 } },
       InputError,
-      /config\.json: rope_scaling: not supported yet \(got \{"type":"linear","factor":2\}/,
+      /config\.json: rope_scaling\.rope_type: not supported yet \(got "yarn"; expected one of default, linear, llama3, longrope\)$/,
+    ],
+    [
+      'dynamic NTK scaling (old `type` key)',
+      'qwen3',
+      { rope_scaling: { type: 'dynamic', factor: 2 } },
+      InputError,
+      /config\.json: rope_scaling\.type: not supported yet \(got "dynamic"; expected one of default, linear, llama3, longrope\)$/,
+    ],
+    [
+      'yarn in transformers 5 rope_parameters',
+      'gemma3-text',
+      {
+        rope_parameters: { full_attention: { rope_type: 'yarn', factor: 4, rope_theta: 1e6 } },
+        rope_scaling: undefined,
+      },
+      InputError,
+      /config\.json: rope_parameters\.full_attention\.rope_type: not supported yet \(got "yarn"/,
+    ],
+    [
+      'linear scaling without a factor',
+      'llama-gqa',
+      { rope_scaling: { rope_type: 'linear' } },
+      CheckpointFormatError,
+      /config\.json: rope_scaling\.factor: expected a positive number, got undefined/,
+    ],
+    [
+      'longrope factors of the wrong length',
+      'phi4-mini-partial',
+      { rope_scaling: { type: 'longrope', short_factor: [1, 1], long_factor: [1, 2] } },
+      CheckpointFormatError,
+      /config\.json: rope_scaling\.short_factor: expected 6 positive numbers \(rotary dim 12 \/ 2\), got \[1,1\]/,
+    ],
+    [
+      'odd partial rotary',
+      'phi4-mini-partial',
+      { partial_rotary_factor: 0.35 },
+      CheckpointFormatError,
+      /config\.json: partial_rotary_factor: 0\.35 × head_dim 16 gives 5 rotary channels; expected an even number in \[2, 16\]$/,
+    ],
+    [
+      'a layer type we do not run',
+      'gemma3-text',
+      { layer_types: ['sliding_attention', 'chunked_attention', 'full_attention'] },
+      InputError,
+      /config\.json: layer_types\[1\]: not supported yet \(got "chunked_attention"; expected sliding_attention or full_attention\)$/,
+    ],
+    [
+      'layer_types of the wrong length',
+      'gemma2',
+      { layer_types: ['sliding_attention'] },
+      CheckpointFormatError,
+      /config\.json: layer_types: expected 3 entries \(one per layer\), got 1/,
+    ],
+    [
+      'bidirectional Gemma 3 (EmbeddingGemma)',
+      'gemma3-text',
+      { use_bidirectional_attention: true },
+      InputError,
+      /config\.json: use_bidirectional_attention: not supported yet \(got true; expected null or absent\)$/,
+    ],
+    [
+      'negative soft-cap',
+      'gemma2',
+      { attn_logit_softcapping: -1 },
+      CheckpointFormatError,
+      /config\.json: attn_logit_softcapping: expected a positive number, got -1/,
     ],
     [
       'hidden as a string',
@@ -256,6 +473,10 @@ describe('loadModelIR rejects bad checkpoints', () => {
       'MistralForCausalLM',
       'Qwen2ForCausalLM',
       'GPT2LMHeadModel',
+      'Phi3ForCausalLM',
+      'Qwen3ForCausalLM',
+      'Gemma2ForCausalLM',
+      'Gemma3ForCausalLM',
     ]);
   });
 });

@@ -19,8 +19,10 @@ export interface RopeTables {
 }
 
 export function ropeFromConfig(config: ConfigJson, dims: CanonicalConfig): RopeTables {
-  const rotaryDim = rotaryDimOf(config, dims);
   const params = config.object('rope_parameters');
+  // transformers 5 may keep partial_rotary_factor inside rope_parameters.
+  const partial = dims.partialRotary ?? params?.num('partial_rotary_factor');
+  const rotaryDim = rotaryDimOf(config, { ...dims, partialRotary: partial });
   const perType = params?.object('full_attention') !== undefined;
   const globalParams = perType ? params!.object('full_attention') : params;
   const localParams = perType ? params!.object('sliding_attention') : undefined;

@@ -5,7 +5,7 @@ import { parseFamilySpec } from './spec.js';
 
 describe('parseFamilySpec', () => {
   it('accepts the shipped specs', async () => {
-    for (const name of ['llama.json', 'gpt2.json']) {
+    for (const name of ['llama.json', 'gpt2.json', 'phi3.json', 'qwen3.json', 'gemma2.json', 'gemma3.json']) {
       const spec = parseFamilySpec(name, JSON.parse(await readFile(`src/families/${name}`, 'utf8')));
       expect(spec.architectures.length).toBeGreaterThan(0);
     }
