@@ -13,12 +13,12 @@ import type { CanonicalConfig } from './config-map.js';
 export const ROPE_TYPES = ['default', 'linear', 'llama3', 'longrope'] as const;
 
 /** The global table and, when the family has one (Gemma 3), the table of sliding layers. */
-export interface RopeTables {
+export interface RopeConfig {
   readonly global: Rope;
   readonly local?: Rope;
 }
 
-export function ropeFromConfig(config: ConfigJson, dims: CanonicalConfig): RopeTables {
+export function ropeFromConfig(config: ConfigJson, dims: CanonicalConfig): RopeConfig {
   const params = config.object('rope_parameters');
   // transformers 5 may keep partial_rotary_factor inside rope_parameters.
   const partial = dims.partialRotary ?? params?.num('partial_rotary_factor');
