@@ -69,9 +69,7 @@ export async function buildLayerGraph(
     later.push(() => b.output(LAYER_DEBUG.mlpAct, act, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.ffnDim])),
   );
   const attention = attentionInputs(ctx, ir, { tokens: x, ...inputs, layers: [layer] });
-  const r = await b.scope(`layers.${index}`, () =>
-    decoderLayer(ctx, layer, x, { attention, ir, past, ffn }),
-  );
+  const r = await b.scope(`layers.${index}`, () => decoderLayer(ctx, layer, x, { attention, ir, past, ffn }));
   hiddenOutput(ctx, HIDDEN_OUT, r.out);
   if (past) declarePresent(ctx, index, r.attn);
   if (opts.debugOutputs) {
