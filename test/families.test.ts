@@ -19,7 +19,7 @@ import { float32Tensor, readFloat32, readInt64 } from '../src/runtime/tensors.js
 import { runCli } from './support/cli.js';
 import { fixtureDir, GOLDEN_CASES, maxAbsDiff, openReference } from './support/golden.js';
 import { SMALL_EVAL } from './support/kjv-convert.js';
-import { writeLongropeCheckpoint } from './support/longrope-checkpoint.js';
+import { LONGROPE, writeLongropeCheckpoint } from './support/longrope-checkpoint.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
 import { ReferenceDecoder } from './support/reference-decoder.js';
 
@@ -33,14 +33,15 @@ const IDS = [
   [72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33],
 ];
 
-function recipe(): string {
+/** Windows as long as the model allows, up to 128 (the longrope checkpoint has 32 positions). */
+function recipe(seqLen: number): string {
   const path = join(root, 'recipe.yaml');
   writeFileSync(
     path,
-    `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
+    `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 8192, seq_len: ${seqLen}, rows_per_layer: 2048 }
 experts: { sizes: [0.25, 0.5, 1.0], align: 8 }
 router: { kind: ridge }
-${SMALL_EVAL}
+${SMALL_EVAL.replace('seq_len: 64', `seq_len: ${Math.min(64, seqLen)}`)}
 `,
   );
   return path;
@@ -57,9 +58,20 @@ interface Converted {
 async function convertCase(name: string): Promise<Converted> {
   const source = name === LONGROPE_CASE ? await writeLongropeCheckpoint(join(root, name)) : fixtureDir(name);
   const out = join(root, `${name}-out`);
-  const r = runCli(['convert', source, '--recipe', recipe(), '--out', out, '--quiet'], {
-    env: { MOEFY_CACHE_DIR: join(root, 'cache'), HF_HUB_OFFLINE: '1', CI: 'true' },
-  });
+  const r = runCli(
+    [
+      'convert',
+      source,
+      '--recipe',
+      recipe(name === LONGROPE_CASE ? LONGROPE.maxPositions : 128),
+      '--out',
+      out,
+      '--quiet',
+    ],
+    {
+      env: { MOEFY_CACHE_DIR: join(root, 'cache'), HF_HUB_OFFLINE: '1', CI: 'true' },
+    },
+  );
   if (r.code !== 0) throw new Error(`moefy convert ${name} failed (${r.code}): ${r.stderr}`);
   const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
   const expected = name === LONGROPE_CASE ? await referenceLogits(source) : await goldenLogits(name);
