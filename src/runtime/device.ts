@@ -5,7 +5,10 @@
 export const DEVICES = ['cpu', 'cuda'] as const;
 export type Device = (typeof DEVICES)[number];
 
-/** What to do when the CUDA execution provider cannot load. */
+/** The README's "CUDA" command: onnxruntime-node's own install script, asked for its CUDA 12 files. */
+export const CUDA_INSTALL_COMMAND =
+  'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js';
+
 export const CUDA_INSTALL_HINT =
-  'install the CUDA build of onnxruntime-node: `npm install onnxruntime-node --onnxruntime-node-install=cuda12` ' +
+  `install the CUDA build of onnxruntime-node: \`${CUDA_INSTALL_COMMAND}\` ` +
   '(needs CUDA 12 and cuDNN 9 libraries on the library path), or use --device cpu';

@@ -42,7 +42,7 @@ describe('runtime', () => {
     const failing = createSession(path, { device: 'cuda' });
     await expect(failing).rejects.toThrow(RuntimeSetupError);
     await expect(createSession(path, { device: 'cuda' })).rejects.toThrow(
-      /--onnxruntime-node-install=cuda12/,
+      /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js/,
     );
   });
 

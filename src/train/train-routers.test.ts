@@ -231,7 +231,7 @@ describe('trainRouters', () => {
     if (err === null) return; // a machine with the CUDA build and a GPU trains fine
     expect(err).toBeInstanceOf(RuntimeSetupError);
     expect((err as Error).message).toMatch(
-      /CUDA execution provider unavailable.*--onnxruntime-node-install=cuda12/,
+      /CUDA execution provider unavailable.*ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js/,
     );
   });
 });
