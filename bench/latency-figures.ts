@@ -1,12 +1,13 @@
 /**
  * Figures of one routed operating point against dense and against the static dense slice of the same FFN
  * fraction: measured speedups, their ratio (DESIGN.md §4: routed ≥ 0.9 × slice) and the FLOPs-predicted speedup.
- * Every ratio is a median of per-round ratios of graphs timed in the same interleaved rounds.
+ * Every ratio is a median of per-round ratios of graphs timed in the same interleaved rounds, noted with its
+ * distribution-free interval.
  */
 import { tokenMacs } from '../src/ir/flops.js';
 import type { ModelConfig } from '../src/ir/model.js';
 import { type Figure, maxBudget, minBudget } from './figures.js';
-import { pairedRatio, type Phase, type Timed } from './latency-measure.js';
+import { pairedIntervalNote, pairedRatio, type Phase, type Timed } from './latency-measure.js';
 import { median, round } from './timing.js';
 
 export interface PointComparison {
@@ -36,13 +37,13 @@ export function pointFigures(p: PointComparison): Figure[] {
         name: `${name}: routed speedup`,
         value: round(routed, 2),
         unit: '×',
-        note: `${ms(p.routed)} vs dense ${ms(p.dense)}`,
+        note: `${ms(p.routed)} vs dense ${ms(p.dense)}; ${pairedIntervalNote(p.dense, p.routed, phase)}`,
       },
       {
         name: `${name}: static-slice speedup`,
         value: round(sliced, 2),
         unit: '×',
-        note: `slice at FFN ${round(slice.prefillFraction, 3)}: ${ms(slice)}`,
+        note: `slice at FFN ${round(slice.prefillFraction, 3)}: ${ms(slice)}; ${pairedIntervalNote(p.dense, slice, phase)}`,
       },
       {
         name: `${name}: FLOPs-predicted speedup`,
@@ -54,6 +55,7 @@ export function pointFigures(p: PointComparison): Figure[] {
         value: round(pairedRatio(slice, p.routed, phase), 2),
         unit: '×',
         budget: minBudget(0.9, '≥ 0.9'),
+        note: pairedIntervalNote(slice, p.routed, phase),
       },
     ];
   });
@@ -66,7 +68,9 @@ export function overheadFigures(a: { label: string; dense: Timed; moe: Timed }):
     value: round(pairedRatio(a.moe, a.dense, phase), 3),
     unit: '×',
     budget: maxBudget(1.1, '≤ 1.10×'),
-    note: `${round(median(a.moe[phase]), 2)} ms vs ${round(median(a.dense[phase]), 2)} ms${phase === 'decode' ? ' per token' : ''}`,
+    note:
+      `${round(median(a.moe[phase]), 2)} ms vs ${round(median(a.dense[phase]), 2)} ms` +
+      `${phase === 'decode' ? ' per token' : ''}; ${pairedIntervalNote(a.moe, a.dense, phase)}`,
   }));
 }
 

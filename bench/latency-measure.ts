@@ -17,7 +17,8 @@ import {
   type Tensor,
 } from '../src/runtime/session.js';
 import { readInt64 } from '../src/runtime/tensors.js';
-import { median } from './timing.js';
+import { medianInterval, REQUIRED_CONFIDENCE } from '../src/eval/latency-stats.js';
+import { median, round } from './timing.js';
 
 export interface LatencySetup {
   readonly config: ModelConfig;
@@ -52,6 +53,17 @@ export type Phase = 'prefill' | 'decode';
 /** Median over rounds of a[i] / b[i]. */
 export function pairedRatio(a: Timed, b: Timed, phase: Phase): number {
   return median(a[phase].map((v, i) => v / b[phase][i]!));
+}
+
+/**
+ * The distribution-free interval of that median (src/eval/latency-stats.ts), as a figure note: "99% [1.02–1.21]",
+ * and "no measurable difference" when it contains 1 or the repeats are too few for 99%.
+ */
+export function pairedIntervalNote(a: Timed, b: Timed, phase: Phase): string {
+  const i = medianInterval(a[phase].map((v, k) => v / b[phase][k]!));
+  const range = `${Math.round(i.confidence * 100)}% interval [${round(i.low, 2)}–${round(i.high, 2)}]`;
+  const measurable = i.confidence >= REQUIRED_CONFIDENCE && (i.low > 1 || i.high < 1);
+  return measurable ? range : `${range}: no measurable difference`;
 }
 
 export async function timeGroup(setup: LatencySetup, graphs: readonly GraphRun[]): Promise<Timed[]> {

@@ -13,7 +13,7 @@ import { float32Tensor, int64Tensor } from '../runtime/tensors.js';
 import type { PointKind } from '../report/types.js';
 import { ComputeAccumulator } from './compute.js';
 import type { EvalGraphs, EvalModel, LatencySettings } from './eval-model.js';
-import { measureLatencies } from './latency.js';
+import { measureLatencies, summarizeLatency } from './latency.js';
 import type { PointMeasurement } from './pareto.js';
 import { measureQuality } from './quality.js';
 
@@ -91,7 +91,7 @@ export async function runSweep(input: SweepInput): Promise<PointMeasurement[]> {
     if (!input.latency) return points;
     input.onPoint?.({ label: 'latency', index: plan.length, total: plan.length + 1 });
     const timed = plan.flatMap((p, i) => (p.timed ? [i] : []));
-    const latencies = await measureLatencies(
+    const samples = await measureLatencies(
       timed.map((i) => ({
         session: sessions[plan[i]!.graph],
         model: input.model,
@@ -100,7 +100,12 @@ export async function runSweep(input: SweepInput): Promise<PointMeasurement[]> {
         ...(plan[i]!.feeds && { extraFeeds: plan[i]!.feeds }),
       })),
     );
-    timed.forEach((i, j) => (points[i] = { ...points[i]!, latency: latencies[j]! }));
+    // Every speedup is against dense, timed in the same rounds.
+    const reference = samples[timed.findIndex((i) => plan[i]!.kind === 'dense')] ?? null;
+    timed.forEach((i, j) => {
+      const own = samples[j]!;
+      points[i] = { ...points[i]!, latency: summarizeLatency(own, own === reference ? null : reference) };
+    });
     return points;
   } finally {
     for (const s of Object.values(sessions)) await releaseSession(s);
