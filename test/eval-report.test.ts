@@ -16,7 +16,7 @@ import { emptyPast, tokenFeeds } from '../src/runtime/decoder-feeds.js';
 import { createSession, releaseSession, run } from '../src/runtime/session.js';
 import { readFloat32 } from '../src/runtime/tensors.js';
 import { fixtureDir } from './support/golden.js';
-import { convertKjv, moefy } from './support/kjv-convert.js';
+import { convertKjv, kjvRecipe, moefy } from './support/kjv-convert.js';
 
 const THRESHOLDS = [0, 0.05, 0.1, 0.2, 0.5]; // SMALL_EVAL's
 const root = mkdtempSync(join(tmpdir(), 'moefy-eval-'));
@@ -119,17 +119,65 @@ describe('the kjv-llama report', () => {
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('Oracle routing');
   });
 
-  it('moefy eval rebuilds the report with other thresholds and prints one line per threshold', () => {
+  it('recommends a threshold and states the fixed graphs’ one; convert prints both', () => {
+    expect(report.fixed_threshold).toBe(0.1);
+    expect(report.recommended).not.toBeNull();
+    expect(report.timing).toMatchObject({ reference: 'dense', repeats: 2, prompt_tokens: 32 });
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/^\*\*Recommended: (threshold [\d.]+\*\* \(learned routing\)|the dense model\.\*\*)/m);
+    expect(md).toContain('have threshold 0.1 baked in (`output.fixed_threshold`)');
+    // Two repeats are too few for a 99% interval: nothing is called faster or slower.
+    const timed = report.points.flatMap((p) =>
+      p.latency?.prefill_speedup ? [p.latency.prefill_speedup] : [],
+    );
+    expect(timed.length).toBeGreaterThan(0);
+    expect(timed.every((s) => s.verdict === 'no-difference' && s.confidence < 0.99)).toBe(true);
+  });
+
+  it('moefy inspect describes the output directory, and the fixed graph names its baked threshold', () => {
+    const dir = moefy(['inspect', out]);
+    expect(dir.code, dir.stderr).toBe(0);
+    expect(dir.stdout).toMatch(/^experts +64 \/ 128 \/ 256 \/ 384 \/ 512 neurons/m);
+    expect(dir.stdout).toMatch(/^router +ridge \(linear, closed form\)$/m);
+    expect(dir.stdout).toMatch(/^fixed graphs +threshold 0\.1 baked in$/m);
+    expect(dir.stdout).toMatch(/model_fixed\.onnx .*: MoE with threshold 0\.1 baked in/);
+    expect(dir.stdout).toMatch(/^report +\d+ points; recommends /m);
+    const fixed = moefy(['inspect', join(out, 'onnx/model.onnx')]);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toMatch(/^routing +threshold 0\.1 baked in /m);
+    expect(moefy(['inspect', join(out, 'model.onnx')]).stdout).not.toMatch(/^routing /m);
+  });
+
+  it('a rerun with only output.fixed_threshold changed takes the measurements from the cache', () => {
+    const recipe = kjvRecipe(root, 'output: { fixed_threshold: 0.2 }', 'fixed.yaml');
+    const r = moefy(['convert', fixtureDir('kjv-llama'), '--recipe', recipe, '--out', out, '--force'], {
+      MOEFY_CACHE_DIR: join(root, 'cache'),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('[eval] measurements from cache (same graph bytes and eval settings)');
+    expect(r.stderr).toMatch(/\[calibrate\] done in [\d.]+s: from cache/);
+    const again = parseReport(readFileSync(join(out, 'report.json'), 'utf8'), 'report.json');
+    expect(again.points).toEqual(report.points); // latencies included: nothing was re-measured
+    expect(again.fixed_threshold).toBe(0.2);
+    expect(r.stdout).toMatch(/^fixed graphs \(model_fixed\.onnx, onnx\/model\.onnx\): threshold 0\.2/m);
+  });
+
+  it('moefy eval rebuilds the report with other thresholds (plus the fixed graph’s) and prints one line each', () => {
     const r = moefy(['eval', out, '--thresholds', '0.3,0', '--tokens', '640', '--no-latency', '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^threshold 0 +FFN 100\.0% +ppl [\d.]+ \(\+?-?0\.00% vs dense\) +prefill —$/);
+    const thresholdLines = lines.filter((l) => l.startsWith('threshold '));
+    expect(thresholdLines).toHaveLength(3);
+    expect(thresholdLines[0]).toMatch(
+      /^threshold 0 +FFN 100\.0% +FLOPs +[\d.]+% +ppl [\d.]+ \(\+?-?0\.00% vs dense\) +prefill —$/,
+    );
+    expect(lines.filter((l) => /^(recommended|fixed graphs)/.test(l))).toHaveLength(2);
     const again = parseReport(readFileSync(join(out, 'report.json'), 'utf8'), 'report.json');
-    expect(again.points.filter((p) => p.kind === 'learned').map((p) => p.threshold)).toEqual([0, 0.3]);
+    expect(again.points.filter((p) => p.kind === 'learned').map((p) => p.threshold)).toEqual([0, 0.2, 0.3]);
     expect(again.eval.tokens).toBe(640);
     expect(again.points.every((p) => p.latency === null)).toBe(true);
+    expect(again.timing).toBeNull();
   });
 
   it('moefy eval rejects bad flags and directories with exit 2 and the reason', () => {

@@ -1,8 +1,11 @@
 /** Assembles report.json's object from the sweep's measurements and what the run knows about itself. */
 import { availableParallelism, cpus } from 'node:os';
 import { runtimeVersion } from '../runtime/version.js';
-import { REPORT_SCHEMA_ID, type Report } from '../report/types.js';
+import { REPORT_SCHEMA_ID, type Report, type Timing } from '../report/types.js';
+import { REQUIRED_CONFIDENCE } from './latency-stats.js';
+import type { LatencySettings } from './eval-model.js';
 import { type PointMeasurement, withPareto } from './pareto.js';
+import { recommendPoint } from './recommend.js';
 
 export interface ReportContext {
   readonly version: string;
@@ -10,6 +13,12 @@ export interface ReportContext {
   readonly eval: Report['eval'];
   /** The ORT intra-op threads asked for; 0 = the runtime default. */
   readonly threads: number;
+  /** How latency was measured; null when nothing was timed. */
+  readonly latency: LatencySettings | null;
+  /** Perplexity increase over dense the recommended point may cost (recipe `report.max_ppl_increase`). */
+  readonly maxPplIncrease: number;
+  /** Threshold baked into the fixed-operating-point graphs; null when the directory has none. */
+  readonly fixedThreshold: number | null;
 }
 
 export function buildReport(ctx: ReportContext, measured: readonly PointMeasurement[]): Report {
@@ -22,6 +31,20 @@ export function buildReport(ctx: ReportContext, measured: readonly PointMeasurem
     eval: ctx.eval,
     points,
     pareto,
+    timing: timingSection(ctx.latency),
+    recommended: recommendPoint(points, ctx.maxPplIncrease),
+    fixed_threshold: ctx.fixedThreshold,
+  };
+}
+
+function timingSection(latency: LatencySettings | null): Timing | null {
+  if (!latency) return null;
+  return {
+    reference: 'dense',
+    repeats: latency.repeats,
+    prompt_tokens: latency.seq,
+    decode_tokens: Math.max(1, latency.decodeTokens),
+    required_confidence: REQUIRED_CONFIDENCE,
   };
 }
 

@@ -77,7 +77,7 @@ describe('errors, each with its path and line:col', () => {
     ]);
     expect(problemsOf('zzzzzz: 1\n')).toEqual([
       "zzzzzz (1:1): unknown key 'zzzzzz'; expected one of 'model', 'revision', 'dtype', 'seed', 'experts', " +
-        "'calibration', 'router', 'eval', 'check', 'output'",
+        "'calibration', 'router', 'eval', 'check', 'output', 'report'",
     ]);
   });
 

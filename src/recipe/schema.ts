@@ -140,8 +140,16 @@ const routerSchema = z
 
 const latencySchema = z
   .strictObject({
-    seq: count().default(256).describe('prompt tokens for the prefill timing'),
-    repeats: count().default(5).describe('timed runs after one warm-up; the median is reported'),
+    seq: count()
+      .optional()
+      .describe(
+        'prompt tokens for the prefill timing; default 256, shortened to fit max positions with decode_tokens',
+      ),
+    repeats: count()
+      .default(10)
+      .describe(
+        'timed rounds after one warm-up, each timing every graph once; a speedup needs ≥ 8 for a 99% interval',
+      ),
     decode_tokens: z.int().nonnegative().default(32).describe('tokens generated with the KV cache'),
     threads: z.int().nonnegative().default(0).describe('ORT intra-op threads; 0 = runtime default'),
   })
@@ -184,6 +192,17 @@ const outputSchema = z
   .prefault({})
   .describe('extra graphs written beside model.onnx');
 
+const reportSettingsSchema = z
+  .strictObject({
+    max_ppl_increase: nonNegative()
+      .default(0.02)
+      .describe(
+        'perplexity increase over dense the recommended operating point may cost (0.02 = +2%); also scales the charts',
+      ),
+  })
+  .prefault({})
+  .describe('what report.md recommends: the cheapest measured learned point within the tolerance');
+
 export const recipeSchema = z
   .strictObject({
     model: modelField
@@ -204,6 +223,7 @@ export const recipeSchema = z
     eval: evalSchema,
     check: checkSchema,
     output: outputSchema,
+    report: reportSettingsSchema,
   })
   .describe('moefy recipe: how to turn a dense model into nested experts');
 

@@ -1,10 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { fakeReport } from '../../test/support/fake-report.js';
 import { PNG_SCALE, renderChartPng } from './chart-png.js';
-import { PARETO_LABEL, SERIES_NAMES } from './chart-spec.js';
+import { recommendPoint } from '../eval/recommend.js';
+import { chartRows, PARETO_LABEL } from './chart-rows.js';
+import { chartSpec } from './chart-spec.js';
+import { SERIES_NAMES } from './chart-encodings.js';
 import { renderChartSvg } from './chart-svg.js';
 import { OutputError } from '../util/errors.js';
 import { loadFontMetrics } from './font.js';
@@ -37,9 +40,15 @@ describe('curve.svg', () => {
     const svg = await renderChartSvg(report);
     assertWellFormedXml(svg);
     for (const text of [
-      'HuggingFaceTB/SmolLM2-135M: perplexity vs FFN compute and latency',
+      'HuggingFaceTB/SmolLM2-135M: perplexity vs FFN compute and measured speedup',
       'FFN compute (% of dense neurons)',
-      'Prefill latency (ms, 2 threads)',
+      'Perplexity vs dense (%, lower is better)',
+      'Near dense: axis clipped at +8%',
+      'tolerance +2%',
+      't=0.05, recommended',
+      't=0.1, fixed graph',
+      't=0.5',
+      'Prefill speedup over dense (×, log scale, 99% interval)',
       'Perplexity (log scale, lower is better)',
       PARETO_LABEL,
       ...SERIES_NAMES,
@@ -50,6 +59,31 @@ describe('curve.svg', () => {
     expect(await renderChartSvg(report)).toBe(svg);
   });
 
+  it('labels a threshold on the full-range panel only where the near-dense panel cuts it off', () => {
+    const rows = chartRows(fakeReport());
+    const full = rows.flatMap((r) => (r.label_full ? [r.label_full] : []));
+    expect(full).toEqual(['t=0.3', 't=0.5']); // +12% and +26%, above the +8% axis
+    const near = rows.flatMap((r) => (r.label ? [r.label] : []));
+    expect(near).toContain('t=0.05, recommended');
+    expect(near).toContain('t=0.1, fixed graph');
+    expect(near).not.toContain('t=0.3');
+  });
+
+  it('has no Pareto rings on the latency panel: the frontier is computed on FLOPs', () => {
+    const spec = chartSpec(fakeReport()) as { vconcat: [unknown, { layer: unknown[] }] };
+    expect(JSON.stringify(spec.vconcat[1].layer)).not.toContain('pareto');
+    expect(JSON.stringify(spec.vconcat[1].layer)).toContain('speedup_low');
+  });
+
+  it('renders without a vega warning when there is nothing to mark or to label', async () => {
+    const report = fakeReport();
+    const warn = vi.spyOn(console, 'warn');
+    const near = report.points.filter((p) => p.perplexity < 12.6);
+    await renderChartSvg({ ...report, points: near, recommended: recommendPoint(near, 0.0001) });
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
   it('leaves out the latency panel when nothing was timed', async () => {
     const report = fakeReport();
     const svg = await renderChartSvg({
@@ -57,7 +91,7 @@ describe('curve.svg', () => {
       points: report.points.map((p) => ({ ...p, latency: null })),
     });
     expect(svg).toContain('FFN compute (% of dense neurons)');
-    expect(svg).not.toContain('Prefill latency');
+    expect(svg).not.toContain('Prefill speedup');
     expect(svg).toContain('>HuggingFaceTB/SmolLM2-135M: perplexity vs FFN compute</text>');
   });
 });

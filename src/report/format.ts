@@ -26,3 +26,8 @@ export function fixed(value: number, digits: number): string {
 export function ratio(value: number): string {
   return `${value.toFixed(2)}×`;
 }
+
+/** 1.352 [1.21, 1.48] → "1.35× [1.21–1.48]". */
+export function speedupWithInterval(s: { ratio: number; low: number; high: number }): string {
+  return `${ratio(s.ratio)} [${s.low.toFixed(2)}–${s.high.toFixed(2)}]`;
+}

@@ -1,7 +1,8 @@
 /** report.md: what a reviewer reads in a PR. Formatting only; every figure comes from the report. */
-import { DASH, fixed, percent, perplexity, ratio, signedPercentChange } from './format.js';
+import { DASH, fixed, percent, perplexity, signedPercentChange, speedupWithInterval } from './format.js';
+import { recommendationParagraphs } from './recommendation.js';
 import { summaryParagraph } from './summary.js';
-import type { Point, PointKind, Report } from './types.js';
+import type { Point, PointKind, Report, Speedup } from './types.js';
 
 const SECTIONS: readonly { kind: PointKind; title: string; label: string }[] = [
   { kind: 'dense', title: 'Dense', label: 'graph' },
@@ -17,34 +18,60 @@ const COLUMNS = [
   'Δppl vs dense',
   'accuracy',
   'prefill ms',
-  'speedup',
+  'prefill speedup',
   'decode tok/s',
+  'decode speedup',
 ];
 
 function label(point: Point, report: Report): string {
   if (point.kind === 'static' && point.expert !== null) {
-    return `${point.expert} (${report.model.expert_sizes[point.expert] ?? '?'})`;
+    const sizes = report.model.expert_sizes;
+    const full = point.expert === sizes.length - 1 ? ', full width' : '';
+    return `${point.expert} (${sizes[point.expert] ?? '?'}${full})`;
   }
   return point.threshold === null ? point.kind : String(point.threshold);
 }
 
-function latencyCells(point: Point, dense: Point | undefined): string[] {
+/** ★ Pareto, and which learned point is recommended and which one the fixed graphs carry. */
+function marks(point: Point, report: Report): string {
+  const tags = point.pareto ? [' ★'] : [];
+  if (point.kind === 'learned') {
+    const r = report.recommended;
+    if (r?.kind === 'learned' && r.threshold === point.threshold) tags.push(' **recommended**');
+    if (report.fixed_threshold === point.threshold) tags.push(' (fixed graph)');
+  }
+  if (point.kind === 'dense' && report.recommended?.kind === 'dense') tags.push(' **recommended**');
+  return tags.join('');
+}
+
+/** Bold when the interval excludes 1: a measurable difference. */
+function speedupCell(s: Speedup | null | undefined): string {
+  if (!s) return DASH;
+  const text = speedupWithInterval(s);
+  return s.verdict === 'no-difference' ? text : `**${text}**`;
+}
+
+function latencyCells(point: Point): string[] {
   const lat = point.latency;
-  if (!lat) return [DASH, DASH, DASH];
+  if (!lat) return [DASH, DASH, DASH, DASH];
   const spread = lat.prefill_ms_spread === undefined ? '' : ` ± ${fixed(lat.prefill_ms_spread, 1)}`;
-  const speedup = dense?.latency ? ratio(dense.latency.prefill_ms / lat.prefill_ms) : DASH;
-  return [`${fixed(lat.prefill_ms, 1)}${spread}`, speedup, fixed(lat.decode_tokens_per_s, 1)];
+  return [
+    `${fixed(lat.prefill_ms, 1)}${spread}`,
+    speedupCell(lat.prefill_speedup),
+    fixed(lat.decode_tokens_per_s, 1),
+    speedupCell(lat.decode_speedup),
+  ];
 }
 
 function row(point: Point, report: Report, dense: Point | undefined): string {
   const cells = [
-    `${label(point, report)}${point.pareto ? ' ★' : ''}`,
+    `${label(point, report)}${marks(point, report)}`,
     percent(point.ffn_fraction),
     percent(point.flops_fraction),
     perplexity(point.perplexity),
     dense ? signedPercentChange(point.perplexity, dense.perplexity) : DASH,
     percent(point.accuracy, 2),
-    ...latencyCells(point, dense),
+    ...latencyCells(point),
   ];
   return `| ${cells.join(' | ')} |`;
 }
@@ -61,6 +88,40 @@ function table(section: (typeof SECTIONS)[number], report: Report, dense: Point 
     `| ${header.join(' | ')} |`,
     `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
     ...points.map((p) => row(p, report, dense)),
+    '',
+  ];
+}
+
+/** What every column means, under the tables: a reader should not have to guess "accuracy". */
+function columnNotes(report: Report): string[] {
+  const { eval: ev, timing: t } = report;
+  const repeats = t ? `${t.repeats} repeats` : 'the repeats';
+  const confidence = t ? `${Math.round(t.required_confidence * 100)}%` : '95%';
+  const prompt = t ? `${t.prompt_tokens}-token` : 'prompt';
+  const decode = t ? `${t.decode_tokens} tokens` : 'tokens';
+  return [
+    '## Columns',
+    '',
+    '- **FFN**: share of FFN neurons actually used, averaged over scored tokens and layers, counted from the ' +
+      "graph's `expert_index` output.",
+    '- **FLOPs**: whole-model multiply-accumulates (attention, FFN, routers, LM head) over the dense model’s on ' +
+      'the same tokens; above 100% where the router costs more than it saves.',
+    `- **perplexity**: exp of the mean next-token negative log-likelihood on held-out text (\`${ev.text}\`, ` +
+      `${ev.tokens} tokens in windows of ${ev.seq_len}; not used for calibration or router training). ` +
+      '**Δppl vs dense**: its change against the dense model’s.',
+    '- **accuracy**: next-token accuracy on the same held-out text: the share of positions whose most likely ' +
+      'token (argmax of the logits) is the actual next token.',
+    `- **prefill ms**: median time to process a ${prompt} prompt at batch 1 (empty KV cache), ± half the ` +
+      `min–max range over ${repeats}. **decode tok/s**: median rate decoding ${decode} one at a time with the ` +
+      'KV cache.',
+    `- **prefill / decode speedup**: against dense, the median of per-repeat ratios, each from a round that ` +
+      `timed every graph once in turn, with its ${confidence} interval [low–high]. **Bold** when the interval ` +
+      'excludes 1 (a measurable difference); otherwise there is no measurable difference, whatever the median ' +
+      'says. Each interval is distribution-free (order statistics of the per-repeat ratios); at this coverage the ' +
+      'two dozen intervals of a report show a difference by chance alone in about one report in twenty.',
+    `- **★ Pareto-optimal**: no other ${report.pareto.kinds.join('/')} point has both lower FLOPs and lower ` +
+      'perplexity. **recommended**: the Recommendation above. **(fixed graph)**: the threshold baked into ' +
+      '`model_fixed.onnx` and `onnx/model.onnx`.',
     '',
   ];
 }
@@ -85,14 +146,15 @@ export function reportToMarkdown(report: Report): string {
   const dense = report.points.find((p) => p.kind === 'dense');
   const lines = [
     ...header(report),
-    '## Summary',
+    '## Recommendation',
+    '',
+    ...recommendationParagraphs(report).flatMap((p) => [p, '']),
+    '## Learned vs static',
     '',
     summaryParagraph(report),
     '',
     ...SECTIONS.flatMap((s) => table(s, report, dense)),
-    `★ Pareto-optimal: no other ${report.pareto.kinds.join('/')} point has both lower FLOPs and lower perplexity. ` +
-      'FFN and FLOPs are realized fractions of the dense model (FLOPs: whole model, router included); ' +
-      'speedup is dense prefill time over this point’s.',
+    ...columnNotes(report),
   ];
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n').trimEnd()}\n`;
 }

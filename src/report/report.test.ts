@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fakeReport } from '../../test/support/fake-report.js';
+import { recommendPoint } from '../eval/recommend.js';
 import { InputError, InternalError } from '../util/errors.js';
 import { reportToJson } from './json.js';
 import { reportToMarkdown } from './markdown.js';
@@ -28,7 +29,7 @@ describe('report.json', () => {
             )
           : v;
     const reordered = reverseKeys(report) as Report;
-    expect(Object.keys(reordered)[0]).toBe('pareto');
+    expect(Object.keys(reordered)[0]).toBe('fixed_threshold');
     const json = reportToJson(report);
     expect(reportToJson(reordered)).toBe(json);
     expect(json.endsWith('}\n')).toBe(true);
@@ -80,7 +81,7 @@ describe('report.md', () => {
 
   it('sorts each table by FFN fraction', () => {
     const learned = md.split('## Learned routing')[1]!.split('##')[0]!;
-    const ffn = [...learned.matchAll(/^\| [\d.]+(?: ★)? \| ([\d.]+)%/gm)].map((m) => Number(m[1]));
+    const ffn = [...learned.matchAll(/^\| [\d.]+[^|]* \| ([\d.]+)%/gm)].map((m) => Number(m[1]));
     expect(ffn).toEqual([...ffn].sort((a, b) => a - b));
     expect(ffn).toHaveLength(7);
   });
@@ -93,7 +94,71 @@ describe('report.md', () => {
       /static slice at the same width \(interpolated on the static curve\): ppl 15\.132, \+21\.9\d% vs dense/,
     );
     expect(md).toContain('learned routing is better than static slicing here');
-    expect(md).toContain('(1.40×)');
+    expect(md).not.toMatch(/Measured prefill/);
+  });
+
+  it('recommends the cheapest learned point within the tolerance and says what the fixed graphs carry', () => {
+    expect(md).toContain(
+      '**Recommended: threshold 0.05** (learned routing): 82.0% FFN, 89.2% FLOPs, perplexity 12.520 (+0.89% vs ' +
+        'dense 12.410), the cheapest measured point within the tolerance of +2% perplexity',
+    );
+    expect(md).toContain(
+      '`model_fixed.onnx` and `onnx/model.onnx` have threshold 0.1 baked in (`output.fixed_threshold`), not the ' +
+        'recommended 0.05: set `output.fixed_threshold: 0.05`',
+    );
+    expect(md).toContain('| 0.05 ★ **recommended** | 82.0% |');
+    expect(md).toContain('| 0.1 ★ (fixed graph) | 68.0% |');
+    expect(md).toContain('| 4 (1536, full width) ★ |');
+    const same = reportToMarkdown({ ...report, fixed_threshold: 0.05 });
+    expect(same).toContain('or `model_fixed.onnx` and `onnx/model.onnx` have threshold 0.05 baked in');
+    expect(same).toContain('| 0.05 ★ **recommended** (fixed graph) |');
+  });
+
+  it('gives every speedup with its interval, bold only when the interval excludes 1', () => {
+    expect(md).toContain(
+      '**Speed at threshold 0.05:** prefill 1.10× [1.02–1.15] faster than dense; decode 1.06× [1.01–1.14] ' +
+        'faster than dense (99% intervals over 10 interleaved repeats).',
+    );
+    expect(md).toMatch(/\| 0\.02 ★ \|.*\| 1\.00× \[0\.97–1\.07\] \|/);
+    expect(md).toContain('**1.84× [1.72–1.91]**');
+    const noGain = structuredClone(report);
+    for (const p of noGain.points) {
+      const s = p.latency?.prefill_speedup;
+      if (s) Object.assign(s, { ratio: 1.03, low: 0.95, high: 1.12, verdict: 'no-difference' });
+      const d = p.latency?.decode_speedup;
+      if (d) Object.assign(d, { ratio: 0.97, low: 0.9, high: 1.02, verdict: 'no-difference' });
+    }
+    expect(reportToMarkdown(noGain)).toContain(
+      '**Speed at threshold 0.05:** no measurable difference on this model size: prefill 1.03× [0.95–1.12], ' +
+        'decode 0.97× [0.90–1.02] against dense (99% intervals over 10 interleaved repeats); at hidden 576 the FFN matrices ' +
+        'are too small for the skipped work to outweigh per-operator overhead; docs/benchmarks.md measures ' +
+        'routed speedups on larger shapes.',
+    );
+    const wide = { ...noGain, model: { ...noGain.model, hidden: 4096 } };
+    expect(reportToMarkdown(wide)).toContain('no measurable difference on this machine');
+  });
+
+  it('defines every column under the tables', () => {
+    const notes = md.split('## Columns')[1]!;
+    for (const column of [
+      'FFN',
+      'FLOPs',
+      'perplexity',
+      'Δppl vs dense',
+      'accuracy',
+      'prefill ms',
+      'decode tok/s',
+    ])
+      expect(notes).toContain(`**${column}**`);
+    expect(notes).toContain('next-token accuracy on the same held-out text');
+    expect(notes).toContain('**prefill / decode speedup**');
+  });
+
+  it('recommends dense when nothing within the tolerance saves compute', () => {
+    const strict = { ...report, recommended: recommendPoint(report.points, 0.001) };
+    const text = reportToMarkdown(strict);
+    expect(text).toContain('**Recommended: the dense model.** No learned threshold within +0.1% perplexity');
+    expect(text).toContain('| dense ★ **recommended** |');
   });
 
   it('says so when there is nothing to compare', () => {

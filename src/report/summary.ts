@@ -1,8 +1,9 @@
 /**
- * The one-paragraph verdict at the top of report.md: learned routing near half the FFN width against dense and
- * against a static slice of the same width (interpolated by eval into report.pareto; nothing is computed here).
+ * The "Learned vs static" paragraph of report.md: learned routing near half the FFN width against dense and against
+ * a static slice of the same width (interpolated by eval into report.pareto; nothing is computed here). Speed is
+ * the Recommendation's business (speed.ts): a bare ratio of two medians is not a measurement.
  */
-import { percent, perplexity, ratio, signedPercentChange } from './format.js';
+import { percent, perplexity, signedPercentChange } from './format.js';
 import type { LearnedVsStatic, Point, Report } from './types.js';
 
 /** The operating point a reader asks about first: "what does half the FFN cost?". */
@@ -26,24 +27,17 @@ function staticSentence(c: LearnedVsStatic, dense: Point): string {
   );
 }
 
-function speedSentence(learned: Point | undefined, dense: Point): string {
-  if (!learned?.latency || !dense.latency) return '';
-  const speedup = dense.latency.prefill_ms / learned.latency.prefill_ms;
-  return ` Measured prefill: ${learned.latency.prefill_ms.toFixed(1)} ms vs ${dense.latency.prefill_ms.toFixed(1)} ms dense (${ratio(speedup)}).`;
-}
-
 /** One paragraph of Markdown; says plainly when the report lacks the points to compare. */
 export function summaryParagraph(report: Report): string {
   const dense = report.points.find((p) => p.kind === 'dense');
   const c = headline(report.pareto.learned_vs_static);
   if (!dense) return 'No dense point in this report, so no comparison against dense.';
   if (!c) return `No learned points in this report; dense perplexity is ${perplexity(dense.perplexity)}.`;
-  const learned = report.points.find((p) => p.kind === 'learned' && p.threshold === c.threshold);
   const frontier = report.points.filter((p) => p.kind === 'learned' && p.pareto).length;
   return (
     `Learned routing at ${percent(c.ffn_fraction)} FFN (threshold ${c.threshold}): ppl ` +
     `${perplexity(c.learned_perplexity)}, ${signedPercentChange(c.learned_perplexity, dense.perplexity)} vs dense ` +
-    `(${perplexity(dense.perplexity)}). ${staticSentence(c, dense)}${speedSentence(learned, dense)} ` +
+    `(${perplexity(dense.perplexity)}). ${staticSentence(c, dense)} ` +
     `${frontier} of ${report.pareto.learned_vs_static.length} learned points are Pareto-optimal.`
   );
 }

@@ -15,12 +15,30 @@ const fraction = z.number().min(0).max(1);
 const positive = z.number().positive();
 const count = z.number().int().nonnegative();
 
+/** What the interval of a paired speedup says (latency-stats.ts): only an interval that excludes 1 is a verdict. */
+const SPEEDUP_VERDICTS = ['faster', 'slower', 'no-difference'] as const;
+
+/**
+ * A speedup over the dense graph from paired, interleaved repeats: the median per-repeat ratio (above 1 is
+ * faster) and a distribution-free interval for it with its exact coverage.
+ */
+const speedupSchema = z.object({
+  ratio: positive,
+  low: positive,
+  high: positive,
+  confidence: fraction,
+  verdict: z.enum(SPEEDUP_VERDICTS),
+});
+
 const latencySchema = z.object({
   prefill_ms: positive,
   /** Half the min-max range of the repeats, in ms: how far one measurement may be trusted. */
   prefill_ms_spread: z.number().nonnegative().optional(),
   decode_tokens_per_s: positive,
   decode_tokens_per_s_spread: z.number().nonnegative().optional(),
+  /** Against dense, timed in the same rounds; null on the dense point itself. Absent in older reports. */
+  prefill_speedup: speedupSchema.nullable().optional(),
+  decode_speedup: speedupSchema.nullable().optional(),
 });
 
 const pointSchema = z.object({
@@ -46,6 +64,34 @@ const comparisonSchema = z.object({
   ffn_fraction: fraction,
   learned_perplexity: positive,
   static_perplexity: positive.nullable(),
+});
+
+/** How latency was measured: the protocol behind every point's `latency`. */
+const timingSchema = z.object({
+  /** The graph every speedup is relative to. */
+  reference: z.literal('dense'),
+  /** Timed rounds after one warm-up; each round runs every timed graph once, in rotating order. */
+  repeats: z.number().int().positive(),
+  prompt_tokens: z.number().int().positive(),
+  decode_tokens: z.number().int().nonnegative(),
+  /** Coverage an interval must reach for a speedup to be called faster or slower. */
+  required_confidence: fraction,
+});
+
+/**
+ * The operating point to deploy: the cheapest measured learned point (lowest flops_fraction) whose perplexity is
+ * within `max_ppl_increase` of dense; dense itself when no learned point within it saves compute.
+ */
+const recommendedSchema = z.object({
+  kind: z.enum(['dense', 'learned']),
+  threshold: z.number().nonnegative().nullable(),
+  /** The tolerance it was chosen under (recipe `report.max_ppl_increase`): 0.02 = +2% perplexity. */
+  max_ppl_increase: z.number().nonnegative(),
+  ffn_fraction: fraction,
+  flops_fraction: z.number().nonnegative(),
+  perplexity: positive,
+  /** perplexity / dense perplexity − 1. */
+  ppl_increase: z.number(),
 });
 
 export const reportSchema = z.object({
@@ -81,10 +127,19 @@ export const reportSchema = z.object({
     kinds: z.array(z.enum(POINT_KINDS)),
     learned_vs_static: z.array(comparisonSchema),
   }),
+  /** null when nothing was timed (`--no-latency`). Absent in reports of moefy before 0.2. */
+  timing: timingSchema.nullable().optional(),
+  /** null when the report has no dense point to measure the tolerance against. */
+  recommended: recommendedSchema.nullable().optional(),
+  /** The threshold baked into model_fixed.onnx and onnx/model.onnx (recipe `output.fixed_threshold`). */
+  fixed_threshold: z.number().nonnegative().nullable().optional(),
 });
 
 export type Report = z.infer<typeof reportSchema>;
 export type Point = Report['points'][number];
 export type Latency = z.infer<typeof latencySchema>;
+export type Speedup = z.infer<typeof speedupSchema>;
+export type Timing = z.infer<typeof timingSchema>;
+export type Recommended = z.infer<typeof recommendedSchema>;
 export type ParetoSection = Report['pareto'];
 export type LearnedVsStatic = ParetoSection['learned_vs_static'][number];

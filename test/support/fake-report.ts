@@ -2,7 +2,9 @@
  * A realistic but made-up report (SmolLM2-135M-like shapes) for report/chart tests. The numbers are invented here
  * and nowhere else; Pareto flags and the learned-vs-static comparison are derived with eval's pure functions.
  */
+import { summarizeLatency } from '../../src/eval/latency.js';
 import { withPareto, type PointMeasurement } from '../../src/eval/pareto.js';
+import { recommendPoint } from '../../src/eval/recommend.js';
 import type { Point, Report } from '../../src/report/types.js';
 
 const LAYERS = 30;
@@ -11,6 +13,19 @@ const EXPERT_SIZES = [192, 384, 768, 1152, 1536];
 const NON_FFN = 0.38;
 const ROUTER = 0.004;
 const DENSE_PREFILL_MS = 182.4;
+const DENSE_DECODE_RATE = 38.5;
+/** Invented relative noise of 10 interleaved repeats (the same pattern for every graph, shifted per graph). */
+const NOISE = [0.03, -0.02, 0.01, 0.05, -0.04, 0.0, 0.02, -0.01, 0.04, -0.03];
+
+function repeats(value: number, shift: number): number[] {
+  return NOISE.map((_, i) => value * (1 + NOISE[(i + shift) % NOISE.length]!));
+}
+
+function samples(prefillMs: number, decodeRate: number, shift: number) {
+  return { prefillMs: repeats(prefillMs, shift), decodeRate: repeats(decodeRate, shift + 3) };
+}
+
+const DENSE_SAMPLES = samples(DENSE_PREFILL_MS, DENSE_DECODE_RATE, 0);
 
 function point(
   kind: Point['kind'],
@@ -33,11 +48,16 @@ function point(
       ? [410, 1220, 3050, 2210, 1302]
       : EXPERT_SIZES.map((_, k) => (k === o.expert ? 8192 : 0)),
     latency: o.timed
-      ? {
-          prefill_ms: DENSE_PREFILL_MS * (0.35 + 0.65 * o.ffn) * (routed ? 1.04 : 1),
-          prefill_ms_spread: 2.1,
-          decode_tokens_per_s: 38.5 / ((0.4 + 0.6 * o.ffn) * (routed ? 1.05 : 1)),
-        }
+      ? kind === 'dense'
+        ? summarizeLatency(DENSE_SAMPLES, null)
+        : summarizeLatency(
+            samples(
+              DENSE_PREFILL_MS * (0.35 + 0.65 * o.ffn) * (routed ? 1.04 : 1),
+              DENSE_DECODE_RATE / ((0.4 + 0.6 * o.ffn) * (routed ? 1.05 : 1)),
+              Math.round(o.ffn * 100),
+            ),
+            DENSE_SAMPLES,
+          )
       : null,
   };
 }
@@ -88,5 +108,14 @@ export function fakeReport(): Report {
     eval: { text: 'fixtures/kjv-llama/eval.txt', tokens: 65536, seq_len: 256 },
     points,
     pareto,
+    timing: {
+      reference: 'dense',
+      repeats: NOISE.length,
+      prompt_tokens: 256,
+      decode_tokens: 32,
+      required_confidence: 0.99,
+    },
+    recommended: recommendPoint(points, 0.02),
+    fixed_threshold: 0.1,
   };
 }

@@ -13,21 +13,30 @@ export const SMALL_EVAL =
   'eval: { tokens: 2048, seq_len: 64, batch: 8, thresholds: [0, 0.05, 0.1, 0.2, 0.5], ' +
   'latency: { seq: 32, repeats: 2, decode_tokens: 4, threads: 1 } }';
 
-/** Converts kjv-llama into `root/out` with a stage cache under `root`; throws with moefy's stderr on failure. */
-export function convertKjv(root: string): string {
+/** The small ridge recipe of convertKjv, written into `root` (`extra` YAML lines appended). */
+export function kjvRecipe(root: string, extra = '', name = 'ridge.yaml'): string {
   const kjv = fixtureDir('kjv-llama');
-  const recipe = join(root, 'ridge.yaml');
+  const recipe = join(root, name);
   writeFileSync(
     recipe,
     `calibration: { text: ${kjv}/calibration.txt, tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
 router: { kind: ridge }
 ${SMALL_EVAL}
+${extra}
 `,
   );
+  return recipe;
+}
+
+/** Converts kjv-llama into `root/out` with a stage cache under `root`; throws with moefy's stderr on failure. */
+export function convertKjv(root: string): string {
   const out = join(root, 'out');
-  const r = moefy(['convert', kjv, '--recipe', recipe, '--out', out, '--quiet'], {
-    MOEFY_CACHE_DIR: join(root, 'cache'),
-  });
+  const r = moefy(
+    ['convert', fixtureDir('kjv-llama'), '--recipe', kjvRecipe(root), '--out', out, '--quiet'],
+    {
+      MOEFY_CACHE_DIR: join(root, 'cache'),
+    },
+  );
   if (r.code !== 0) throw new Error(`moefy convert failed (${r.code}): ${r.stderr}`);
   return out;
 }

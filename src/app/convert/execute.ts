@@ -10,17 +10,19 @@ import { calibrationStage } from './calibrate.js';
 import { dataPins, type StageContext } from './context.js';
 import { emitOutputs, type EmitResult } from './emit.js';
 import { computePermutations } from './experts.js';
-import { type FittedRouters, routerStage } from './router.js';
+import { type FittedRouters, type RouterFit, routerStage } from './router.js';
 import { targetsStage } from './targets.js';
 
 export interface ExecuteOptions {
   readonly outDir: string;
   readonly force?: boolean;
+  /** Called with the fitted routers before anything is written; throws to keep the output as it is. */
+  readonly acceptRouters?: (fit: RouterFit) => void;
 }
 
 export interface Executed {
   readonly emitted: EmitResult;
-  /** One line per threshold (app/eval/summary.ts). */
+  /** The summary lines (report/console-summary.ts). */
   readonly summary: string[];
 }
 
@@ -35,6 +37,7 @@ export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<
 
   const targets = await targetsStage(ctx, { cal, perms });
   const routers = await routerStage(ctx, { cal, targets });
+  opts.acceptRouters?.(routers);
   const { emitted, evaluation } = await withAtomicDir(opts.outDir, opts, (dir) =>
     emitAndEvaluate(ctx, { dir, outDir: opts.outDir, perms, routers }),
   );
@@ -65,6 +68,7 @@ async function emitAndEvaluate(
     plan,
     stage: evalStage,
     ...(ctx.offline ? { offline: true } : {}),
+    cacheRoot: ctx.root,
   });
   evalStage.succeed(`${evaluation.report.points.length} points`);
   return { emitted, evaluation };

@@ -16,11 +16,14 @@ import { InputError } from '../../util/errors.js';
 import { routerShape } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { readOutputEval } from './output-manifest.js';
-import { summaryLines } from './summary.js';
+import { summaryLines } from '../../report/console-summary.js';
 import { downloadProgress } from '../shared/download-progress.js';
 import type { Stage } from '../shared/progress.js';
 import { openTextSource } from '../shared/text-source.js';
 import { VERSION } from '../shared/version.js';
+import { defaultCacheRoot } from '../shared/stage-cache.js';
+import { latencyPromptTokens } from '../../eval/latency-prompt.js';
+import { cachedMeasurements } from './cache.js';
 
 /** Command-line changes to the recipe's eval settings. */
 export interface EvalOverrides {
@@ -41,6 +44,10 @@ export interface EvaluateOptions {
   readonly stage?: Stage;
   /** Cache only for a dataset's files (also HF_HUB_OFFLINE=1). */
   readonly offline?: boolean;
+  /** Stage cache root for the measurements; default: defaultCacheRoot(). */
+  readonly cacheRoot?: string;
+  /** Measure even when the cache holds this evaluation (`moefy eval` re-measures; convert reuses). */
+  readonly remeasure?: boolean;
 }
 
 export interface Evaluation {
@@ -52,7 +59,7 @@ export interface Evaluation {
 
 /** Measures the report of an output directory without writing it (also `moefy check`'s evaluation stage). */
 export async function computeReport(opts: EvaluateOptions): Promise<Report> {
-  const { plan, graphs } = await readOutputEval(opts.dir, {
+  const { plan, graphs, files } = await readOutputEval(opts.dir, {
     ...(opts.plan && { plan: opts.plan }),
     ...(opts.settings && { settings: opts.settings }),
     overrides: recipeOverrides(opts.overrides ?? {}),
@@ -75,19 +82,28 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
     opts.overrides?.latency === false
       ? null
       : {
-          seq: settings.latency.seq,
+          seq: latencyPromptTokens(settings.latency, plan.model.maxPositions),
           repeats: settings.latency.repeats,
           decodeTokens: settings.latency.decode_tokens,
           threads: settings.latency.threads,
         };
-  const measured = await runSweep({
-    model,
-    windows,
-    batch: settings.batch,
-    thresholds: settings.thresholds,
-    latency,
-    onPoint: (p) => opts.stage?.note(`${p.index + 1}/${p.total} ${p.label}`),
+  const fixedThreshold = plan.recipe.output.fixed_threshold;
+  const thresholds = withFixedThreshold(settings.thresholds, fixedThreshold);
+  const { points: measured, cached } = await cachedMeasurements({
+    root: opts.cacheRoot ?? defaultCacheRoot(),
+    key: { files, text: text.identity, settings, thresholds, latency },
+    reuse: opts.remeasure !== true,
+    measure: () =>
+      runSweep({
+        model,
+        windows,
+        batch: settings.batch,
+        thresholds,
+        latency,
+        onPoint: (p) => opts.stage?.note(`${p.index + 1}/${p.total} ${p.label}`),
+      }),
   });
+  if (cached) opts.stage?.note('measurements from cache (same graph bytes and eval settings)');
   const c = plan.model;
   const { source } = plan;
   return buildReport(
@@ -109,6 +125,9 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
         seq_len: windows.seqLen,
       },
       threads: settings.latency.threads,
+      latency,
+      maxPplIncrease: plan.recipe.report.max_ppl_increase,
+      fixedThreshold,
     },
     measured,
   );
@@ -121,6 +140,12 @@ export async function evaluateOutput(opts: EvaluateOptions): Promise<Evaluation>
     log: (line) => opts.stage?.note(line),
   });
   return { report, files, lines: summaryLines(report) };
+}
+
+/** The fixed graph's threshold joins the sweep, so the report can say what that graph gives. */
+function withFixedThreshold(thresholds: readonly number[], fixed: number): number[] {
+  if (thresholds.includes(fixed)) return [...thresholds];
+  return [...thresholds, fixed].sort((a, b) => a - b);
 }
 
 /** The flags as recipe overrides, so the recipe's rules check them (a relative --text is the working dir's). */

@@ -44,6 +44,8 @@ export interface OutputEval {
   readonly plan: Plan;
   /** Absolute paths of the graphs the sweep runs. */
   readonly graphs: EvalGraphs;
+  /** Every file those graphs read, their external data included (the evaluation cache's key). */
+  readonly files: string[];
 }
 
 export interface OutputEvalOptions {
@@ -66,7 +68,9 @@ export async function readOutputEval(dir: string, opts: OutputEvalOptions = {}):
         `[${sizes.join(', ')}]; rerun \`moefy convert\``,
     );
   }
-  return { plan: planned, graphs: graphFiles(dir, m, path) };
+  const swept: readonly GraphRole[] = Object.values(SWEEP_ROLES);
+  const files = m.graphs.filter((g) => swept.includes(g.role)).flatMap((g) => [g.file, g.data]);
+  return { plan: planned, graphs: graphFiles(dir, m, path), files: files.map((f) => join(dir, f)) };
 }
 
 function planFromManifest(m: EvalFields, path: string, opts: OutputEvalOptions): Plan {

@@ -5,6 +5,7 @@
 import { layerParams, tokenMacs } from '../../ir/flops.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { PlanDisk, PlanMemory, PlanModel, PlanTime } from './types.js';
+import { latencyPromptTokens } from '../../eval/latency-prompt.js';
 
 const FLOAT32 = 4;
 /** ORT, Node and moefy's own code before any weight is loaded (DESIGN.md §4 budgets it at 300 MB). */
@@ -75,7 +76,8 @@ export function estimateTime({ recipe, model, routerMacs, experts }: TimeEstimat
   const thresholds = recipe.eval.thresholds.length;
   // dense + learned and oracle at every threshold + one static slice per expert.
   const passes = 1 + 2 * thresholds + experts;
-  const { seq, repeats, decode_tokens } = recipe.eval.latency;
+  const { repeats, decode_tokens } = recipe.eval.latency;
+  const seq = latencyPromptTokens(recipe.eval.latency, model.maxPositions);
   const latencyTokens = (thresholds + experts + 1) * repeats * (seq + decode_tokens);
   const evalSeconds =
     (passes * flops(recipe.eval.tokens, recipe.eval.seq_len) + flops(latencyTokens, seq)) / CPU_FLOPS_PER_S;

@@ -27,6 +27,7 @@ import {
   STAGES,
   type StageName,
 } from './types.js';
+import { latencyPromptTokens } from '../../eval/latency-prompt.js';
 
 /** Calibration, targets and evaluation run on the CPU; only router training takes `router.train.device`. */
 const CPU: Device = 'cpu';
@@ -150,7 +151,8 @@ function check(input: PlanInput): void {
 
 /** Windows past the position range are not something calibration or perplexity can mean: refuse them. */
 function windows({ recipe, model }: PlanInput): { stage: StageName; field: string; length: number }[] {
-  const { seq, decode_tokens } = recipe.eval.latency;
+  const { decode_tokens } = recipe.eval.latency;
+  const seq = latencyPromptTokens(recipe.eval.latency, model.config.maxPositions);
   return [
     { stage: 'calibrate', field: 'calibration.seq_len', length: recipe.calibration.seq_len },
     { stage: 'eval', field: 'eval.seq_len', length: recipe.eval.seq_len },
@@ -162,7 +164,8 @@ function windows({ recipe, model }: PlanInput): { stage: StageName; field: strin
 }
 
 function warnings({ recipe, model }: PlanInput): string[] {
-  const { seq, decode_tokens } = recipe.eval.latency;
+  const { decode_tokens } = recipe.eval.latency;
+  const seq = latencyPromptTokens(recipe.eval.latency, model.config.maxPositions);
   if (seq + decode_tokens <= model.config.maxPositions) return [];
   return [
     `eval.latency: prompt ${seq} + ${decode_tokens} decoded tokens runs past max_position_embeddings ` +

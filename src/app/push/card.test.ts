@@ -92,12 +92,20 @@ describe('modelCard', () => {
       (p) => p.kind === 'learned' && p.perplexity <= dense.perplexity * 1.02,
     );
     expect(rec.point.flops_fraction).toBe(Math.min(...within.map((p) => p.flops_fraction)));
-    expect(recommendPoint(report, 1)?.point.perplexity ?? dense.perplexity).toBeLessThanOrEqual(
+    // report.json's own recommendation wins; an older report without one gets the same rule here.
+    expect(rec.from).toBe('report');
+    expect(rec.point.threshold).toBe(report.recommended!.threshold);
+    const older = { ...report, recommended: undefined };
+    expect(recommendPoint(older, 1.02)).toMatchObject({
+      from: 'push',
+      point: { threshold: rec.point.threshold },
+    });
+    expect(recommendPoint(older, 1)?.point.perplexity ?? dense.perplexity).toBeLessThanOrEqual(
       dense.perplexity,
     );
     const card = modelCard({
       repo: 'me/x',
-      report: { ...report, points: [dense] },
+      report: { ...report, points: [dense], recommended: undefined },
       manifest,
       license: null,
       curve: null,

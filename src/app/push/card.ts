@@ -131,7 +131,9 @@ function thresholds(c: CardInput, rec: Recommendation | null): string[] {
   const recLine = rec
     ? `**Recommended threshold: ${rec.point.threshold}** (${measured(rec.point)}): the cheapest measured learned ` +
       `point within the recipe's tolerance of ${signedPercentChange(rec.maxPplRatio, 1)} perplexity ` +
-      '(`check.max_ppl_ratio`), computed by `moefy push` from report.json.'
+      (rec.from === 'report'
+        ? '(`report.max_ppl_increase`), as report.json records it.'
+        : '(`check.max_ppl_ratio`), computed by `moefy push` from report.json.')
     : `No measured learned point is within the recipe's tolerance of ` +
       `${signedPercentChange(c.manifest.recipe.check.max_ppl_ratio, 1)} perplexity; use threshold 0 (dense) or ` +
       'pick a point from the table.';

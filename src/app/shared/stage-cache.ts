@@ -42,6 +42,8 @@ export interface StageRequest {
   inputs: unknown;
   /** Writes the stage's files into `dir` (an empty temp dir). */
   produce: (dir: string) => Promise<void>;
+  /** Produce even when the entry exists, and replace it (a deliberate re-measurement). */
+  refresh?: boolean;
 }
 
 export interface StageResult {
@@ -53,7 +55,7 @@ export async function cachedStage(req: StageRequest): Promise<StageResult> {
   const key = stageKey(req.inputs);
   const parent = join(req.root, req.stage);
   const dir = join(parent, key);
-  if (existsSync(join(dir, MARKER))) return { dir, cached: true };
+  if (!req.refresh && existsSync(join(dir, MARKER))) return { dir, cached: true };
   const place: OutputPlace = {
     target: req.root,
     action: `write the ${req.stage} stage cache`,
@@ -62,7 +64,7 @@ export async function cachedStage(req: StageRequest): Promise<StageResult> {
   const release = await lockEntry(parent, key, place);
   try {
     // Another process may have finished this key while we waited for the lock.
-    if (existsSync(join(dir, MARKER))) return { dir, cached: true };
+    if (!req.refresh && existsSync(join(dir, MARKER))) return { dir, cached: true };
     await produce(req, dir);
     return { dir, cached: false };
   } catch (err) {
