@@ -59,17 +59,20 @@ beforeAll(() => {
 });
 
 describe('moefy check', () => {
-  it('passes against the baseline it wrote', () => {
+  it('passes against the baseline it wrote, in one line; --verbose lists every compared metric', () => {
     const r = moefy(['check', 'out', '--baseline', 'good.json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^point\s+metric\s+baseline\s+current\s+change\s+limit\s+status\n/);
-    expect(r.stdout).toMatch(
-      /\nlearned t=0\.1\s+perplexity\s+12\.710\s+12\.710\s+×1\.000\s+≤ ×1\.020\s+ok\n/,
-    );
-    expect(r.stdout).toContain(
+    expect(r.stdout).toBe(
       'PASS: 60 checks on 20 points within tolerance (perplexity ≤ ×1.02, compute ± 0.02, latency not gated)\n',
     );
+    const all = moefy(['check', 'out', '--baseline', 'good.json', '--verbose']);
+    expect(all.stdout).toMatch(/^point\s+metric\s+baseline\s+current\s+change\s+limit\s+status\n/);
+    expect(all.stdout).toMatch(
+      /\nlearned t=0\.1\s+perplexity\s+12\.710\s+12\.710\s+×1\.000\s+≤ ×1\.020\s+ok\n/,
+    );
+    expect(all.stdout.split('\n').filter((l) => /\sok$/.test(l))).toHaveLength(60);
+    expect(all.stdout).toMatch(/\nPASS: 60 checks on 20 points/);
   });
 
   it('fails with exit 1 against a baseline 10% better in perplexity, naming the threshold and metric', () => {
@@ -82,6 +85,10 @@ describe('moefy check', () => {
     expect(r.stderr).toBe(
       'moefy: check failed: 1 regression(s) (perplexity ≤ ×1.02, compute ± 0.02, latency not gated): learned t=0.1 perplexity\n',
     );
+    // Only the failing row under the header, and the verdict once (on stderr), not again on stdout.
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    expect(r.stdout).not.toContain('regression(s)');
+    expect(r.stdout).not.toMatch(/\sok\n/);
   });
 
   it('detects compute drift of a static slice', () => {

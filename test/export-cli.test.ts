@@ -24,7 +24,23 @@ describe('moefy export', () => {
     const r = moefy('export', fixtureDir('gpt2'), '--out', out, '--with-past');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['model.onnx', 'model.onnx.data', 'moefy.json']);
+    const carried = readdirSync(fixtureDir('gpt2')).filter((f) =>
+      ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'].includes(f),
+    );
+    expect(carried).toContain('config.json');
+    expect(readdirSync(out).sort()).toEqual(
+      ['model.onnx', 'model.onnx.data', 'moefy.json', 'onnx', ...carried].sort(),
+    );
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['model.onnx', 'model.onnx_data']);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config']).toEqual({
+      dtype: 'fp32',
+      use_external_data_format: true,
+    });
+    expect(r.stdout).toContain(
+      'checked: the same graph cut to its first 2 layers loaded in ONNX Runtime (cpu) and run on 4 tokens: ' +
+        '4 × 256 finite logits\n',
+    );
+    expect(r.stdout).toContain('this export itself was not compared with transformers');
     expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
     checkOnnxModel(join(out, 'model.onnx'));
     const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));

@@ -15,6 +15,7 @@ import { createSession, releaseSession } from '../src/runtime/session.js';
 import { fixtureDir } from './support/golden.js';
 import { convertKjv } from './support/kjv-convert.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
+import { runCli } from './support/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'moefy-tjs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -22,11 +23,11 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const PROMPT = 'In the beginning God';
 const NEW_TOKENS = 24;
 
-/** Our reference: greedy decoding over model_fixed.onnx with moefy's tokenizer and KV-cache loop. */
-async function ourGreedy(out: string): Promise<{ ids: number[]; text: string }> {
+/** Our reference: greedy decoding over `graph` (model_fixed.onnx) with moefy's tokenizer and KV-cache loop. */
+async function ourGreedy(out: string, graph = 'model_fixed.onnx'): Promise<{ ids: number[]; text: string }> {
   const tokenizer = loadTokenizer(out);
   const prompt = tokenizer.encode(PROMPT);
-  const session = await createSession(join(out, 'model_fixed.onnx'));
+  const session = await createSession(join(out, graph));
   try {
     const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
     const { layers, kv_heads: kvHeads, head_dim: headDim } = manifest.model;
@@ -94,6 +95,39 @@ describe('transformers.js on a converted model', () => {
     } finally {
       await model.dispose();
     }
+  });
+});
+
+/** transformers.js's greedy ids for the model folder `dir`. */
+async function theirGreedy(dir: string): Promise<number[]> {
+  env.allowRemoteModels = false;
+  env.localModelPath = dirname(dir);
+  const options = { local_files_only: true } as const;
+  const tokenizer = await AutoTokenizer.from_pretrained(basename(dir), options);
+  const model = await AutoModelForCausalLM.from_pretrained(basename(dir), options);
+  try {
+    const inputs = tokenizer(PROMPT);
+    const generated = (await model.generate({
+      ...inputs,
+      max_new_tokens: NEW_TOKENS,
+      do_sample: false,
+    })) as Tensor;
+    return (generated.tolist() as bigint[][])[0]!.map(Number);
+  } finally {
+    await model.dispose();
+  }
+}
+
+describe('transformers.js on a dense export', () => {
+  it('loads `moefy export --with-past` offline and generates what our loop does over its model.onnx', async () => {
+    const out = join(root, 'export');
+    const r = runCli(['export', fixtureDir('kjv-llama'), '--out', out, '--with-past'], {
+      env: { HF_HUB_OFFLINE: '1' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const ours = await ourGreedy(out, 'model.onnx');
+    expect(await theirGreedy(out)).toEqual(ours.ids);
+    expectKjvEnglish(ours.text.slice(PROMPT.length));
   });
 });
 

@@ -87,6 +87,17 @@ describe('local directories', () => {
   });
 });
 
+describe('a mistyped local path', () => {
+  it('is refused at once with the nearest directory, never sent to the Hub', async () => {
+    // No Hub is configured and none is reachable: a Hub attempt would fail differently, after retries.
+    const err = await resolveCheckpoint('fixtures/kjv-lama', { env: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toBe(
+      'fixtures/kjv-lama: no such directory; did you mean fixtures/kjv-llama? (fixtures/ is a local directory)',
+    );
+  });
+});
+
 describe('Hub download into the cache', () => {
   it('downloads byte-identical files in the Python cache layout and writes refs/main', async () => {
     await serve({ 'test/kjv': { dir: KJV } });

@@ -5,6 +5,7 @@ interface CheckFlags {
   out?: string;
   json?: boolean;
   updateBaseline?: boolean;
+  verbose?: boolean;
 }
 
 export function registerCheck(program: Command): void {
@@ -26,6 +27,7 @@ export function registerCheck(program: Command): void {
     .requiredOption('--baseline <file>', 'committed baseline JSON (moefy.baseline/1)')
     .option('--out <dir>', 'with a recipe target: the output directory to re-evaluate')
     .option('--json', 'print the verdict as JSON')
+    .option('--verbose', 'print every compared metric, not only failures and new or missing points')
     .option(
       '--update-baseline',
       'write the current figures as the new baseline (deliberate; prints what changed)',
@@ -45,6 +47,7 @@ export function registerCheck(program: Command): void {
         json: flags.json === true,
         githubActions: process.env.GITHUB_ACTIONS === 'true',
         baselineFile: flags.baseline,
+        verbose: flags.verbose === true,
       });
       process.stdout.write(printed.stdout);
       process.stderr.write(printed.stderr);

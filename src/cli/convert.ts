@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError } from '../util/errors.js';
+import { parseSeed, parseThresholds } from './flags.js';
 
 interface ConvertFlags {
   recipe?: string;
@@ -8,6 +8,7 @@ interface ConvertFlags {
   device?: string;
   dtype?: string;
   seed?: string;
+  thresholds?: string;
   offline?: boolean;
   force?: boolean;
   updateLock?: boolean;
@@ -27,6 +28,10 @@ export function registerConvert(program: Command): void {
     .option('--device <device>', 'router training device: cpu | cuda')
     .option('--dtype <dtype>', 'emitted weight precision: auto | float32 | float16 | bfloat16')
     .option('--seed <n>', 'seed for sampling, initialisation and shuffling')
+    .option(
+      '--thresholds <list>',
+      'comma-separated router thresholds to evaluate (overrides eval.thresholds)',
+    )
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
     .option('--force', 'replace an existing output directory')
     .option('--update-lock', "accept a checkpoint that differs from the recipe's lock file")
@@ -34,15 +39,15 @@ export function registerConvert(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (ref: string | undefined, flags: ConvertFlags) => {
       const { runConvert } = await import('../app/convert/run.js');
-      const seed = flags.seed === undefined ? undefined : Number(flags.seed);
-      if (seed !== undefined && !Number.isInteger(seed))
-        throw new InputError(`--seed: expected an integer, got "${flags.seed}"`);
+      const seed = flags.seed === undefined ? undefined : parseSeed('--seed', flags.seed);
+      const thresholds = flags.thresholds === undefined ? undefined : parseThresholds(flags.thresholds);
       const overrides = {
         ...(ref ? { model: ref } : {}),
         ...(flags.revision ? { revision: flags.revision } : {}),
         ...(flags.device ? { device: flags.device } : {}),
         ...(flags.dtype ? { dtype: flags.dtype } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        ...(thresholds !== undefined ? { thresholds } : {}),
       };
       const { recipe: recipePath, out, force, offline, updateLock, quiet, json } = flags;
       await runConvert({ recipePath, overrides, out, force, offline, updateLock, quiet, json });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError } from '../util/errors.js';
+import { parsePositiveInt, parseThresholds } from './flags.js';
 
 interface EvalFlags {
   thresholds?: string;
@@ -30,28 +30,11 @@ export function registerEval(program: Command): void {
         overrides: {
           ...(flags.thresholds !== undefined && { thresholds: parseThresholds(flags.thresholds) }),
           ...(flags.text !== undefined && { text: flags.text }),
-          ...(flags.tokens !== undefined && { tokens: parseTokens(flags.tokens) }),
+          ...(flags.tokens !== undefined && { tokens: parsePositiveInt('--tokens', flags.tokens) }),
           latency: flags.latency,
         },
         json: flags.json === true,
         quiet: flags.quiet === true,
       });
     });
-}
-
-/** "0,0.1,0.2" → [0, 0.1, 0.2], sorted and without repeats. */
-function parseThresholds(list: string): number[] {
-  const values = list.split(',').map((s) => s.trim());
-  for (const v of values) {
-    if (v === '' || !Number.isFinite(Number(v)) || Number(v) < 0)
-      throw new InputError(`--thresholds: expected comma-separated numbers ≥ 0, got "${list}"`);
-  }
-  return [...new Set(values.map(Number))].sort((a, b) => a - b);
-}
-
-function parseTokens(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InputError(`--tokens: expected a positive integer, got "${value}"`);
-  return n;
 }

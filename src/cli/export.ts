@@ -36,6 +36,13 @@ export function registerExport(program: Command): void {
       if (!dtype) throw new InputError(`--dtype: expected one of ${DTYPES.join(', ')}, got "${flags.dtype}"`);
       const { exportDense } = await import('../app/export/export.js');
       const result = await exportDense(ref, { ...flags, dtype });
-      process.stdout.write(`wrote ${result.files.map((f) => `${result.outDir}/${f}`).join(', ')}\n`);
+      const checked = result.checked
+        ? `checked: ${result.checked}`
+        : 'not checked in ONNX Runtime (--no-verify)';
+      process.stdout.write(
+        `wrote ${result.outDir}: ${result.files.join(', ')}\n${checked}\n` +
+          'exactness: the graph builder is tested against transformers reference outputs (moefy test suite); ' +
+          'this export itself was not compared with transformers\n',
+      );
     });
 }

@@ -10,7 +10,8 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect <ref>')
     .description(
-      'what a checkpoint contains (family, shapes, dtypes, parameters per part, files), or an ONNX graph (I/O, operators, weights)',
+      'what a checkpoint contains (family, shapes, dtypes, parameters per part, files), a moefy output directory ' +
+        '(experts, router, graphs, recommendation), or an ONNX graph (I/O, operators, weights, baked threshold)',
     )
     .option('--json', 'print the report as JSON')
     .option('--revision <rev>', 'Hub branch, tag or commit sha (default: main)')
@@ -21,6 +22,14 @@ export function registerInspect(program: Command): void {
         const description = await inspectOnnx(ref);
         process.stdout.write(
           flags.json ? `${JSON.stringify(description, null, 2)}\n` : formatOnnxInspect(description),
+        );
+        return;
+      }
+      const { formatOutputInspect, inspectOutput, isOutputDir } = await import('../app/inspect/output.js');
+      if (isOutputDir(ref)) {
+        const output = await inspectOutput(ref);
+        process.stdout.write(
+          flags.json ? `${JSON.stringify(output, null, 2)}\n` : formatOutputInspect(output),
         );
         return;
       }

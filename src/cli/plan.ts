@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RecipeOverrides } from '../recipe/types.js';
+import { parseSeed, parseThresholds } from './flags.js';
 
 interface PlanFlags {
   json?: boolean;
@@ -15,13 +16,14 @@ const RECIPE_FILE = /\.ya?ml$/i;
 
 export function registerPlan(program: Command): void {
   program
-    .command('plan <recipe-or-ref>')
+    .command('plan [recipe-or-ref]')
     .description(
       'resolved recipe, model shapes, expert grid, FLOPs, memory/disk/time estimates; writes nothing',
     )
     .addHelpText(
       'after',
-      '\nA *.yaml argument is a recipe; anything else is a model (local dir or Hub id) under the default recipe.',
+      '\nA *.yaml argument is a recipe; anything else is a model (local dir or Hub id) under the default recipe;\n' +
+        'no argument plans the built-in default recipe on the embedded kjv-llama (what `moefy convert` runs).',
     )
     .option('--json', 'print the plan as JSON')
     .option('--revision <rev>', 'Hub branch, tag or commit sha (overrides the recipe)')
@@ -33,10 +35,10 @@ export function registerPlan(program: Command): void {
       '--thresholds <list>',
       'comma-separated router thresholds to evaluate (overrides eval.thresholds)',
     )
-    .action(async (target: string, flags: PlanFlags) => {
+    .action(async (target: string | undefined, flags: PlanFlags) => {
       const { loadRecipe } = await import('../recipe/load.js');
-      const isRecipe = RECIPE_FILE.test(target);
-      const overrides = { ...toOverrides(flags), ...(isRecipe ? {} : { model: target }) };
+      const isRecipe = target !== undefined && RECIPE_FILE.test(target);
+      const overrides = { ...toOverrides(flags), ...(isRecipe || !target ? {} : { model: target }) };
       const recipe = await loadRecipe(isRecipe ? target : undefined, overrides);
       const { planRecipe } = await import('../app/plan/run.js');
       const plan = await planRecipe(recipe, { offline: flags.offline === true });
@@ -55,8 +57,8 @@ function toOverrides(flags: PlanFlags): RecipeOverrides {
     revision: flags.revision,
     device: flags.device,
     dtype: flags.dtype,
-    seed: flags.seed === undefined ? undefined : Number(flags.seed),
-    thresholds: flags.thresholds?.split(',').map((t) => Number(t.trim())),
+    seed: flags.seed === undefined ? undefined : parseSeed('--seed', flags.seed),
+    thresholds: flags.thresholds === undefined ? undefined : parseThresholds(flags.thresholds),
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as RecipeOverrides;
 }

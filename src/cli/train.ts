@@ -6,6 +6,7 @@ interface TrainFlags {
   device?: string;
   target?: string;
   quiet?: boolean;
+  force?: boolean;
 }
 
 export function registerTrain(program: Command): void {
@@ -19,12 +20,14 @@ export function registerTrain(program: Command): void {
     .option('--device <device>', 'cpu | cuda')
     .option('--target <target>', 'relative-error | classification')
     .option('--quiet', 'no progress output')
+    .option('--force', 'replace the routers even when the new ones are worse on the held-out rows')
     .action(async (outDir: string, flags: TrainFlags) => {
       const { runTrain } = await import('../app/train/run.js');
       // Flags arrive as strings; the recipe's own field schemas and rules validate them (app/train/train.ts).
       await runTrain({
         dir: outDir,
         quiet: flags.quiet === true,
+        force: flags.force === true,
         overrides: {
           ...(flags.steps !== undefined && { steps: Number(flags.steps) }),
           ...(flags.lr !== undefined && { lr: Number(flags.lr) }),

@@ -23,6 +23,8 @@ export const ROUTER_THRESHOLD = 'router_threshold';
 export const EXPERT_CHOICE = 'expert_choice';
 /** MoE graphs: the expert each token took, int64 [layers, batch, seq] (0-based into the expert sizes). */
 export const EXPERT_INDEX = 'expert_index';
+/** Model metadata key of a fixed-threshold graph: the threshold it has baked in (its I/O cannot say so). */
+export const FIXED_THRESHOLD_METADATA = 'moefy.router_threshold';
 
 /** Part graphs of layer-graph.ts (embedding, one layer, head): hidden states in and out, float32 [batch, seq, hidden]. */
 export const HIDDEN_IN = 'hidden_in';

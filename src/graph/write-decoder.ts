@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ExternalDataWriter } from '../onnx/builder.js';
 import { writeModel } from '../onnx/serialize.js';
 import type { ModelIR } from '../ir/model.js';
+import type { ModelProto } from '../onnx/proto.js';
 import { buildDecoder, type DecoderOptions } from './decoder.js';
 
 export interface WrittenGraph {
@@ -12,6 +13,8 @@ export interface WrittenGraph {
   readonly io: { readonly inputs: string[]; readonly outputs: string[] };
   /** sha256 of the data file, computed as it was written. */
   readonly dataSha256: string;
+  /** The graph as written (weights external, so small): for copies that point at another data file name. */
+  readonly model: ModelProto;
 }
 
 export async function writeDecoder(
@@ -32,6 +35,7 @@ export async function writeDecoder(
       dataPath,
       io: { inputs: names(model.graph?.input), outputs: names(model.graph?.output) },
       dataSha256: data.sha256(),
+      model,
     };
   } finally {
     data.close();

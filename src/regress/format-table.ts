@@ -1,4 +1,8 @@
-/** The diff table `moefy check` prints: one row per compared metric, then a one-line summary. */
+/**
+ * What `moefy check` prints: the rows worth reading (failures, missing and new points; every compared metric with
+ * `verbose`), the notes, and on a pass the one-line summary. A failure's summary is the error moefy exits with,
+ * printed once on stderr, so it is not repeated here.
+ */
 import {
   failureLabels,
   type MetricCheck,
@@ -73,9 +77,12 @@ export function failureSummary(v: Verdict): string {
   return `${failures.length} regression(s) (${describeTolerances(v.tolerances)}): ${failures.join(', ')}`;
 }
 
-export function formatDiffTable(verdict: Verdict): string {
-  const body = verdict.points.flatMap(rows);
-  const lines = alignColumns([HEADER, ...body]);
-  const notes = verdict.notes.map((n) => `note: ${n}`);
-  return [...lines, '', ...notes, verdictSummary(verdict)].join('\n');
+export function formatDiffTable(verdict: Verdict, opts: { verbose?: boolean } = {}): string {
+  const body = verdict.points.flatMap(rows).filter((r) => opts.verbose === true || r.at(-1) !== 'ok');
+  const table = body.length > 0 ? alignColumns([HEADER, ...body]) : [];
+  const tail = [
+    ...verdict.notes.map((n) => `note: ${n}`),
+    ...(verdict.pass ? [verdictSummary(verdict)] : []),
+  ];
+  return [...table, ...(table.length > 0 && tail.length > 0 ? [''] : []), ...tail].join('\n');
 }

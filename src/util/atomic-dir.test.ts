@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,25 @@ describe('withAtomicDir', () => {
     await withAtomicDir(target, {}, async (tmp) => writeFileSync(join(tmp, 'f'), 'x'));
     expect(readFileSync(join(target, 'f'), 'utf8')).toBe('x');
     expect(readdirSync(join(root, 'a'))).toEqual(['out']);
+  });
+
+  it('gives the output directory the mode a plain mkdir would (the umask decides), not mkdtemp’s 0700', async () => {
+    const mode = (dir: string) => statSync(dir).mode & 0o777;
+    const previous = process.umask(0o022);
+    try {
+      const plain = join(root, 'plain');
+      mkdirSync(plain);
+      const target = join(root, 'umask', 'out');
+      await withAtomicDir(target, {}, async () => undefined);
+      expect(mode(target)).toBe(mode(plain));
+      expect(mode(target)).toBe(0o755);
+      process.umask(0o077);
+      const strict = join(root, 'umask', 'strict');
+      await withAtomicDir(strict, {}, async () => undefined);
+      expect(mode(strict)).toBe(0o700);
+    } finally {
+      process.umask(previous);
+    }
   });
 
   it('removes the temp dir when the body fails and keeps the old target', async () => {

@@ -4,7 +4,7 @@
  * never a half-written target that looks complete; Ctrl-C removes even that (cleanup.ts). An existing target
  * needs `force`, and is replaced only at the very end, so an interrupted `--force` run keeps the old output.
  */
-import { accessSync, constants, existsSync, mkdtempSync, renameSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdtempSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { registerTemp } from './cleanup.js';
@@ -55,11 +55,15 @@ export async function withAtomicDir<T>(
   }
 }
 
-/** Creates and registers the temp dir synchronously, so no interrupt can find it created but unregistered. */
+/**
+ * Creates and registers the temp dir synchronously, so no interrupt can find it created but unregistered. mkdtemp
+ * makes it 0700 whatever the umask; it becomes the user's output directory, so it gets the mode a plain mkdir would.
+ */
 function makeTemp(target: string): { tmp: string; unregister: () => void } {
   try {
     makeDirs(dirname(target));
     const tmp = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
+    chmodSync(tmp, 0o777 & ~process.umask());
     return { tmp, unregister: registerTemp(tmp) };
   } catch (err) {
     throw asOutputError(err, { target, action: 'create a directory beside it' });

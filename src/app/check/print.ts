@@ -8,6 +8,8 @@ export interface PrintOptions {
   /** GITHUB_ACTIONS=true: add `::error`/`::notice` workflow commands. */
   readonly githubActions: boolean;
   readonly baselineFile: string;
+  /** Every compared metric, not only the failing ones. */
+  readonly verbose?: boolean;
 }
 
 export interface Printed {
@@ -33,5 +35,6 @@ export function renderCheckResult(result: CheckResult, opts: PrintOptions): Prin
     ? `${githubAnnotations(result.verdict, opts.baselineFile).join('\n')}\n`
     : '';
   if (opts.json) return { stdout: verdictJson(result.verdict), stderr: annotations };
-  return { stdout: `${formatDiffTable(result.verdict)}\n${annotations}`, stderr: '' };
+  const table = formatDiffTable(result.verdict, { verbose: opts.verbose === true });
+  return { stdout: `${table === '' ? '' : `${table}\n`}${annotations}`, stderr: '' };
 }

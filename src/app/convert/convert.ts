@@ -18,6 +18,7 @@ import { defaultCacheRoot } from '../shared/stage-cache.js';
 import { dataPins, type StageContext, type TextSources } from './context.js';
 import type { EmitResult } from './emit.js';
 import { execute } from './execute.js';
+import type { RouterFit } from './router.js';
 
 export interface ConvertOptions {
   readonly recipePath?: string;
@@ -31,13 +32,15 @@ export interface ConvertOptions {
   readonly updateLock?: boolean;
   readonly cacheRoot?: string;
   readonly progress: Progress;
+  /** Called with the fitted routers before anything is written; throws to keep the output as it is. */
+  readonly acceptRouters?: (fit: RouterFit) => void;
 }
 
 export interface ConvertResult {
   readonly outDir: string;
   readonly plan: Plan;
   readonly emitted: EmitResult;
-  /** One line per threshold (app/eval/summary.ts), printed by run.ts. */
+  /** The summary lines (report/console-summary.ts), printed by run.ts. */
   readonly summary: string[];
   readonly seconds: number;
 }
@@ -63,6 +66,7 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const { emitted, summary } = await execute(ctx, {
     outDir,
     ...(opts.force !== undefined && { force: opts.force }),
+    ...(opts.acceptRouters && { acceptRouters: opts.acceptRouters }),
   });
   return { outDir, plan, emitted, summary, seconds: (performance.now() - started) / 1000 };
 }

@@ -6,11 +6,11 @@
  * `routers.safetensors`, the checkpoint's config and tokenizer files and `moefy.json`.
  * Each graph is loaded in ORT before the output is declared complete.
  */
-import { copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
 import { buildMoeDecoder, type ChoiceKind } from '../../graph/moe-decoder.js';
 import type { WeightDtype } from '../../graph/context.js';
+import { FIXED_THRESHOLD_METADATA } from '../../graph/names.js';
 import { resolveWeightDtype } from '../../graph/weights.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { RouterWeights } from '../../router/spec.js';
@@ -39,6 +39,7 @@ import type { Plan } from '../plan/types.js';
 import type { ResolvedModel } from '../shared/resolve-model.js';
 import type { DataPin } from '../shared/text-source.js';
 import { VERSION } from '../shared/version.js';
+import { carryCheckpointFiles } from '../shared/carried-files.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { writeRouters } from '../../train/router-file.js';
 import type { TrainSummary } from './mlp-routers.js';
@@ -46,15 +47,6 @@ import { emitTransformersJsGraph, markConfigForTransformersJs } from './transfor
 import type { ModelProto } from '../../onnx/proto.js';
 
 export const MOE_DATA = 'model.onnx.data';
-/** Checkpoint files copied beside the graphs so loaders that expect a HF folder (transformers.js) find them. */
-const CARRIED_FILES = [
-  'config.json',
-  'generation_config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-];
-
 export interface EmitInput {
   readonly dir: string;
   readonly plan: Plan;
@@ -107,7 +99,12 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
         errorBase: recipe.router.error,
         data,
       });
-      const proto = b.model({ producerVersion: VERSION });
+      // The fixed graph says which operating point it is (`moefy inspect` reads it); its I/O cannot.
+      const metadata =
+        g.choice === 'fixed'
+          ? { [FIXED_THRESHOLD_METADATA]: String(recipe.output.fixed_threshold) }
+          : undefined;
+      const proto = b.model({ producerVersion: VERSION, ...(metadata && { metadata }) });
       writeModel(proto, join(dir, g.file));
       if (g.choice === 'fixed') fixed = proto;
       graphs.push({ role: g.role, file: g.file, data: MOE_DATA, io: { inputs: [], outputs: [] } });
@@ -142,7 +139,7 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   const withIo = await Promise.all(graphs.map(async (g) => ({ ...g, io: await loadIo(join(dir, g.file)) })));
   await writeRouters(join(dir, ROUTERS_FILE), input.routers, input.routerLoss);
   const routersFile = ROUTERS_FILE;
-  const carried = await carryCheckpointFiles(input);
+  const carried = await carryCheckpointFiles(input.model.checkpoint.files, dir);
   if (carried.includes('config.json')) await markConfigForTransformersJs(dir);
   const files = [...withIo.flatMap((g) => [g.file, g.data]), routersFile, ...carried];
   await writeMoeManifest({ ...input, dtype, graphs: withIo, files, known });
@@ -160,12 +157,6 @@ async function loadIo(path: string): Promise<GraphEntry['io']> {
   } finally {
     await releaseSession(session);
   }
-}
-
-async function carryCheckpointFiles(input: EmitInput): Promise<string[]> {
-  const present = input.model.checkpoint.files.filter((f) => CARRIED_FILES.includes(f.name));
-  for (const f of present) await copyFile(f.path, join(input.dir, f.name));
-  return present.map((f) => f.name);
 }
 
 async function writeMoeManifest(

@@ -50,6 +50,8 @@ export async function trainMlpRouters(input: RouterStageInput): Promise<TrainRes
   );
   await mkdir(input.checkpointDir, { recursive: true });
   const bar = input.stage.bar('steps', t.steps);
+  // The bar shows the step reached, so a run resumed from a checkpoint at step 200 continues at 201/400.
+  let shown = 0;
   const result = await trainRouters({
     rows: layerRows,
     init,
@@ -63,9 +65,13 @@ export async function trainMlpRouters(input: RouterStageInput): Promise<TrainRes
     device: input.device,
     weightDecay: t.weight_decay,
     loss: classification ? 'bce' : 'mse',
-    onProgress: (p) => bar.tick(1, `loss ${p.trainLoss.toFixed(4)}`),
+    onProgress: (p) => {
+      bar.tick(p.step - shown, `loss ${p.trainLoss.toFixed(4)}`);
+      shown = p.step;
+    },
     checkpoint: { dir: input.checkpointDir, every: 100 },
   });
+  bar.tick(result.summary.steps - shown); // a run resumed at its last step reports no progress of its own
   bar.done(`held-out ${result.summary.final_heldout_loss?.toFixed(4) ?? 'n/a'}`);
   return result;
 }

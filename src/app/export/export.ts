@@ -1,7 +1,8 @@
 /**
- * `moefy export`: checkpoint → the exact dense ONNX decoder (the baseline every MoE is measured against).
- * Written into a temp dir beside the target, checked in ORT (the same graph cut to two layers), then renamed into
- * place.
+ * `moefy export`: checkpoint → the exact dense ONNX decoder (the baseline every MoE is measured against), in a
+ * folder loaders recognise: the checkpoint's config, generation config and tokenizer beside the graph, and
+ * `onnx/model.onnx` for transformers.js. Written into a temp dir beside the target, checked in ORT (the same graph
+ * cut to two layers), then renamed into place.
  */
 import { basename, join } from 'node:path';
 import { hashInBackground, resolveCheckpoint } from '../../checkpoint/resolve.js';
@@ -15,6 +16,9 @@ import { MANIFEST_FILE } from '../shared/manifest.js';
 import type { GraphIo } from '../shared/manifest-write.js';
 import { writeDenseManifest } from './manifest.js';
 import { VERSION } from '../shared/version.js';
+import type { ModelProto } from '../../onnx/proto.js';
+import { carryCheckpointFiles } from '../shared/carried-files.js';
+import { emitTransformersJsGraph, markConfigForTransformersJs } from '../convert/transformers-js.js';
 
 export interface ExportOptions {
   readonly out: string;
@@ -37,6 +41,8 @@ export interface ExportResult {
   readonly outDir: string;
   readonly files: readonly string[];
   readonly io: GraphIo;
+  /** What the ORT check ran, in words; null with --no-verify. */
+  readonly checked: string | null;
 }
 
 export async function exportDense(ref: string, opts: ExportOptions): Promise<ExportResult> {
@@ -48,14 +54,19 @@ export async function exportDense(ref: string, opts: ExportOptions): Promise<Exp
   const dtype = resolveWeightDtype(opts.dtype, ir);
   return withAtomicDir(opts.out, opts, async (dir) => {
     const graph = await writeDecoder(ir, { dir, withPast, dtype, producerVersion: VERSION });
+    let checked: string | null = null;
     if (opts.verify !== false) {
       // Loaded only here: ONNX Runtime's native library is tens of MB a --no-verify export never needs.
       const { verifyExport } = await import('./smoke.js');
       const scratch = join(dir, '.verify'); // inside the temp dir: never left in a finished output
-      await verifyExport({ ir, dtype, withPast, device: opts.device ?? 'cpu', scratch });
+      checked = await verifyExport({ ir, dtype, withPast, device: opts.device ?? 'cpu', scratch });
     }
     const { io } = graph;
     const files = [basename(graph.modelPath), basename(graph.dataPath)];
+    const carried = await carryCheckpointFiles(checkpoint.files, dir);
+    const loaders = carried.includes('config.json')
+      ? await transformersJsLayout({ dir, model: graph.model, dataFile: files[1]! })
+      : [];
     await writeDenseManifest({
       dir,
       checkpoint,
@@ -64,6 +75,17 @@ export async function exportDense(ref: string, opts: ExportOptions): Promise<Exp
       withPast,
       graph: { file: files[0]!, data: files[1]!, io, dataSha256: graph.dataSha256 },
     });
-    return { outDir: opts.out, files: [...files, MANIFEST_FILE], io };
+    return { outDir: opts.out, files: [...files, ...loaders, ...carried, MANIFEST_FILE], io, checked };
   });
+}
+
+/** `onnx/model.onnx` (+ its data, hard-linked) and the config flags transformers.js reads. */
+async function transformersJsLayout(a: {
+  dir: string;
+  model: ModelProto;
+  dataFile: string;
+}): Promise<string[]> {
+  const entry = await emitTransformersJsGraph({ dir: a.dir, fixed: a.model, dataFile: a.dataFile });
+  await markConfigForTransformersJs(a.dir);
+  return [entry.file, entry.data];
 }

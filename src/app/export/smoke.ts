@@ -17,21 +17,26 @@ import { InternalError } from '../../util/errors.js';
 
 /** Layers in the checked graph: two, so one layer's output feeds another. */
 const CHECKED_LAYERS = 2;
+const SMOKE_TOKENS = 4;
 
-/** Builds the model cut to its first layers under `scratch`, runs it in ORT, then deletes it. */
+/** Builds the model cut to its first layers under `scratch`, runs it in ORT, then deletes it; what it checked. */
 export async function verifyExport(v: {
   ir: ModelIR;
   dtype: WeightDtype;
   withPast: boolean;
   device: Device;
   scratch: string;
-}): Promise<void> {
+}): Promise<string> {
   const layers = v.ir.layers.slice(0, CHECKED_LAYERS);
   const ir: ModelIR = { ...v.ir, config: { ...v.ir.config, numLayers: layers.length }, layers };
   try {
     await mkdir(v.scratch);
     const graph = await writeDecoder(ir, { dir: v.scratch, withPast: v.withPast, dtype: v.dtype });
     await smokeRun({ ir, modelPath: graph.modelPath, withPast: v.withPast, device: v.device });
+    return (
+      `the same graph cut to its first ${layers.length} layers loaded in ONNX Runtime (${v.device}) and run on ` +
+      `${SMOKE_TOKENS} tokens: ${SMOKE_TOKENS} × ${v.ir.config.vocabSize} finite logits`
+    );
   } finally {
     await rm(v.scratch, { recursive: true, force: true });
   }
@@ -47,15 +52,15 @@ async function smokeRun(s: {
   const c = s.ir.config;
   const session = await createSession(s.modelPath, { device: s.device, optimize: false });
   try {
-    const ids = [[0, 1, 2, 3].map((t) => t % c.vocabSize)];
+    const ids = [Array.from({ length: SMOKE_TOKENS }, (_, t) => t % c.vocabSize)];
     const past = s.withPast
       ? emptyPast({ layers: c.numLayers, kvHeads: c.numKvHeads, headDim: c.headDim }, 1)
       : {};
     const out = await run(session, { ...tokenFeeds({ ids }), ...past });
     const logits = out[LOGITS] ? readFloat32(out[LOGITS]) : new Float32Array(0);
-    if (logits.length !== 4 * c.vocabSize || !logits.every(Number.isFinite)) {
+    if (logits.length !== SMOKE_TOKENS * c.vocabSize || !logits.every(Number.isFinite)) {
       throw new InternalError(
-        `${s.modelPath}: smoke run gave ${logits.length} logits (expected ${4 * c.vocabSize} finite values)`,
+        `${s.modelPath}: smoke run gave ${logits.length} logits (expected ${SMOKE_TOKENS * c.vocabSize} finite values)`,
       );
     }
   } finally {

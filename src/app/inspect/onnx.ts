@@ -1,4 +1,5 @@
 /** `moefy inspect file.onnx`: an emitted (or any) ONNX graph described, as text or JSON. */
+import { FIXED_THRESHOLD_METADATA } from '../../graph/names.js';
 import { describeOnnxFile, type OnnxDescription, type OnnxValue } from '../../onnx/describe.js';
 
 export { describeOnnxFile as inspectOnnx, type OnnxDescription };
@@ -7,6 +8,14 @@ const MB = 1024 * 1024;
 
 function value(v: OnnxValue): string {
   return `  ${v.name.padEnd(28)} ${v.type.toLowerCase()} [${v.shape.join(', ')}]`;
+}
+
+function baked(d: OnnxDescription): string[] {
+  const t = d.metadata[FIXED_THRESHOLD_METADATA];
+  if (t === undefined) return [];
+  return [
+    `routing       threshold ${t} baked in (a fixed operating point; model.onnx takes router_threshold)`,
+  ];
 }
 
 export function formatOnnxInspect(d: OnnxDescription): string {
@@ -26,6 +35,7 @@ export function formatOnnxInspect(d: OnnxDescription): string {
     `nodes         ${d.nodes}: ${d.operators.map(([op, n]) => `${op} ${n}`).join(', ')}`,
     `weights       ${init.count} initializers: ${(init.externalBytes / MB).toFixed(1)} MB external` +
       `${init.externalFiles.length ? ` (${init.externalFiles.join(', ')})` : ''}, ${(init.inlineBytes / MB).toFixed(2)} MB inline`,
+    ...baked(d),
     ...Object.entries(d.metadata).map(([k, v]) => `metadata      ${k} = ${v}`),
   ];
   return `${lines.join('\n')}\n`;

@@ -6,6 +6,7 @@ export async function runTrain(opts: {
   dir: string;
   overrides: TrainOverrides;
   quiet: boolean;
+  force?: boolean;
 }): Promise<void> {
   const result = await trainOutput({ ...opts, progress: createProgress({ quiet: opts.quiet }) });
   process.stdout.write(
