@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { FieldPath } from './parse.js';
 import { EMBEDDED } from './default.js';
+import type { TaskEntry } from './tasks-schema.js';
 import type { DatasetSpec, ParsedRecipe, Recipe, RecipeOverrides, TextFrom } from './types.js';
 
 /** Recipe field each flag sets, and the flag's name for messages. */
@@ -64,7 +65,11 @@ export function resolvePaths(recipe: ParsedRecipe, bases: PathBases): Recipe {
     model: model === undefined ? EMBEDDED.model : resolveModelRef(model, bases.modelDir ?? bases.recipeDir),
     ...rest,
     calibration: { ...cal, ...textFrom(calText, calData, EMBEDDED.calibrationText, bases.recipeDir) },
-    eval: { ...ev, ...textFrom(evalText, evalData, EMBEDDED.evalText, bases.recipeDir) },
+    eval: {
+      ...ev,
+      ...textFrom(evalText, evalData, EMBEDDED.evalText, bases.recipeDir),
+      tasks: ev.tasks.map((t) => taskPaths(t, bases.recipeDir)),
+    },
   };
 }
 
@@ -80,6 +85,12 @@ function textFrom(
     return { dataset: { ...dataset, ...path } };
   }
   return { text: text === undefined ? embedded : resolve(recipeDir, text) };
+}
+
+/** A task's local dataset path resolves against the recipe's directory, as `text` does. */
+function taskPaths(entry: TaskEntry, recipeDir: string): TaskEntry {
+  if (typeof entry === 'string' || entry.dataset?.path === undefined) return entry;
+  return { ...entry, dataset: { ...entry.dataset, path: resolve(recipeDir, entry.dataset.path) } };
 }
 
 /**

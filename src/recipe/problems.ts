@@ -35,14 +35,40 @@ export function renderProblems(
 }
 
 export function schemaProblems(schema: z.ZodType, error: z.ZodError, input: unknown): Problem[] {
-  return error.issues.flatMap((issue): Problem[] => {
-    const path = issue.path;
+  return issueProblems(schema, error.issues, [], input);
+}
+
+function issueProblems(
+  schema: z.ZodType,
+  issues: readonly z.core.$ZodIssue[],
+  prefix: FieldPath,
+  input: unknown,
+): Problem[] {
+  return issues.flatMap((issue): Problem[] => {
+    const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       const allowed = objectKeysAt(schema, path);
       return issue.keys.map((key) => ({ path: [...path, key], key, message: unknownKey(key, allowed) }));
     }
+    const branch = issue.code === 'invalid_union' ? matchingBranch(issue.errors) : undefined;
+    if (branch) return issueProblems(schema, branch, path, input);
     return [{ path, message: issueMessage(issue, valueAt(input, path)) }];
   });
+}
+
+/**
+ * A union (a name or a mapping) failed: report the branch of the value's own shape, whose issues say what is wrong
+ * inside it, rather than "invalid input". A branch whose only complaint is the value's type is another shape; of
+ * the rest, one that looked inside the value (issues below its root) matched it best.
+ */
+function matchingBranch(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): readonly z.core.$ZodIssue[] | undefined {
+  const wrongType = (i: z.core.$ZodIssue) => i.code === 'invalid_type' && i.path.length === 0;
+  const candidates = branches.filter((b) => !b.every(wrongType));
+  const inside = candidates.filter((b) => b.some((i) => i.path.length > 0 || i.code === 'unrecognized_keys'));
+  const pick = inside.length > 0 ? inside : candidates;
+  return pick.length === 1 ? pick[0] : undefined;
 }
 
 function issueMessage(issue: z.core.$ZodIssue, value: unknown): string {
@@ -71,11 +97,19 @@ function unknownKey(key: string, allowed: readonly string[]): string {
   return `unknown key '${printable(key)}'; expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`;
 }
 
-/** Keys of the object schema at `path`, looking through default/prefault/optional/nullable wrappers. */
+/**
+ * Keys of the object schema at `path`, looking through default/prefault/optional/nullable wrappers, array items
+ * (an index in the path) and unions (their mapping branch).
+ */
 function objectKeysAt(schema: z.ZodType, path: FieldPath): string[] {
   let node: z.ZodType | undefined = schema;
   for (let depth = 0; node; depth++) {
-    while (node && 'innerType' in node._zod.def) node = node._zod.def.innerType as z.ZodType;
+    while ('innerType' in node._zod.def) node = node._zod.def.innerType as z.ZodType;
+    if (node instanceof z.ZodUnion) node = node.options.find((o) => o instanceof z.ZodObject) as z.ZodType;
+    if (node instanceof z.ZodArray) {
+      node = node.element as z.ZodType;
+      continue;
+    }
     if (!(node instanceof z.ZodObject)) return [];
     if (depth === path.length) return Object.keys(node.shape);
     node = node.shape[String(path[depth])] as z.ZodType | undefined;

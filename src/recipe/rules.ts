@@ -3,6 +3,7 @@
  * every value here is typed and defaulted; each rule reports the field the user should change.
  */
 import type { Problem } from './problems.js';
+import { tasksRules } from './tasks-rules.js';
 import type { ParsedRecipe } from './types.js';
 
 export function recipeRules(recipe: ParsedRecipe): Problem[] {
@@ -12,6 +13,7 @@ export function recipeRules(recipe: ParsedRecipe): Problem[] {
     ...evalRules(recipe),
     ...trainRules(recipe),
     ...dataRules(recipe),
+    ...tasksRules(recipe.eval.tasks),
   ];
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ROUTER_KINDS } from '../router/spec.js';
 import { DEVICES } from '../runtime/device.js';
+import { taskLimitField, tasksField } from './tasks-schema.js';
 
 const count = () => z.int().positive();
 const nonNegative = () => z.number().nonnegative();
@@ -168,10 +169,12 @@ const evalFields = z.strictObject({
     .default([0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0])
     .describe('router_threshold values swept by the evaluation, strictly increasing'),
   latency: latencySchema,
+  tasks: tasksField,
+  task_limit: taskLimitField,
 });
 const evalSchema = evalFields
   .prefault({})
-  .describe('threshold sweep on held-out text: quality, realized compute, latency');
+  .describe('threshold sweep on held-out text: quality, realized compute, latency, downstream tasks');
 
 const checkSchema = z
   .strictObject({

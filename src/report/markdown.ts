@@ -2,6 +2,7 @@
 import { DASH, fixed, percent, perplexity, signedPercentChange, speedupWithInterval } from './format.js';
 import { recommendationParagraphs } from './recommendation.js';
 import { summaryParagraph } from './summary.js';
+import { tasksMarkdown } from './tasks-markdown.js';
 import type { Point, PointKind, Report, Speedup } from './types.js';
 
 const SECTIONS: readonly { kind: PointKind; title: string; label: string }[] = [
@@ -155,6 +156,7 @@ export function reportToMarkdown(report: Report): string {
     '',
     ...SECTIONS.flatMap((s) => table(s, report, dense)),
     ...columnNotes(report),
+    ...tasksMarkdown(report),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
 }

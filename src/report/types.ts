@@ -4,6 +4,7 @@
  * json.ts writes.
  */
 import { z } from 'zod';
+import { pointTasksSchema, taskInfoSchema } from './task-types.js';
 
 export const REPORT_SCHEMA_ID = 'moefy.report/1';
 
@@ -56,6 +57,8 @@ const pointSchema = z.object({
   expert_histogram: z.array(count),
   latency: latencySchema.nullable(),
   pareto: z.boolean(),
+  /** Downstream task scores at this operating point (task-types.ts); absent when the evaluation ran no tasks. */
+  tasks: pointTasksSchema.optional(),
 });
 
 /** For each learned point: the static curve interpolated at the same FFN fraction (null outside its range). */
@@ -133,6 +136,8 @@ export const reportSchema = z.object({
   recommended: recommendedSchema.nullable().optional(),
   /** The threshold baked into model_fixed.onnx and onnx/model.onnx (recipe `output.fixed_threshold`). */
   fixed_threshold: z.number().nonnegative().nullable().optional(),
+  /** The downstream tasks every point was scored on, in order; absent when the evaluation ran none. */
+  tasks: z.array(taskInfoSchema).optional(),
 });
 
 export type Report = z.infer<typeof reportSchema>;

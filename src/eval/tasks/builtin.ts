@@ -7,6 +7,7 @@
  */
 import type { Row } from '../../data/dataset-rows.js';
 import { preprocessHellaswag } from './hellaswag.js';
+import type { BuiltinTaskName } from './names.js';
 import { goldIndex, integer, text, texts } from './row-values.js';
 import { type TaskDefinition, type TaskDoc, TaskRowError } from './types.js';
 
@@ -133,7 +134,4 @@ export const BUILTIN_TASKS = {
     doc: lambadaDoc,
     source: `${TASKS_DIR}/lambada/lambada_openai.yaml`,
   },
-} as const satisfies Record<string, TaskDefinition>;
-
-export type BuiltinTaskName = keyof typeof BUILTIN_TASKS;
-export const BUILTIN_TASK_NAMES = Object.keys(BUILTIN_TASKS) as [BuiltinTaskName, ...BuiltinTaskName[]];
+} as const satisfies Record<BuiltinTaskName, TaskDefinition>;
