@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../src/data/tokenizer.js';
 import { BUILTIN_TASKS } from '../src/eval/tasks/builtin.js';
 import { customTask } from '../src/eval/tasks/custom.js';
-import { type EncodedRequest, encodeRequest } from '../src/eval/tasks/encode.js';
+import { type EncodedRequest, encodeRequest, NO_SPECIAL_TOKENS } from '../src/eval/tasks/encode.js';
 import { sessionForward } from '../src/eval/tasks/forward.js';
 import { docRequests } from '../src/eval/tasks/requests.js';
 import { groupDocument } from '../src/eval/tasks/score-groups.js';
@@ -101,7 +101,7 @@ const DOCS: TaskDoc[] = [
 ];
 
 function encodeAll(docs: readonly TaskDoc[]): EncodedRequest[][] {
-  return docs.map((d) => docRequests(d, ' ').map((r) => encodeRequest(tok, r, null)));
+  return docs.map((d) => docRequests(d, ' ').map((r) => encodeRequest(tok, r, NO_SPECIAL_TOKENS)));
 }
 
 async function scoreAll(o: {
@@ -206,7 +206,7 @@ describe('task scoring on the dense kjv-llama graph', () => {
       limit: 2,
       tokenizer: tok,
       maxLength: 256,
-      prefixToken: null,
+      special: NO_SPECIAL_TOKENS,
       label: 'task bible-qa',
     });
     expect(task.docs).toHaveLength(2);
@@ -216,7 +216,7 @@ describe('task scoring on the dense kjv-llama graph', () => {
     const lls = await Promise.all(
       task.docs
         .flatMap((d) => docRequests(d, ' '))
-        .map((r) => reference(dense, KJV, encodeRequest(tok, r, null), { maxLength: 256 })),
+        .map((r) => reference(dense, KJV, encodeRequest(tok, r, NO_SPECIAL_TOKENS), { maxLength: 256 })),
     );
     const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
     const acc = [
@@ -239,7 +239,7 @@ describe('task scoring on the dense kjv-llama graph', () => {
         limit: null,
         tokenizer: tok,
         maxLength: 256,
-        prefixToken: null,
+        special: NO_SPECIAL_TOKENS,
         label: 'task lambada_openai (x.parquet)',
       }),
     ).rejects.toThrow(
@@ -255,7 +255,7 @@ describe('task scoring on the dense kjv-llama graph', () => {
         limit: null,
         tokenizer: tok,
         maxLength: 256,
-        prefixToken: null,
+        special: NO_SPECIAL_TOKENS,
         label: 'task lambada_openai (x.parquet)',
       }),
     ).rejects.toThrow(new InputError('task lambada_openai (x.parquet): no rows to score'));

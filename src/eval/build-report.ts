@@ -1,6 +1,7 @@
 /** Assembles report.json's object from the sweep's measurements and what the run knows about itself. */
 import { availableParallelism, cpus } from 'node:os';
 import { runtimeVersion } from '../runtime/version.js';
+import type { TaskInfo } from '../report/task-types.js';
 import { REPORT_SCHEMA_ID, type Report, type Timing } from '../report/types.js';
 import { REQUIRED_CONFIDENCE } from './latency-stats.js';
 import type { LatencySettings } from './eval-model.js';
@@ -19,6 +20,8 @@ export interface ReportContext {
   readonly maxPplIncrease: number;
   /** Threshold baked into the fixed-operating-point graphs; null when the directory has none. */
   readonly fixedThreshold: number | null;
+  /** The downstream tasks the points were scored on; none: the report has no `tasks`. */
+  readonly tasks?: readonly TaskInfo[];
 }
 
 export function buildReport(ctx: ReportContext, measured: readonly PointMeasurement[]): Report {
@@ -34,6 +37,7 @@ export function buildReport(ctx: ReportContext, measured: readonly PointMeasurem
     timing: timingSection(ctx.latency),
     recommended: recommendPoint(points, ctx.maxPplIncrease),
     fixed_threshold: ctx.fixedThreshold,
+    ...(ctx.tasks && ctx.tasks.length > 0 && { tasks: [...ctx.tasks] }),
   };
 }
 

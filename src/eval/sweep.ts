@@ -12,10 +12,11 @@ import { createSession, releaseSession } from '../runtime/session.js';
 import { float32Tensor, int64Tensor } from '../runtime/tensors.js';
 import type { PointKind } from '../report/types.js';
 import { ComputeAccumulator } from './compute.js';
-import type { EvalGraphs, EvalModel, LatencySettings } from './eval-model.js';
+import { cacheShape, type EvalGraphs, type EvalModel, type LatencySettings } from './eval-model.js';
 import { measureLatencies, summarizeLatency } from './latency.js';
 import type { PointMeasurement } from './pareto.js';
 import { measureQuality } from './quality.js';
+import { scorePointTasks, type SweepTasks } from './tasks/point.js';
 
 export interface SweepInput {
   readonly model: EvalModel;
@@ -24,6 +25,8 @@ export interface SweepInput {
   readonly thresholds: readonly number[];
   /** null: no timings (`--no-latency`); points get `latency: null`. */
   readonly latency: LatencySettings | null;
+  /** Downstream tasks scored at every point with the point's graph and inputs; absent: none. */
+  readonly tasks?: SweepTasks;
   /** Called before each point is measured, with its label and 0-based index of `total`. */
   readonly onPoint?: (p: { label: string; index: number; total: number }) => void;
 }
@@ -138,6 +141,13 @@ async function measurePoint(
     compute: { accumulator, ...(point.fixedChoice !== undefined && { fixedChoice: point.fixedChoice }) },
   });
   const compute = accumulator.totals();
+  const tasks =
+    input.tasks &&
+    (await scorePointTasks(input.tasks, {
+      session: a.session,
+      cache: cacheShape(model.config),
+      ...(point.feeds && { extraFeeds: point.feeds }),
+    }));
   return {
     kind: point.kind,
     threshold: point.threshold,
@@ -149,6 +159,7 @@ async function measurePoint(
     ffn_fraction_per_layer: compute.ffnFractionPerLayer,
     expert_histogram: compute.expertHistogram,
     latency: null, // filled by runSweep, which times every graph in turn
+    ...(tasks && { tasks }),
   };
 }
 

@@ -11,6 +11,7 @@ import { AXIS_PADDING, CHART_CONFIG, PANEL_SIZE } from './chart-style.js';
 import { chartRows, nearDenseTop, RECOMMENDED_LABEL, type Row, SERIES } from './chart-rows.js';
 import { ACCENT, COLOR, FFN_AXIS, PARETO_SHAPE, STROKE_DASH } from './chart-encodings.js';
 import { latencyPanel } from './chart-latency.js';
+import { taskPanels } from './chart-tasks.js';
 import type { PointKind, Report } from './types.js';
 
 
@@ -135,16 +136,24 @@ export function chartSpec(report: Report): Record<string, unknown> {
   const rows = chartRows(report);
   const timed = rows.filter((r) => r.speedup !== null);
   const quality = { hconcat: [nearDensePanel(report, rows), fullRangePanel(rows)] };
+  // Downstream tasks, when scored, in a row of their own below the perplexity panels.
+  const tasks = taskPanels(report);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
-      text: `${report.model.id}: perplexity vs FFN compute${timed.length > 0 ? ' and measured speedup' : ''}`,
+      text:
+        `${report.model.id}: perplexity vs FFN compute${timed.length > 0 ? ' and measured speedup' : ''}` +
+        (tasks.length > 0 ? ', downstream task accuracy' : ''),
       subtitle: `${report.eval.tokens} eval tokens · ${report.machine.cpu}`,
     },
     background: 'white',
     padding: 16,
     spacing: 40,
-    vconcat: timed.length > 0 ? [quality, latencyPanel(report, timed)] : [quality],
+    vconcat: [
+      quality,
+      ...(timed.length > 0 ? [latencyPanel(report, timed)] : []),
+      ...(tasks.length > 0 ? [{ hconcat: tasks }] : []),
+    ],
     resolve: { scale: { color: 'shared', strokeDash: 'shared', shape: 'shared' } },
     config: CHART_CONFIG,
   };

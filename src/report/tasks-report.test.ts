@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeReport } from '../../test/support/fake-report.js';
 import { withFakeTasks } from '../../test/support/fake-tasks.js';
 import { InputError } from '../util/errors.js';
+import { renderChartSvg } from './chart-svg.js';
 import { reportToJson } from './json.js';
 import { reportToMarkdown } from './markdown.js';
 import { parseReport } from './parse.js';
@@ -59,5 +60,21 @@ describe('tasks in report.md', () => {
     );
     expect(rows.filter((r) => r.startsWith('| learned'))).toHaveLength(7);
     expect(rows.some((r) => r.startsWith('| static 2 (768) '))).toBe(true);
+  });
+});
+
+describe('tasks in curve.svg', () => {
+  it('adds one panel per task, its headline metric against FFN compute, with error bars', async () => {
+    const svg = await renderChartSvg(withFakeTasks(fakeReport()));
+    for (const text of [
+      'HuggingFaceTB/SmolLM2-135M: perplexity vs FFN compute and latency, downstream task accuracy',
+      'hellaswag: acc_norm vs compute (n = 200)',
+      'lambada_openai: acc vs compute (n = 200)',
+      'hellaswag acc_norm (%, ±1 s.e.)',
+    ]) {
+      expect(svg).toContain(`>${text}</text>`);
+    }
+    const plain = await renderChartSvg(fakeReport());
+    expect(plain).not.toContain('vs compute (n =');
   });
 });

@@ -7,12 +7,13 @@
  * - baber/piqa: data/validation Parquet, label int64;
  * - allenai/winogrande: winogrande_xl/validation Parquet, answer "1"/"2";
  * - EleutherAI/lambada_openai: JSON Lines, config `default` declared in the card.
- * A verse is cut at a clause boundary near its middle; the true rest competes with rests of other verses.
+ * A verse is cut at a clause boundary near its middle; the true rest competes with another verse's rest and with
+ * itself scrambled.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
-import { Rng } from '../../src/util/random.js';
+import { Rng, shuffle } from '../../src/util/random.js';
 import { kjvLines } from './dataset-fixture.js';
 import type { FakeRepo } from './fake-hub.js';
 
@@ -26,25 +27,49 @@ interface Cut {
 /** Verses cut after ", " / "; " / ": " between 30% and 70% of their length. */
 export function verseCuts(): Cut[] {
   return kjvLines('eval.txt').flatMap((verse) => {
-    const m = [...verse.matchAll(/[,;:] /g)].find((x) => x.index! > verse.length * 0.3 && x.index! < verse.length * 0.7);
+    const m = [...verse.matchAll(/[,;:] /g)].find(
+      (x) => x.index! > verse.length * 0.3 && x.index! < verse.length * 0.7,
+    );
     return m ? [{ head: verse.slice(0, m.index! + 1), rest: verse.slice(m.index! + 2) }] : [];
   });
 }
 
-/** n multiple-choice items of `k` choices: the true rest at a seeded position, the others from later verses. */
-function items(n: number, k: number, seed: number, offset = 0): { head: string; choices: string[]; gold: number }[] {
+/** The words of `text` in a seeded order that differs from the original (same characters, broken syntax). */
+function scrambled(text: string, rng: Rng): string {
+  const words = text.split(' ');
+  if (words.length < 2) return text.split('').reverse().join('');
+  for (;;) {
+    const shuffled = shuffle([...words], rng);
+    if (shuffled.join(' ') !== text) return shuffled.join(' ');
+  }
+}
+
+/**
+ * n multiple-choice items of `k` choices: the true rest at a seeded position; distractors are the true rest with its
+ * words scrambled (on-topic, broken syntax) and, when `offTopic`, one the rest of a later verse (fluent, harder), so
+ * a model that knows the language scores above chance, and less so when its FFN is cut.
+ */
+function items(
+  n: number,
+  k: number,
+  o: { seed: number; offset?: number; offTopic?: boolean },
+): { head: string; choices: string[]; gold: number }[] {
+  const offset = o.offset ?? 0;
   const cuts = verseCuts();
-  const rng = new Rng(seed);
+  const rng = new Rng(o.seed);
   return Array.from({ length: n }, (_, i) => {
     const c = cuts[offset + i]!;
-    const others = Array.from({ length: k - 1 }, (_, j) => cuts[(offset + i + 37 * (j + 1)) % cuts.length]!.rest);
+    const others = Array.from({ length: k - 1 }, (_, j) =>
+      j === 0 && o.offTopic ? cuts[(offset + i + 37) % cuts.length]!.rest : scrambled(c.rest, rng),
+    );
     const gold = rng.int(k);
     const choices = [...others.slice(0, gold), c.rest, ...others.slice(gold)];
     return { head: c.head, choices, gold };
   });
 }
 
-const str = (name: string) => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' }) as const;
+const str = (name: string) =>
+  ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' }) as const;
 const strList = (name: string) => [
   { name, repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 } as const,
   { name: 'list', repetition_type: 'REPEATED', num_children: 1 } as const,
@@ -65,7 +90,8 @@ function card(configs: { name: string; files: Record<string, string> }[]): strin
   const lines = ['---', 'configs:'];
   for (const c of configs) {
     lines.push(`- config_name: ${c.name}`, '  data_files:');
-    for (const [split, path] of Object.entries(c.files)) lines.push(`  - split: ${split}`, `    path: ${path}`);
+    for (const [split, path] of Object.entries(c.files))
+      lines.push(`  - split: ${split}`, `    path: ${path}`);
   }
   return [...lines, '---', ''].join('\n');
 }
@@ -73,9 +99,12 @@ function card(configs: { name: string; files: Record<string, string> }[]): strin
 export function writeHellaswag(root: string, n = 24): FakeRepo {
   const main = join(root, 'hellaswag-main');
   mkdirSync(main, { recursive: true });
-  writeFileSync(join(main, 'hellaswag.py'), '# a loading script: the Hub serves its rows as refs/convert/parquet\n');
+  writeFileSync(
+    join(main, 'hellaswag.py'),
+    '# a loading script: the Hub serves its rows as refs/convert/parquet\n',
+  );
   writeFileSync(join(main, 'README.md'), '# hellaswag\n');
-  const rows = items(n, 4, 1);
+  const rows = items(n, 4, { seed: 1 });
   const converted = join(root, 'hellaswag-parquet');
   write(
     join(converted, 'default', 'validation', '0000.parquet'),
@@ -102,8 +131,8 @@ export function writeHellaswag(root: string, n = 24): FakeRepo {
 export function writeArc(root: string, n = 24): FakeRepo {
   const dir = join(root, 'ai2_arc');
   const configs = [
-    { name: 'ARC-Challenge', seed: 2, offset: 100 },
-    { name: 'ARC-Easy', seed: 3, offset: 0 },
+    { name: 'ARC-Challenge', seed: 2, offset: 100, offTopic: true },
+    { name: 'ARC-Easy', seed: 3, offset: 0, offTopic: false },
   ];
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -111,7 +140,7 @@ export function writeArc(root: string, n = 24): FakeRepo {
     card(configs.map((c) => ({ name: c.name, files: { test: `${c.name}/test-*` } }))),
   );
   for (const c of configs) {
-    const rows = items(n, 4, c.seed, c.offset);
+    const rows = items(n, 4, c);
     // ai2_arc labels its choices A–D, and some questions 1–4.
     const labels = rows.map((_, i) => (i % 5 === 4 ? ['1', '2', '3', '4'] : ['A', 'B', 'C', 'D']));
     write(
@@ -137,7 +166,7 @@ export function writeArc(root: string, n = 24): FakeRepo {
 
 export function writePiqa(root: string, n = 16): FakeRepo {
   const dir = join(root, 'piqa');
-  const rows = items(n, 2, 4, 200);
+  const rows = items(n, 2, { seed: 4, offset: 200 });
   write(
     join(dir, 'data', 'validation-00000-of-00001.parquet'),
     [
@@ -169,7 +198,10 @@ export function writeWinogrande(root: string, n = 16): FakeRepo {
     .slice(0, n);
   write(
     join(dir, 'winogrande_xl', 'validation-00000-of-00001.parquet'),
-    (['sentence', 'option1', 'option2', 'answer'] as const).map((c) => ({ name: c, data: rows.map((r) => r[c]) })),
+    (['sentence', 'option1', 'option2', 'answer'] as const).map((c) => ({
+      name: c,
+      data: rows.map((r) => r[c]),
+    })),
     ['sentence', 'option1', 'option2', 'answer'].map(str),
   );
   return { dir };
@@ -178,11 +210,17 @@ export function writeWinogrande(root: string, n = 16): FakeRepo {
 export function writeLambada(root: string, n = 16): FakeRepo {
   const dir = join(root, 'lambada_openai');
   mkdirSync(join(dir, 'data'), { recursive: true });
-  writeFileSync(join(dir, 'README.md'), card([{ name: 'default', files: { test: 'data/lambada_test.jsonl' } }]));
+  writeFileSync(
+    join(dir, 'README.md'),
+    card([{ name: 'default', files: { test: 'data/lambada_test.jsonl' } }]),
+  );
   const texts = kjvLines('eval.txt')
     .slice(300, 300 + n)
     .map((v) => v.replace(/[^A-Za-z]+$/, ''));
-  writeFileSync(join(dir, 'data', 'lambada_test.jsonl'), texts.map((text) => `${JSON.stringify({ text })}\n`).join(''));
+  writeFileSync(
+    join(dir, 'data', 'lambada_test.jsonl'),
+    texts.map((text) => `${JSON.stringify({ text })}\n`).join(''),
+  );
   return { dir };
 }
 

@@ -23,6 +23,8 @@ export interface EvalCacheKey {
   readonly files: readonly string[];
   /** The eval text's identity (content hash, or a dataset's pinned files): text-source.ts. */
   readonly text: unknown;
+  /** The downstream tasks' data pins (Hub commit or file hash), null when the recipe scores none. */
+  readonly tasks: unknown;
   readonly settings: Recipe['eval'];
   readonly thresholds: readonly number[];
   readonly latency: LatencySettings | null;
@@ -66,6 +68,7 @@ async function keyInputs(key: EvalCacheKey): Promise<unknown> {
     ort: runtimeVersion(),
     files,
     text: key.text,
+    tasks: key.tasks,
     // Paths are not the text's identity: `text` is; the dataset spec's fields are in `text` too.
     settings: { ...key.settings, text: undefined, dataset: undefined, thresholds: key.thresholds },
     latency: key.latency && {

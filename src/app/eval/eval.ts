@@ -20,6 +20,7 @@ import { summaryLines } from '../../report/console-summary.js';
 import { downloadProgress } from '../shared/download-progress.js';
 import type { Stage } from '../shared/progress.js';
 import { openTextSource } from '../shared/text-source.js';
+import { openTasks } from './tasks.js';
 import { VERSION } from '../shared/version.js';
 import { defaultCacheRoot } from '../shared/stage-cache.js';
 import { latencyPromptTokens } from '../../eval/latency-prompt.js';
@@ -87,11 +88,19 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
           decodeTokens: settings.latency.decode_tokens,
           threads: settings.latency.threads,
         };
+  const tasks = await openTasks({
+    settings,
+    dir: opts.dir,
+    tokenizer,
+    config: plan.model,
+    ...(opts.offline && { offline: true }),
+    ...(opts.stage && { stage: opts.stage }),
+  });
   const fixedThreshold = plan.recipe.output.fixed_threshold;
   const thresholds = withFixedThreshold(settings.thresholds, fixedThreshold);
   const { points: measured, cached } = await cachedMeasurements({
     root: opts.cacheRoot ?? defaultCacheRoot(),
-    key: { files, text: text.identity, settings, thresholds, latency },
+    key: { files, text: text.identity, tasks: tasks?.pins ?? null, settings, thresholds, latency },
     reuse: opts.remeasure !== true,
     measure: () =>
       runSweep({
@@ -100,6 +109,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
         batch: settings.batch,
         thresholds,
         latency,
+        ...(tasks && { tasks: tasks.sweep }),
         onPoint: (p) => opts.stage?.note(`${p.index + 1}/${p.total} ${p.label}`),
       }),
   });
@@ -128,6 +138,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
       latency,
       maxPplIncrease: plan.recipe.report.max_ppl_increase,
       fixedThreshold,
+      ...(tasks && { tasks: tasks.info }),
     },
     measured,
   );

@@ -6,7 +6,8 @@
  *   string past the context's token count: so a token that straddles the boundary is scored as the model would
  *   see it in running text;
  * - an empty context becomes the model's prefix token (BOS, else EOS) and the continuation is encoded alone;
- * - no special tokens are added (HFLM's `add_special_tokens=False` for causal models, `add_bos_token` off).
+ * - no special tokens are added (HFLM's `add_special_tokens=False` for causal models), except a BOS in front of
+ *   every encoding where HFLM sets `add_bos_token` (Gemma models, which it says underperform without it).
  */
 import type { TextTokenizer } from '../../data/tokenizer.js';
 import type { LlRequest } from './requests.js';
@@ -41,27 +42,40 @@ function trailingSpaces(s: string): number {
   return n;
 }
 
+/** The model's special tokens as the harness uses them. */
+export interface SpecialTokens {
+  /** BOS, else EOS: stands in for an empty context (TemplateLM `prefix_token_id`); null when neither exists. */
+  readonly prefix: number | null;
+  /** Put before every encoding (HFLM `add_bos_token`); null = none. */
+  readonly bos: number | null;
+}
+
+export const NO_SPECIAL_TOKENS: SpecialTokens = { prefix: null, bos: null };
+
 export function encodeRequest(
   tokenizer: Pick<TextTokenizer, 'encode'>,
   request: LlRequest,
-  prefixToken: number | null,
+  special: SpecialTokens,
 ): EncodedRequest {
+  const encode = (s: string) =>
+    special.bos === null ? tokenizer.encode(s) : [special.bos, ...tokenizer.encode(s)];
   let { context, continuation } = request;
+  const prefixToken = special.prefix;
   if (context === '') {
     if (prefixToken === null) {
       throw new TaskRowError(
         'the context is empty and the model has no BOS or EOS token to stand in for it (config.json bos_token_id / eos_token_id)',
       );
     }
-    return checked({ context: [prefixToken], continuation: tokenizer.encode(continuation) });
+    return checked({ context: [prefixToken], continuation: encode(continuation) });
   }
   const spaces = trailingSpaces(context);
   if (spaces > 0) {
     continuation = context.slice(-spaces) + continuation;
     context = context.slice(0, -spaces);
   }
-  const whole = tokenizer.encode(context + continuation);
-  const contextIds = tokenizer.encode(context);
+  const whole = encode(context + continuation);
+  const contextIds = encode(context);
   return checked({ context: contextIds, continuation: whole.slice(contextIds.length) });
 }
 

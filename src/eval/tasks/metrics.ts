@@ -10,6 +10,7 @@
  *   (100 000 resamples of Python's RNG); here it is the delta method, ppl · stderr(mean log-likelihood), which the
  *   bootstrap converges to for large n and which is deterministic.
  */
+import type { TaskScores } from '../../report/task-types.js';
 import type { RequestScore } from './score.js';
 import type { TaskDoc, TaskMetric } from './types.js';
 
@@ -62,19 +63,9 @@ export function meanStderr(values: readonly number[]): number | null {
   return Math.sqrt(variance) / Math.sqrt(n);
 }
 
-export interface TaskScores {
-  readonly samples: number;
-  readonly acc?: number;
-  readonly acc_stderr?: number | null;
-  readonly acc_norm?: number;
-  readonly acc_norm_stderr?: number | null;
-  readonly perplexity?: number;
-  readonly perplexity_stderr?: number | null;
-}
-
 export function aggregate(outcomes: readonly DocOutcome[], metrics: readonly TaskMetric[]): TaskScores {
   const pick = (f: (o: DocOutcome) => number | undefined) => outcomes.map((o) => f(o) ?? NaN);
-  const scores: { -readonly [K in keyof TaskScores]: TaskScores[K] } = { samples: outcomes.length };
+  const scores: TaskScores = { samples: outcomes.length };
   if (metrics.includes('acc')) {
     const acc = pick((o) => o.acc);
     [scores.acc, scores.acc_stderr] = [mean(acc), meanStderr(acc)];

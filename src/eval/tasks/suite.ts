@@ -7,9 +7,10 @@ import type { Row } from '../../data/dataset-rows.js';
 import type { TextTokenizer } from '../../data/tokenizer.js';
 import { InputError } from '../../util/errors.js';
 import { printable } from '../../util/untrusted-text.js';
-import { encodeRequest } from './encode.js';
+import { encodeRequest, type SpecialTokens } from './encode.js';
 import type { DecoderForward } from './forward.js';
-import { aggregate, docOutcome, type TaskScores } from './metrics.js';
+import type { TaskScores } from '../../report/task-types.js';
+import { aggregate, docOutcome } from './metrics.js';
 import { docRequests } from './requests.js';
 import { groupDocument, type ScoreGroup } from './score-groups.js';
 import { type ScoreOptions, scoreRequests } from './score.js';
@@ -24,8 +25,7 @@ export interface PrepareOptions {
   readonly tokenizer: Pick<TextTokenizer, 'encode'>;
   /** The model's maximum sequence length: longer requests are cut on the left, as the harness does. */
   readonly maxLength: number;
-  /** BOS (else EOS) id for empty contexts; null when the model has neither. */
-  readonly prefixToken: number | null;
+  readonly special: SpecialTokens;
   /** Names the task and its data in errors. */
   readonly label: string;
 }
@@ -52,7 +52,7 @@ export async function prepareTask(o: PrepareOptions): Promise<PreparedTask> {
     try {
       const doc = o.definition.doc(row);
       const encoded = docRequests(doc, o.definition.targetDelimiter).map((r) =>
-        encodeRequest(o.tokenizer, r, o.prefixToken),
+        encodeRequest(o.tokenizer, r, o.special),
       );
       groups.push(...groupDocument(encoded, offsets.at(-1)!, o.maxLength));
       docs.push(doc);
