@@ -45,7 +45,12 @@ describe('defaults', () => {
       patience: 50,
       device: 'cpu',
     });
-    expect(recipe.check).toEqual({ max_ppl_ratio: 1.02, max_compute_delta: 0.02, max_latency_ratio: null });
+    expect(recipe.check).toEqual({
+      max_ppl_ratio: 1.02,
+      max_compute_delta: 0.02,
+      max_latency_ratio: null,
+      max_task_drop_se: 2,
+    });
     expect(recipe.eval.thresholds).toEqual([0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1]);
     expect(recipe.output).toEqual({ dense: true, fixed_threshold: 0.1 });
   });

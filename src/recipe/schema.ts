@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ROUTER_KINDS } from '../router/spec.js';
 import { DEVICES } from '../runtime/device.js';
-import { taskLimitField, tasksField } from './tasks-schema.js';
+import { taskDropField, taskLimitField, tasksField } from './tasks-schema.js';
 
 const count = () => z.int().positive();
 const nonNegative = () => z.number().nonnegative();
@@ -181,6 +181,7 @@ const checkSchema = z
     max_ppl_ratio: z.number().gte(1).default(1.02).describe('allowed perplexity / baseline perplexity'),
     max_compute_delta: nonNegative().default(0.02).describe('allowed change of the realized FLOPs fraction'),
     max_latency_ratio: z.number().positive().nullable().default(null).describe('null: latency is not gated'),
+    max_task_drop_se: taskDropField,
   })
   .prefault({})
   .describe('tolerances of `moefy check` against a committed baseline');

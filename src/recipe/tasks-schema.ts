@@ -64,4 +64,13 @@ export const taskLimitField = z
   .default(null)
   .describe('score only the first N rows of each task (null: every row); a task’s own limit wins');
 
+export const taskDropField = z
+  .number()
+  .nonnegative()
+  .nullable()
+  .default(2)
+  .describe(
+    'allowed worsening of a task metric vs the baseline, in standard errors of the difference; null: tasks are not gated',
+  );
+
 export type TaskEntry = z.output<typeof taskEntrySchema>;

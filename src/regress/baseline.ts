@@ -21,6 +21,7 @@ export const baselinePointSchema = reportSchema.shape.points.element.pick({
   perplexity: true,
   accuracy: true,
   latency: true,
+  tasks: true,
 });
 
 export const baselineSchema = z.object({
@@ -36,6 +37,8 @@ export const baselineSchema = z.object({
   model: reportSchema.shape.model,
   eval: reportSchema.shape.eval,
   points: z.array(baselinePointSchema).min(1).superRefine(rejectDuplicatePoints),
+  /** The downstream tasks the points were scored on (absent: none, or a baseline from before tasks). */
+  tasks: reportSchema.shape.tasks,
 });
 
 export type Baseline = z.infer<typeof baselineSchema>;
@@ -79,6 +82,7 @@ export function baselineFromReport(report: Report, createdFrom: CreatedFrom): Ba
     model: report.model,
     eval: report.eval,
     points: report.points,
+    ...(report.tasks && { tasks: report.tasks }),
   });
 }
 

@@ -7,6 +7,7 @@ import type { Point, Report } from '../report/types.js';
 import { InputError } from '../util/errors.js';
 import type { Baseline, BaselinePoint } from './baseline.js';
 import { pointKey } from './point-key.js';
+import { taskChecks } from './task-checks.js';
 import type { MetricCheck, PointCheck, Tolerances, Verdict } from './verdict.js';
 
 export interface CompareInput {
@@ -17,8 +18,10 @@ export interface CompareInput {
 
 type Measured = Pick<Point, keyof BaselinePoint>;
 
-export function compareReports({ report, baseline, tolerances }: CompareInput): Verdict {
+export function compareReports({ report, baseline, tolerances: asked }: CompareInput): Verdict {
   assertSameShape(report, baseline);
+  // The verdict states what was applied: with no task in the baseline, tasks were not gated.
+  const tolerances = baseline.tasks?.length ? asked : { ...asked, max_task_drop_se: null };
   const current = new Map(report.points.map((p) => [pointKey(p), p]));
   const known = new Set(baseline.points.map((p) => pointKey(p)));
   const points: PointCheck[] = [
@@ -57,9 +60,29 @@ function identityNotes(report: Report, baseline: Baseline): string[] {
     ['eval.tokens', baseline.eval.tokens, report.eval.tokens],
     ['eval.seq_len', baseline.eval.seq_len, report.eval.seq_len],
   ];
-  return pairs
-    .filter(([, was, is]) => was !== is)
-    .map(([field, was, is]) => `${field} changed: ${String(was)} → ${String(is)}`);
+  return [
+    ...pairs
+      .filter(([, was, is]) => was !== is)
+      .map(([field, was, is]) => `${field} changed: ${String(was)} → ${String(is)}`),
+    ...taskNotes(report, baseline),
+  ];
+}
+
+/** A task scored on other data, or on another number of samples, measures something else. */
+function taskNotes(report: Report, baseline: Baseline): string[] {
+  const now = new Map((report.tasks ?? []).map((t) => [t.name, t]));
+  return (baseline.tasks ?? []).flatMap((was) => {
+    const is = now.get(was.name);
+    if (!is) return [];
+    return [
+      ...(was.dataset_sha === is.dataset_sha
+        ? []
+        : [`task ${was.name} data changed: ${was.dataset} → ${is.dataset}`]),
+      ...(was.samples === is.samples
+        ? []
+        : [`task ${was.name} samples changed: ${was.samples} → ${is.samples}`]),
+    ];
+  });
 }
 
 function checkPoint(base: BaselinePoint, now: Measured | undefined, t: Tolerances): PointCheck {
@@ -69,6 +92,7 @@ function checkPoint(base: BaselinePoint, now: Measured | undefined, t: Tolerance
     deltaCheck('flops_fraction', base.flops_fraction, now.flops_fraction, t.max_compute_delta),
     deltaCheck('ffn_fraction', base.ffn_fraction, now.ffn_fraction, t.max_compute_delta),
     ...latencyChecks(base, now, t.max_latency_ratio),
+    ...(t.max_task_drop_se == null ? [] : taskChecks(base.tasks, now.tasks, t.max_task_drop_se)),
   ];
   return describePoint(base, metrics.every((m) => m.pass) ? 'pass' : 'fail', metrics);
 }

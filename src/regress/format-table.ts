@@ -14,21 +14,24 @@ import {
 const HEADER = ['point', 'metric', 'baseline', 'current', 'change', 'limit', 'status'];
 const DASH = '—';
 
-/** Perplexity reads best with 5 significant digits, fractions with 4 decimals, timings with 2. */
+/** Perplexity reads best with 5 significant digits, fractions (and task accuracies) with 4 decimals, timings with 2. */
 function value(metric: MetricCheck['metric'], v: number | null): string {
   if (v === null) return DASH;
-  if (metric === 'perplexity') return v.toPrecision(5);
-  if (metric === 'flops_fraction' || metric === 'ffn_fraction') return v.toFixed(4);
+  if (metric === 'perplexity' || metric.endsWith(' perplexity')) return v.toPrecision(5);
+  if (metric === 'flops_fraction' || metric === 'ffn_fraction' || metric.includes(' acc'))
+    return v.toFixed(4);
   return v.toFixed(2);
 }
 
 function change(m: MetricCheck): string {
   if (m.change === null) return DASH;
   if (m.rule === 'ratio') return `×${m.change.toFixed(3)}`;
+  if (m.rule === 'stderr') return `${m.change >= 0 ? '+' : ''}${m.change.toFixed(2)} se`;
   return `${m.change >= 0 ? '+' : ''}${m.change.toFixed(4)}`;
 }
 
 function limit(m: MetricCheck): string {
+  if (m.rule === 'stderr') return `≥ −${m.limit} se`;
   return m.rule === 'ratio' ? `≤ ×${m.limit.toFixed(3)}` : `± ${m.limit.toFixed(4)}`;
 }
 
@@ -58,7 +61,8 @@ function alignColumns(table: string[][]): string[] {
 
 export function describeTolerances(t: Tolerances): string {
   const latency = t.max_latency_ratio === null ? 'latency not gated' : `latency ≤ ×${t.max_latency_ratio}`;
-  return `perplexity ≤ ×${t.max_ppl_ratio}, compute ± ${t.max_compute_delta}, ${latency}`;
+  const tasks = t.max_task_drop_se == null ? '' : `, tasks ≥ −${t.max_task_drop_se} se`;
+  return `perplexity ≤ ×${t.max_ppl_ratio}, compute ± ${t.max_compute_delta}, ${latency}${tasks}`;
 }
 
 /** `PASS: …` or `FAIL: … regressed: learned t=0.1 perplexity, …`. */

@@ -30,7 +30,9 @@ function metricMessage(p: PointCheck, m: MetricCheck): string {
       ? ''
       : m.rule === 'ratio'
         ? ` (×${m.change.toFixed(3)}, limit ×${m.limit})`
-        : ` (${m.change >= 0 ? '+' : ''}${m.change.toFixed(4)}, limit ±${m.limit})`;
+        : m.rule === 'stderr'
+          ? ` (${m.change >= 0 ? '+' : ''}${m.change.toFixed(2)} standard errors, limit −${m.limit})`
+          : ` (${m.change >= 0 ? '+' : ''}${m.change.toFixed(4)}, limit ±${m.limit})`;
   return `${p.point}: ${m.metric} ${current} vs baseline ${roundNumber(m.baseline)}${change}`;
 }
 

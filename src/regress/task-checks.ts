@@ -11,21 +11,7 @@ import {
   type TaskMetricName,
   type TaskScores,
 } from '../report/task-types.js';
-
-export type TaskMetricLabel = `${string} ${TaskMetricName}`;
-
-export interface TaskMetricCheck {
-  /** `hellaswag acc_norm`. */
-  readonly metric: TaskMetricLabel;
-  readonly baseline: number;
-  readonly current: number | null;
-  readonly rule: 'stderr';
-  /** (current − baseline) / se, signed so that negative is worse; null when the report lacks the figure. */
-  readonly change: number | null;
-  /** Allowed worsening, in standard errors. */
-  readonly limit: number;
-  readonly pass: boolean;
-}
+import type { MetricCheck } from './verdict.js';
 
 /** Signed distance in standard errors, negative = worse. */
 function distance(metric: TaskMetricName, base: TaskScores, now: TaskScores): number {
@@ -39,9 +25,9 @@ export function taskChecks(
   baseline: Readonly<Record<string, TaskScores>> | undefined,
   current: Readonly<Record<string, TaskScores>> | undefined,
   limit: number,
-): TaskMetricCheck[] {
+): MetricCheck[] {
   return Object.entries(baseline ?? {}).flatMap(([task, base]) =>
-    TASK_METRIC_NAMES.filter((m) => base[m] !== undefined).map((metric): TaskMetricCheck => {
+    TASK_METRIC_NAMES.filter((m) => base[m] !== undefined).map((metric): MetricCheck => {
       const now = current?.[task];
       const value = now?.[metric];
       const change = now && value !== undefined ? distance(metric, base, now) : null;
@@ -49,7 +35,7 @@ export function taskChecks(
         metric: `${task} ${metric}`,
         baseline: base[metric]!,
         current: value ?? null,
-        rule: 'stderr',
+        rule: 'stderr' as const,
         change,
         limit,
         pass: change !== null && change >= -limit,

@@ -1,5 +1,9 @@
 /** What `moefy check` decided, metric by metric: the one structure the table, JSON and annotations render. */
+import type { TaskMetricName } from '../report/task-types.js';
 import type { PointKind } from '../report/types.js';
+
+/** A task's metric as checks name it: `hellaswag acc_norm`. */
+export type TaskMetricLabel = `${string} ${TaskMetricName}`;
 
 /** The recipe's `check` section (structurally; regress does not depend on the recipe loader). */
 export interface Tolerances {
@@ -9,6 +13,8 @@ export interface Tolerances {
   readonly max_compute_delta: number;
   /** Allowed slowdown ratio of prefill time and decode time per token; null: latency is not gated. */
   readonly max_latency_ratio: number | null;
+  /** Allowed worsening of a task metric, in standard errors of the difference; null or absent: not gated. */
+  readonly max_task_drop_se?: number | null;
 }
 
 export const METRICS = [
@@ -21,15 +27,17 @@ export const METRICS = [
 export type MetricName = (typeof METRICS)[number];
 
 export interface MetricCheck {
-  readonly metric: MetricName;
+  /** A report metric, or a task's (`hellaswag acc_norm`). */
+  readonly metric: MetricName | TaskMetricLabel;
   readonly baseline: number;
   /** null when the report has no figure for it (a point measured without latency). */
   readonly current: number | null;
   /**
    * `ratio`: current / baseline, except decode throughput where it is baseline / current, so above 1 is always
-   * worse. `delta`: current − baseline, checked by absolute value.
+   * worse. `delta`: current − baseline, checked by absolute value. `stderr`: (current − baseline) in standard
+   * errors of the difference, signed so that negative is worse (task-checks.ts).
    */
-  readonly rule: 'ratio' | 'delta';
+  readonly rule: 'ratio' | 'delta' | 'stderr';
   readonly change: number | null;
   readonly limit: number;
   readonly pass: boolean;
