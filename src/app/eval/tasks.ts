@@ -99,7 +99,11 @@ export async function openTasks(o: OpenTasksOptions): Promise<OpenedTasks | null
     });
   }
   return {
-    sweep: { tasks: prepared, limits: chunkLimits(o.settings.batch, o.config.vocabSize), vocab: o.config.vocabSize },
+    sweep: {
+      tasks: prepared,
+      limits: chunkLimits(o.settings.batch, o.config.vocabSize),
+      vocab: o.config.vocabSize,
+    },
     info,
     pins,
   };
