@@ -18,7 +18,7 @@ import type { Stage } from '../shared/progress.js';
 import { openTable, type TablePin, type TableSpec } from '../shared/table-source.js';
 
 export interface OpenTasksOptions {
-  readonly settings: Pick<Recipe['eval'], 'tasks' | 'task_limit' | 'batch'>;
+  readonly settings: Pick<Recipe['eval'], 'tasks' | 'task_limit' | 'batch' | 'seq_len'>;
   /** The output directory: its config.json names the special tokens. */
   readonly dir: string;
   readonly tokenizer: TextTokenizer;
@@ -101,7 +101,7 @@ export async function openTasks(o: OpenTasksOptions): Promise<OpenedTasks | null
   return {
     sweep: {
       tasks: prepared,
-      limits: chunkLimits(o.settings.batch, o.config.vocabSize),
+      limits: chunkLimits({ batch: o.settings.batch, seqLen: o.settings.seq_len, vocab: o.config.vocabSize }),
       vocab: o.config.vocabSize,
     },
     info,

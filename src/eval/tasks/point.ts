@@ -17,9 +17,14 @@ export interface SweepTasks {
 /** Logits of one continuation run stay under this many bytes ([rows, tokens, vocab] float32). */
 const LOGITS_BUDGET_BYTES = 256 * 2 ** 20;
 
-/** Rows per run as the perplexity sweep batches windows; tokens per run bounded by the logits they produce. */
-export function chunkLimits(rows: number, vocab: number): ChunkLimits {
-  return { maxRows: rows, maxTokens: Math.max(1, Math.floor(LOGITS_BUDGET_BYTES / (4 * vocab))) };
+/**
+ * A continuation run holds as many tokens (rows × padded tail) as one perplexity batch (batch × seq_len), and its
+ * logits stay within the budget: few, large runs, since each ORT run of a routed graph has a fixed cost.
+ */
+export function chunkLimits(o: { batch: number; seqLen: number; vocab: number }): ChunkLimits {
+  const logits = Math.max(1, Math.floor(LOGITS_BUDGET_BYTES / (4 * o.vocab)));
+  const tokens = Math.min(o.batch * o.seqLen, logits);
+  return { maxRows: tokens, maxTokens: tokens };
 }
 
 export async function scorePointTasks(
