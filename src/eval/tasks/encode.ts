@@ -50,6 +50,7 @@ export interface SpecialTokens {
   readonly bos: number | null;
 }
 
+/** @internal Tests: a model without BOS or EOS (kjv-llama's tokenizer has no special tokens). */
 export const NO_SPECIAL_TOKENS: SpecialTokens = { prefix: null, bos: null };
 
 export function encodeRequest(

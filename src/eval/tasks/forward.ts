@@ -5,6 +5,7 @@
  * (DESIGN.md §3, layer-sequential execution: issue #14, not built yet) implements the same function type, one layer
  * graph at a time, and every task scores through it unchanged.
  */
+import { LOGITS, pastName, presentName } from '../../graph/names.js';
 import { type CacheShape, emptyPast, tokenFeeds } from '../../runtime/decoder-feeds.js';
 import { type Feeds, run, type Session, type Tensor } from '../../runtime/session.js';
 import { float32Tensor, readFloat32 } from '../../runtime/tensors.js';
@@ -45,17 +46,14 @@ export interface SessionForwardOptions {
   readonly extraFeeds?: (batch: number, seq: number) => Feeds;
 }
 
-const name = (kind: 'past_key_values' | 'present', layer: number, part: 'key' | 'value') =>
-  `${kind}.${layer}.${part}`;
-
 export function sessionForward(o: SessionForwardOptions): DecoderForward {
   const { layers, kvHeads, headDim } = o.cache;
   const pastFeeds = (past: KvCache): Feeds => {
     const feeds: Feeds = {};
     const dims = [past.batch, kvHeads, past.past, headDim];
     for (let i = 0; i < layers; i++) {
-      feeds[name('past_key_values', i, 'key')] = float32Tensor(past.keys[i]!, dims);
-      feeds[name('past_key_values', i, 'value')] = float32Tensor(past.values[i]!, dims);
+      feeds[pastName(i, 'key')] = float32Tensor(past.keys[i]!, dims);
+      feeds[pastName(i, 'value')] = float32Tensor(past.values[i]!, dims);
     }
     return feeds;
   };
@@ -68,12 +66,9 @@ export function sessionForward(o: SessionForwardOptions): DecoderForward {
       ...o.extraFeeds?.(batch, seq),
     };
     const fetch = [
-      ...(want.logits ? ['logits'] : []),
+      ...(want.logits ? [LOGITS] : []),
       ...(want.present
-        ? Array.from({ length: layers }, (_, i) => [
-            name('present', i, 'key'),
-            name('present', i, 'value'),
-          ]).flat()
+        ? Array.from({ length: layers }, (_, i) => [presentName(i, 'key'), presentName(i, 'value')]).flat()
         : []),
     ];
     const out = await run(o.session, feeds, fetch);
@@ -82,14 +77,14 @@ export function sessionForward(o: SessionForwardOptions): DecoderForward {
       return readFloat32(t);
     };
     return {
-      ...(want.logits && { logits: read(out.logits, 'logits') }),
+      ...(want.logits && { logits: read(out[LOGITS], LOGITS) }),
       ...(want.present && {
         present: {
           batch,
           past: (input.past?.past ?? 0) + seq,
-          keys: Array.from({ length: layers }, (_, i) => read(out[name('present', i, 'key')], 'present key')),
+          keys: Array.from({ length: layers }, (_, i) => read(out[presentName(i, 'key')], 'present key')),
           values: Array.from({ length: layers }, (_, i) =>
-            read(out[name('present', i, 'value')], 'present value'),
+            read(out[presentName(i, 'value')], 'present value'),
           ),
         },
       }),
