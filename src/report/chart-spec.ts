@@ -14,7 +14,6 @@ import { latencyPanel } from './chart-latency.js';
 import { taskPanels } from './chart-tasks.js';
 import type { PointKind, Report } from './types.js';
 
-
 /** FFN percent from which a point's label goes to its left. */
 const LABEL_FLIP_PCT = 70;
 
