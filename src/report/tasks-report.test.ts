@@ -67,7 +67,7 @@ describe('tasks in curve.svg', () => {
   it('adds one panel per task, its headline metric against FFN compute, with error bars', async () => {
     const svg = await renderChartSvg(withFakeTasks(fakeReport()));
     for (const text of [
-      'HuggingFaceTB/SmolLM2-135M: perplexity vs FFN compute and latency, downstream task accuracy',
+      'HuggingFaceTB/SmolLM2-135M: perplexity vs FFN compute and measured speedup, downstream task accuracy',
       'hellaswag: acc_norm vs compute (n = 200)',
       'lambada_openai: acc vs compute (n = 200)',
       'hellaswag acc_norm (%, ±1 s.e.)',
