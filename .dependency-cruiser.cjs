@@ -1,6 +1,6 @@
 /** Layer direction of DESIGN.md §6: bin → cli → app → stage folders → ir → util. */
 const STAGES =
-  '(recipe|checkpoint|families|experts|router|onnx|graph|runtime|train|data|eval|report|regress)';
+  '(recipe|checkpoint|families|experts|router|onnx|graph|runtime|pipeline|train|data|eval|report|regress)';
 
 module.exports = {
   forbidden: [

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --suite convert,latency,train,eval] [-- --quick]`: runs the suites, prints their
+ * `npm run bench [-- --json] [-- --suite convert,latency,train,eval,scale] [-- --quick]`: runs the suites, prints their
  * figures (or JSON), and — after a complete run (every suite, no --quick) — rewrites docs/benchmarks.md with the
  * machine. Exit 0 unless a suite crashes: a missed budget is a finding, not a failure.
  */
@@ -13,6 +13,7 @@ import type { SuiteResult } from './figures.js';
 import { latencySuite } from './latency-suite.js';
 import { describeMachine } from './machine.js';
 import { markdownReport, textReport } from './report.js';
+import { scaleSuite } from './scale-suite.js';
 import { trainSuite } from './train-suite.js';
 
 const DOCS = join(REPO_ROOT, 'docs/benchmarks.md');
@@ -23,6 +24,7 @@ const SUITES: Record<string, SuiteFn> = {
   latency: latencySuite,
   train: trainSuite,
   eval: evalSuite,
+  scale: scaleSuite,
 };
 
 async function main(): Promise<void> {

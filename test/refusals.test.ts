@@ -52,6 +52,20 @@ describe('convert refuses what plan refuses, before any work', () => {
     );
   });
 
+  it('a recipe device cuda without the CUDA build: refused by plan and convert before any work', (ctx) => {
+    const recipe = join(root, 'cuda-model.yaml');
+    writeFileSync(recipe, 'device: cuda\nrouter: { kind: ridge }\n');
+    const planned = moefy('plan', recipe);
+    if (planned.code === 0)
+      ctx.skip('this machine runs the CUDA execution provider: there is nothing to refuse');
+    const message = planned.stderr.trim().split('\n').at(-1)!.slice('moefy: '.length);
+    expect(message).toMatch(
+      /^device cuda: cannot run here \(.+\); install the CUDA build of onnxruntime-node: .*--onnxruntime-node-install=cuda12/,
+    );
+    const out = join(root, 'cuda-model');
+    expectRefusal(moefy('convert', '--recipe', recipe, '--out', out), out, message);
+  });
+
   it('--device cuda without the CUDA build of onnxruntime-node', (ctx) => {
     const planned = moefy('plan', fixtureDir('kjv-llama'), '--device', 'cuda');
     if (planned.code === 0)

@@ -1,6 +1,7 @@
 /** Declares the commands; each lives in its own file and lazy-loads the app code it calls. */
 import { Command } from 'commander';
 import { VERSION } from '../app/shared/version.js';
+import { registerCache } from './cache.js';
 import { registerCheck } from './check.js';
 import { registerConvert } from './convert.js';
 import { registerEval } from './eval.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   for (const register of [
+    registerCache,
     registerCheck,
     registerConvert,
     registerEval,

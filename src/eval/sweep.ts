@@ -7,6 +7,7 @@
 import type { TokenWindows } from '../data/windows.js';
 import { EXPERT_CHOICE, ROUTER_THRESHOLD } from '../graph/names.js';
 import type { RouterShape } from '../ir/flops.js';
+import type { Device } from '../runtime/device.js';
 import type { Feeds, Session } from '../runtime/session.js';
 import { createSession, releaseSession } from '../runtime/session.js';
 import { float32Tensor, int64Tensor } from '../runtime/tensors.js';
@@ -17,6 +18,7 @@ import { measureLatencies, summarizeLatency } from './latency.js';
 import type { PointMeasurement } from './pareto.js';
 import { measureQuality } from './quality.js';
 import { scorePointTasks, type SweepTasks } from './tasks/point.js';
+import { type LayerEvalModel, measureLayerSequential } from './layer-sweep.js';
 
 export interface SweepInput {
   readonly model: EvalModel;
@@ -29,9 +31,16 @@ export interface SweepInput {
   readonly tasks?: SweepTasks;
   /** Called before each point is measured, with its label and 0-based index of `total`. */
   readonly onPoint?: (p: { label: string; index: number; total: number }) => void;
+  /**
+   * Quality and compute layer by layer from the checkpoint (layer-sweep.ts) instead of the emitted whole graphs,
+   * which then serve only the latency timings and the tasks.
+   */
+  readonly layered?: LayerEvalModel;
+  /** Where the whole graphs run (default cpu). */
+  readonly device?: Device;
 }
 
-interface PlannedPoint {
+export interface PlannedPoint {
   readonly kind: PointKind;
   readonly threshold: number | null;
   readonly expert: number | null;
@@ -83,16 +92,38 @@ export function planSweep(model: EvalModel, thresholds: readonly number[]): Plan
 }
 
 export async function runSweep(input: SweepInput): Promise<PointMeasurement[]> {
-  const sessions = await openSessions(input.model.graphs, input.latency?.threads ?? 0);
+  const plan = planSweep(input.model, input.thresholds);
+  const total = plan.length + 1;
+  const layered =
+    input.layered &&
+    (await measureLayerSequential({
+      layered: input.layered,
+      model: input.model,
+      windows: input.windows,
+      batch: input.batch,
+      points: plan,
+      onLayer: (layer, layers) =>
+        input.onPoint?.({ label: `quality, layer ${layer + 1}/${layers}`, index: 0, total }),
+    }));
+  // The whole graphs are opened only for what needs them: quality without the layered model, tasks, latency.
+  if (layered && !input.latency && !input.tasks) return layered;
+  const sessions = await openSessions(input.model.graphs, {
+    threads: input.latency?.threads ?? 0,
+    device: input.device ?? 'cpu',
+  });
   try {
-    const plan = planSweep(input.model, input.thresholds);
     const points: PointMeasurement[] = [];
     for (const [index, p] of plan.entries()) {
-      input.onPoint?.({ label: pointLabel(p), index, total: plan.length + 1 });
-      points.push(await measurePoint(input, { point: p, session: sessions[p.graph] }));
+      input.onPoint?.({ label: pointLabel(p), index, total });
+      const session = sessions[p.graph];
+      points.push(
+        layered
+          ? { ...layered[index]!, ...(await pointTasks(input, { point: p, session })) }
+          : await measurePoint(input, { point: p, session }),
+      );
     }
     if (!input.latency) return points;
-    input.onPoint?.({ label: 'latency', index: plan.length, total: plan.length + 1 });
+    input.onPoint?.({ label: 'latency', index: plan.length, total });
     const timed = plan.flatMap((p, i) => (p.timed ? [i] : []));
     const samples = await measureLatencies(
       timed.map((i) => ({
@@ -113,6 +144,20 @@ export async function runSweep(input: SweepInput): Promise<PointMeasurement[]> {
   } finally {
     for (const s of Object.values(sessions)) await releaseSession(s);
   }
+}
+
+/** The point's task scores on its whole graph (none without tasks). */
+async function pointTasks(
+  input: SweepInput,
+  a: { point: PlannedPoint; session: Session },
+): Promise<Pick<PointMeasurement, 'tasks'>> {
+  if (!input.tasks) return {};
+  const tasks = await scorePointTasks(input.tasks, {
+    session: a.session,
+    cache: cacheShape(input.model.config),
+    ...(a.point.feeds && { extraFeeds: a.point.feeds }),
+  });
+  return tasks ? { tasks } : {};
 }
 
 export function pointLabel(p: Pick<PlannedPoint, 'kind' | 'threshold' | 'expert'>): string {
@@ -141,13 +186,7 @@ async function measurePoint(
     compute: { accumulator, ...(point.fixedChoice !== undefined && { fixedChoice: point.fixedChoice }) },
   });
   const compute = accumulator.totals();
-  const tasks =
-    input.tasks &&
-    (await scorePointTasks(input.tasks, {
-      session: a.session,
-      cache: cacheShape(model.config),
-      ...(point.feeds && { extraFeeds: point.feeds }),
-    }));
+  const tasks = await pointTasks(input, a);
   return {
     kind: point.kind,
     threshold: point.threshold,
@@ -159,12 +198,15 @@ async function measurePoint(
     ffn_fraction_per_layer: compute.ffnFractionPerLayer,
     expert_histogram: compute.expertHistogram,
     latency: null, // filled by runSweep, which times every graph in turn
-    ...(tasks && { tasks }),
+    ...tasks,
   };
 }
 
-async function openSessions(graphs: EvalGraphs, threads: number): Promise<Record<keyof EvalGraphs, Session>> {
-  const opts = threads > 0 ? { threads } : {};
+async function openSessions(
+  graphs: EvalGraphs,
+  o: { threads: number; device: Device },
+): Promise<Record<keyof EvalGraphs, Session>> {
+  const opts = { device: o.device, ...(o.threads > 0 ? { threads: o.threads } : {}) };
   const sessions = {} as Record<keyof EvalGraphs, Session>;
   for (const [name, path] of Object.entries(graphs) as [keyof EvalGraphs, string][]) {
     sessions[name] = await createSession(path, opts);

@@ -81,8 +81,8 @@ describe('errors, each with its path and line:col', () => {
       "experts.algin (3:3): unknown key 'algin'; did you mean 'align'?",
     ]);
     expect(problemsOf('zzzzzz: 1\n')).toEqual([
-      "zzzzzz (1:1): unknown key 'zzzzzz'; expected one of 'model', 'revision', 'dtype', 'seed', 'experts', " +
-        "'calibration', 'router', 'eval', 'check', 'output', 'report'",
+      "zzzzzz (1:1): unknown key 'zzzzzz'; expected one of 'model', 'revision', 'dtype', 'device', 'seed', 'experts', " +
+        "'calibration', 'router', 'eval', 'check', 'output', 'report', 'memory'",
     ]);
   });
 

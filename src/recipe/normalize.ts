@@ -38,6 +38,7 @@ export function applyOverrides<R extends ParsedRecipe>(recipe: R, o: RecipeOverr
     revision: o.revision ?? recipe.revision,
     dtype: o.dtype ?? recipe.dtype,
     seed: o.seed ?? recipe.seed,
+    device: o.device ?? recipe.device,
     router: { ...router, ...(o.target !== undefined && { target: o.target }), train },
     eval: {
       ...evaluation,

@@ -153,6 +153,12 @@ const latencySchema = z
       ),
     decode_tokens: z.int().nonnegative().default(32).describe('tokens generated with the KV cache'),
     threads: z.int().nonnegative().default(0).describe('ORT intra-op threads; 0 = runtime default'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        'time the emitted whole graphs (each session holds the whole model in RAM); false: points get latency null, as `moefy eval --no-latency`',
+      ),
   })
   .prefault({})
   .describe('latency measurement at batch 1 (prefill and KV-cache decode)');
@@ -186,6 +192,20 @@ const checkSchema = z
   .prefault({})
   .describe('tolerances of `moefy check` against a committed baseline');
 
+const memorySchema = z
+  .strictObject({
+    max_gb: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        'RAM for the hidden states of the token windows in flight in layer-sequential calibration and evaluation; beyond it they spill to files in the stage cache. null: half of the free RAM at start',
+      ),
+  })
+  .prefault({})
+  .describe('memory budget of the layer-sequential stages (where buffers live, never what they hold)');
+
 const outputSchema = z
   .strictObject({
     dense: z.boolean().default(true).describe('also write dense.onnx, the baseline graph'),
@@ -218,6 +238,11 @@ export const recipeSchema = z
       .describe(
         "dtype of the emitted weights (math is float32 either way); auto keeps the checkpoint's own float format, bit for bit",
       ),
+    device: deviceField
+      .default('cpu')
+      .describe(
+        'execution provider of every stage that runs the model: calibration, targets, evaluation and latency (router training: router.train.device; --device sets both); cuda needs the CUDA build of onnxruntime-node',
+      ),
     seed: seedField
       .default(0)
       .describe('seeds calibration row sampling, neuron grouping, router init and batch order'),
@@ -228,6 +253,7 @@ export const recipeSchema = z
     check: checkSchema,
     output: outputSchema,
     report: reportSettingsSchema,
+    memory: memorySchema,
   })
   .describe('moefy recipe: how to turn a dense model into nested experts');
 

@@ -1,36 +1,48 @@
 /**
- * Calibration stage: run the dense graph over the recipe's calibration text and keep, per layer, a seeded sample of
- * FFN input rows x (router features and target probes) with the norm of the layer's output r + y at the same token
- * (the `residual` error base), the mean |h| of every FFN neuron (activation ordering) and,
- * for co-activation grouping, a smaller sample of activation rows h. Memory is bounded by the sample sizes, not
- * by the text: windows stream from the file and batches are folded into reservoirs as they come.
+ * Calibration stage: run the dense model over the recipe's calibration text, layer by layer (src/pipeline: one
+ * layer's graph resident at a time), and keep, per layer, a seeded sample of FFN input rows x (router features and
+ * target probes) with the norm of the layer's output r + y at the same token (the `residual` error base), the mean
+ * |h| of every FFN neuron (activation ordering) and, for co-activation grouping, a smaller sample of activation
+ * rows h. Memory is bounded by one layer, the hidden states in flight (spilled past `memory.max_gb`) and the sample
+ * sizes; each finished layer is kept beside the cache entry so an interrupted run resumes at the next layer.
  */
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSafetensors, type TensorToWrite } from '../../checkpoint/safetensors-write.js';
 import { openSafetensors } from '../../checkpoint/safetensors-read.js';
-import { streamTextWindows } from '../../data/windows.js';
+import { collectWindows, streamTextWindows, type TokenWindows } from '../../data/windows.js';
 import { RowReservoir } from '../../data/reservoir.js';
 import { loadTokenizer } from '../../data/tokenizer.js';
 import { ActivationStats } from '../../experts/activation-stats.js';
-import { DEBUG } from '../../graph/names.js';
-import { writeDecoder } from '../../graph/write-decoder.js';
+import { buildLayerGraph } from '../../graph/layer-graph.js';
+import { HIDDEN_OUT, LAYER_DEBUG } from '../../graph/names.js';
 import type { ModelIR } from '../../ir/model.js';
+import type { HiddenStates } from '../../pipeline/hidden-states.js';
+import {
+  batchWindows,
+  embedAll,
+  newHiddenStates,
+  passBatches,
+  type RunnerSetup,
+} from '../../pipeline/layer-runner.js';
+import { windowsPerRun } from '../../pipeline/run-size.js';
+import { openPart } from '../../pipeline/part-session.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { Device } from '../../runtime/device.js';
-import { tokenFeeds } from '../../runtime/decoder-feeds.js';
-import { createSession, releaseSession, run, type Session } from '../../runtime/session.js';
 import { readFloat32 } from '../../runtime/tensors.js';
 import { InputError, InternalError } from '../../util/errors.js';
+import { makeDirs } from '../../util/make-dirs.js';
 import { downloadProgress } from '../shared/download-progress.js';
 import type { Stage } from '../shared/progress.js';
-import { cachedStage } from '../shared/stage-cache.js';
+import { cachedStage, stageKey } from '../shared/stage-cache.js';
 import type { TextSource } from '../shared/text-source.js';
+import { memoryBudgetBytes } from '../shared/memory-budget.js';
 import type { StageContext } from './context.js';
 
 export const CALIBRATION_FILE = 'calibration.safetensors';
 /** Activation rows kept for co-activation grouping: enough for stable patterns, small beside x samples. */
 const GROUPING_ROWS = 2048;
-/** Tokens per ORT run: big enough to amortize the call, small enough for the debug outputs of all layers. */
+/** Tokens per ORT run: big enough to amortize the call, small enough for one layer's debug outputs. */
 const TOKENS_PER_RUN = 4096;
 
 export interface CalibrationInput {
@@ -41,6 +53,11 @@ export interface CalibrationInput {
   readonly text: TextSource;
   readonly device: Device;
   readonly stage: Stage;
+  /**
+   * Where the run keeps its per-layer results and hidden states, so an interrupted run resumes at the layer it
+   * stopped (default: inside the output dir, no resume), and the hidden-state bytes it may hold in RAM.
+   */
+  readonly work?: { readonly dir: string; readonly memoryBudgetBytes: number };
 }
 
 export interface Calibration {
@@ -65,6 +82,7 @@ export async function calibrationStage(ctx: StageContext): Promise<Calibration> 
   const cal = await cachedStage({
     root: ctx.root,
     stage: 'calibrate',
+    label: ctx.plan.recipe.model,
     inputs: key,
     produce: (dir) =>
       calibrate(
@@ -75,6 +93,11 @@ export async function calibrationStage(ctx: StageContext): Promise<Calibration> 
           text: ctx.data.calibration,
           device: plan.stages.calibrate.device,
           stage,
+          // Beside the entries, outside the temp dir the cache removes on failure: a rerun resumes from it.
+          work: {
+            dir: join(ctx.root, 'calibrate', `.layers-${stageKey(key)}`),
+            memoryBudgetBytes: memoryBudgetBytes(recipe),
+          },
         },
         dir,
       ),
@@ -104,33 +127,143 @@ interface LayerAccumulators {
 /** Runs calibration and writes `calibration.safetensors` into `dir` (a stage-cache dir). */
 export async function calibrate(input: CalibrationInput, dir: string): Promise<void> {
   const { ir, recipe } = input;
-  const graph = await writeDecoder(ir, {
-    dir,
-    fileName: 'calibration.onnx',
-    debugOutputs: true,
-    activationOutputs: true,
-  });
-  const acc = ir.layers.map((_, i) => newAccumulators(ir, recipe, i));
-  const session = await createSession(graph.modelPath, { device: input.device });
+  const { seq_len: seqLen } = recipe.calibration;
+  const windows = await readWindows(input);
+  const work = input.work ?? { dir: join(dir, '.layers'), memoryBudgetBytes: Infinity };
+  makeDirs(work.dir);
+  const setup: RunnerSetup = {
+    ir,
+    batches: batchWindows(
+      windows,
+      windowsPerRun(ir, { seqLen, upTo: Math.max(1, Math.floor(TOKENS_PER_RUN / seqLen)) }),
+    ),
+    dir: work.dir,
+    device: input.device,
+    memoryBudgetBytes: work.memoryBudgetBytes,
+  };
+  const hidden = newHiddenStates(setup, 'hidden');
+  const start = resumePoint(work.dir, ir.layers.length);
+  const bar = input.stage.bar('layers', ir.layers.length);
   try {
-    await feedWindows({ ...input, session, acc });
+    if (start === 0) await embedAll(setup, hidden);
+    else {
+      hidden.restore(hiddenSnapshot(work.dir, start - 1));
+      input.stage.note(`resuming at layer ${start}`);
+      bar.tick(start);
+    }
+    for (let i = start; i < ir.layers.length; i++) {
+      // Hidden states first, then the layer's file (its existence marks the layer done), then the old snapshot.
+      const results = await calibrateLayer(input, { setup, hidden, index: i });
+      hidden.snapshot(hiddenSnapshot(work.dir, i));
+      await writeLayerFile(join(work.dir, layerFile(i)), results);
+      rmSync(hiddenSnapshot(work.dir, i - 1), { force: true });
+      bar.tick();
+    }
   } finally {
-    await releaseSession(session);
+    hidden.release();
   }
+  bar.done();
+  await mergeLayers(work.dir, ir, join(dir, CALIBRATION_FILE), windows.count * seqLen);
+  rmSync(work.dir, { recursive: true, force: true });
+}
+
+/** The calibration text as windows; an error when it holds less than one. */
+async function readWindows(input: CalibrationInput): Promise<TokenWindows> {
+  const { seq_len: seqLen, tokens } = input.recipe.calibration;
+  const windows = await collectWindows(
+    streamTextWindows({
+      chunks: input.text.chunks(downloadProgress(input.stage)),
+      tokenizer: loadTokenizer(input.tokenizerDir),
+      seqLen,
+      maxTokens: tokens,
+    }),
+    seqLen,
+  );
+  if (windows.count === 0) {
+    throw new InputError(
+      `${input.text.label}: calibration text is shorter than one window of ${seqLen} tokens`,
+    );
+  }
+  return windows;
+}
+
+/** One layer's pass: its graph with the FFN input, activation and output, folded into its accumulators. */
+async function calibrateLayer(
+  input: CalibrationInput,
+  a: { setup: RunnerSetup; hidden: HiddenStates; index: number },
+): Promise<Record<string, TensorToWrite>> {
+  const { ir, recipe } = input;
+  const acc = newAccumulators(ir, recipe, a.index);
+  const part = await openPart(
+    `layer.${a.index}`,
+    (data) => buildLayerGraph(ir, a.index, { data, debugOutputs: true, activationOutputs: true }),
+    a.setup,
+  );
+  try {
+    await passBatches(a.setup, part.session, a.hidden, {
+      outputs: [LAYER_DEBUG.mlpInput, LAYER_DEBUG.mlpAct],
+      visit: (_, out) => {
+        const x = out[LAYER_DEBUG.mlpInput];
+        const h = out[LAYER_DEBUG.mlpAct];
+        const layerOut = out[HIDDEN_OUT];
+        if (!x || !h || !layerOut)
+          throw new InternalError(`calibration graph lacks layer ${a.index} outputs`);
+        const rows = x.dims.slice(0, 2).reduce((n, d) => n * d, 1);
+        acc.x.add(withNorms(readFloat32(x), readFloat32(layerOut), rows), rows);
+        const hv = readFloat32(h);
+        acc.stats.add(hv, rows);
+        acc.h?.add(hv, rows);
+      },
+    });
+  } finally {
+    await part.release();
+  }
+  return layerTensors(ir, acc, a.index);
+}
+
+function layerTensors(ir: ModelIR, a: LayerAccumulators, i: number): Record<string, TensorToWrite> {
   const tensors: Record<string, TensorToWrite> = {};
-  acc.forEach((a, i) => {
-    const { x, norms } = splitRows(a.x.rows(), ir.config.hidden);
-    tensors[`layers.${i}.x`] = { dtype: 'F32', shape: [norms.length, ir.config.hidden], data: x };
-    tensors[`layers.${i}.output_norm`] = { dtype: 'F32', shape: [norms.length], data: norms };
-    tensors[`layers.${i}.mean_abs`] = {
-      dtype: 'F32',
-      shape: [ir.config.ffnDim],
-      data: Float32Array.from(a.stats.meanAbs()),
-    };
-    const h = a.h?.rows();
-    if (h) tensors[`layers.${i}.h`] = { dtype: 'F32', shape: [h.rows, ir.config.ffnDim], data: h.data };
-  });
-  await writeSafetensors(join(dir, CALIBRATION_FILE), tensors, { tokens: String(acc[0]?.stats.count ?? 0) });
+  const { x, norms } = splitRows(a.x.rows(), ir.config.hidden);
+  tensors[`layers.${i}.x`] = { dtype: 'F32', shape: [norms.length, ir.config.hidden], data: x };
+  tensors[`layers.${i}.output_norm`] = { dtype: 'F32', shape: [norms.length], data: norms };
+  tensors[`layers.${i}.mean_abs`] = {
+    dtype: 'F32',
+    shape: [ir.config.ffnDim],
+    data: Float32Array.from(a.stats.meanAbs()),
+  };
+  const h = a.h?.rows();
+  if (h) tensors[`layers.${i}.h`] = { dtype: 'F32', shape: [h.rows, ir.config.ffnDim], data: h.data };
+  return tensors;
+}
+
+/** A finished layer's file, written under a temp name and renamed: a file that exists is complete. */
+async function writeLayerFile(path: string, tensors: Record<string, TensorToWrite>): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeSafetensors(tmp, tensors);
+  renameSync(tmp, path);
+}
+
+const layerFile = (i: number) => `layer.${i}.safetensors`;
+const hiddenSnapshot = (dir: string, i: number) => join(dir, `hidden.${i}.f32`);
+
+/** The first layer not yet finished in `dir`: layers before it have their file and the last one its hidden states. */
+function resumePoint(dir: string, layers: number): number {
+  let done = 0;
+  while (done < layers && existsSync(join(dir, layerFile(done)))) done++;
+  while (done > 0 && !existsSync(hiddenSnapshot(dir, done - 1))) done--;
+  return done;
+}
+
+/** Every layer's file into one `calibration.safetensors`, in the layout the readers know. */
+async function mergeLayers(dir: string, ir: ModelIR, path: string, tokens: number): Promise<void> {
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const layer of ir.layers) {
+    const file = await openSafetensors(join(dir, layerFile(layer.index)));
+    for (const [name, info] of file.tensors) {
+      tensors[name] = { dtype: 'F32', shape: [...info.shape], data: await file.readFloat32(name) };
+    }
+  }
+  await writeSafetensors(path, tensors, { tokens: String(tokens) });
 }
 
 function newAccumulators(ir: ModelIR, recipe: Recipe, layer: number): LayerAccumulators {
@@ -144,51 +277,6 @@ function newAccumulators(ir: ModelIR, recipe: Recipe, layer: number): LayerAccum
       ? { h: new RowReservoir(GROUPING_ROWS, ffnDim, seed + 104729) }
       : {}),
   };
-}
-
-async function feedWindows(
-  s: CalibrationInput & { session: Session; acc: LayerAccumulators[] },
-): Promise<void> {
-  const { seq_len: seqLen, tokens } = s.recipe.calibration;
-  const tokenizer = loadTokenizer(s.tokenizerDir);
-  const perRun = Math.max(1, Math.floor(TOKENS_PER_RUN / seqLen));
-  const bar = s.stage.bar('tokens', Math.floor(tokens / seqLen) * seqLen);
-  let batch: number[][] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    await runBatch(s, batch);
-    bar.tick(batch.length * seqLen);
-    batch = [];
-  };
-  for await (const window of streamTextWindows({
-    chunks: s.text.chunks(downloadProgress(s.stage)),
-    tokenizer,
-    seqLen,
-    maxTokens: tokens,
-  })) {
-    batch.push(Array.from(window));
-    if (batch.length === perRun) await flush();
-  }
-  await flush();
-  bar.done();
-  if (s.acc[0]?.stats.count === 0) {
-    throw new InputError(`${s.text.label}: calibration text is shorter than one window of ${seqLen} tokens`);
-  }
-}
-
-async function runBatch(s: { session: Session; acc: LayerAccumulators[] }, ids: number[][]): Promise<void> {
-  const out = await run(s.session, tokenFeeds({ ids }));
-  const rows = ids.length * (ids[0]?.length ?? 0);
-  s.acc.forEach((a, i) => {
-    const x = out[DEBUG.mlpInput(i)];
-    const h = out[DEBUG.mlpAct(i)];
-    const layerOut = out[DEBUG.layerOutput(i)];
-    if (!x || !h || !layerOut) throw new InternalError(`calibration graph lacks layer ${i} debug outputs`);
-    a.x.add(withNorms(readFloat32(x), readFloat32(layerOut), rows), rows);
-    const hv = readFloat32(h);
-    a.stats.add(hv, rows);
-    a.h?.add(hv, rows);
-  });
 }
 
 /** [rows, d] x and [rows, d] layer outputs → [rows, d + 1] rows of x then ‖layer output‖. */

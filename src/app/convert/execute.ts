@@ -4,7 +4,10 @@
  * cache, so a rerun after a failure resumes; the output directory is written atomically, its report included.
  */
 import { basename } from 'node:path';
+import { resolveWeightDtype } from '../../graph/weights.js';
 import { withAtomicDir } from '../../util/atomic-dir.js';
+import { memoryBudgetBytes } from '../shared/memory-budget.js';
+import { withScratchDir } from '../shared/scratch-dir.js';
 import { type Evaluation, evaluateOutput } from '../eval/eval.js';
 import { calibrationStage } from './calibrate.js';
 import { dataPins, type StageContext } from './context.js';
@@ -63,13 +66,25 @@ async function emitAndEvaluate(
   });
   emitStage.succeed(`${emitted.files.length} files`);
   const evalStage = progress.stage('eval', `${plan.recipe.eval.thresholds.length} thresholds`);
-  const evaluation = await evaluateOutput({
-    dir: a.dir,
-    plan,
-    stage: evalStage,
-    ...(ctx.offline ? { offline: true } : {}),
-    cacheRoot: ctx.root,
-  });
+  const evaluation = await withScratchDir(ctx.root, 'eval', (scratch) =>
+    evaluateOutput({
+      dir: a.dir,
+      plan,
+      stage: evalStage,
+      ...(ctx.offline ? { offline: true } : {}),
+      cacheRoot: ctx.root,
+      // Quality layer by layer from the checkpoint, with the emitted graphs' experts, routers and precision.
+      layered: {
+        ir: model.ir,
+        experts: a.perms.map((permutation, i) => ({ permutation, router: a.routers.routers[i] })),
+        errorBase: plan.recipe.router.error,
+        dtype: resolveWeightDtype(plan.recipe.dtype, model.ir),
+        dir: scratch,
+        device: plan.stages.eval.device,
+        memoryBudgetBytes: memoryBudgetBytes(plan.recipe),
+      },
+    }),
+  );
   evalStage.succeed(`${evaluation.report.points.length} points`);
   return { emitted, evaluation };
 }

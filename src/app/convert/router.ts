@@ -46,6 +46,7 @@ export async function routerStage(
   const fitted = await cachedStage({
     root: ctx.root,
     stage: 'router',
+    label: ctx.plan.recipe.model,
     inputs,
     produce: (dir) =>
       fitRouters({

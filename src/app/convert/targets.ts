@@ -49,6 +49,7 @@ export async function targetsStage(
   const tgt = await cachedStage({
     root: ctx.root,
     stage: 'targets',
+    label: ctx.plan.recipe.model,
     inputs: {
       calibrationKey: a.cal.key,
       experts: recipe.experts,

@@ -8,6 +8,7 @@ import { loadTokenizer } from '../../data/tokenizer.js';
 import { collectWindows, streamTextWindows } from '../../data/windows.js';
 import { buildReport } from '../../eval/build-report.js';
 import type { EvalModel, LatencySettings } from '../../eval/eval-model.js';
+import type { LayerEvalModel } from '../../eval/layer-sweep.js';
 import { runSweep } from '../../eval/sweep.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { Report } from '../../report/types.js';
@@ -49,6 +50,8 @@ export interface EvaluateOptions {
   readonly cacheRoot?: string;
   /** Measure even when the cache holds this evaluation (`moefy eval` re-measures; convert reuses). */
   readonly remeasure?: boolean;
+  /** Convert's model, to measure quality layer by layer (eval/layer-sweep.ts) instead of on the whole graphs. */
+  readonly layered?: LayerEvalModel;
 }
 
 export interface Evaluation {
@@ -80,7 +83,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
     throw new InputError(`${text.label}: shorter than one eval window of ${settings.seq_len} tokens`);
   }
   const latency: LatencySettings | null =
-    opts.overrides?.latency === false
+    opts.overrides?.latency === false || !settings.latency.enabled
       ? null
       : {
           seq: latencyPromptTokens(settings.latency, plan.model.maxPositions),
@@ -111,6 +114,8 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
         latency,
         ...(tasks && { tasks: tasks.sweep }),
         onPoint: (p) => opts.stage?.note(`${p.index + 1}/${p.total} ${p.label}`),
+        ...(opts.layered && { layered: opts.layered }),
+        device: plan.stages.eval.device,
       }),
   });
   if (cached) opts.stage?.note('measurements from cache (same graph bytes and eval settings)');

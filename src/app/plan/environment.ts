@@ -6,9 +6,9 @@ import type { Recipe } from '../../recipe/types.js';
 import type { Device } from '../../runtime/device.js';
 import type { Environment } from './types.js';
 
-/** Devices the recipe's stages run on besides the CPU: router training's, for an mlp router. */
+/** Devices the recipe's stages run on: the model stages', and router training's for an mlp router. */
 export function devicesOf(recipe: Recipe): Device[] {
-  return recipe.router.kind === 'mlp' ? [recipe.router.train.device] : [];
+  return [recipe.device, ...(recipe.router.kind === 'mlp' ? [recipe.router.train.device] : [])];
 }
 
 export async function probeEnvironment(devices: readonly Device[]): Promise<Environment> {

@@ -3,6 +3,7 @@
  * machine and roughly how long it takes, and every assumption is named here and printed in `time.basis`.
  */
 import { layerParams, tokenMacs } from '../../ir/flops.js';
+import { MAX_RUN_FLOPS } from '../../pipeline/run-size.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { PlanDisk, PlanMemory, PlanModel, PlanTime } from './types.js';
 import { latencyPromptTokens } from '../../eval/latency-prompt.js';
@@ -12,6 +13,11 @@ const FLOAT32 = 4;
 const RUNTIME_BASELINE_BYTES = 300e6;
 /** Effective CPU throughput of ORT on small matrices, 2 threads (DESIGN.md §4 measured ~90 GFLOP/s on 2048×5632). */
 const CPU_FLOPS_PER_S = 20e9;
+/**
+ * Float64 math in JavaScript: the ridge routers' normal equations (always fitted). Calibrated on one measurement,
+ * the synthetic 1.1B scale bench (492 s for 22 layers × 2048² at 1024 rows, on a loaded 2-core box).
+ */
+const JS_FLOPS_PER_S = 0.75e9;
 /** Sequential read + write of weight files. */
 const DISK_BYTES_PER_S = 200e6;
 /** Fixed cost of one train-step session run (feeds, fetches, optimizer state) independent of batch size. */
@@ -30,15 +36,44 @@ interface Estimate {
   readonly model: PlanModel;
 }
 
+/** Hidden-state bytes of the eval points carried together (eval/layer-sweep.ts GROUP_BYTES). */
+const EVAL_GROUP_BYTES = 256 * 2 ** 20;
+/** Calibration tokens per ORT run (app/convert/calibrate.ts): one batch of a layer's outputs is in flight. */
+const CALIBRATION_TOKENS_PER_RUN = 4096;
+
+/**
+ * The layer-sequential run (DESIGN.md §3): one part graph resident at a time plus the next one being built, the
+ * hidden states of the tokens in flight (every eval point carries its own, capped by `memory.max_gb` where set:
+ * beyond it they spill to disk), one batch of a layer's outputs or of logits, and the calibration rows of every
+ * layer, which the targets and router stages read back. The latency timings open the four whole graphs at once.
+ */
 export function estimateMemory({ recipe, model, experts }: Estimate & { experts: number }): PlanMemory {
-  const layersBytes = 3 * layerParams(model, model.ffnKind) * FLOAT32;
-  // Per row: FFN input x and dense output y (d each), activations h (n), targets (K − 1).
-  const row = 2 * model.hidden + model.ffnDim + (experts - 1);
-  const calibrationBytes = recipe.calibration.rows_per_layer * row * FLOAT32;
-  const logits = recipe.eval.batch * recipe.eval.seq_len * model.vocabSize * FLOAT32;
-  const evalBytes = 2 * model.params * FLOAT32 + logits;
-  const peakBytes = Math.max(layersBytes + calibrationBytes, evalBytes) + RUNTIME_BASELINE_BYTES;
-  return { layersBytes, calibrationBytes, evalBytes, peakBytes };
+  const layersBytes = 2 * layerParams(model, model.ffnKind) * FLOAT32;
+  const headBytes = model.vocabSize * model.hidden * FLOAT32;
+  const cap = recipe.memory.max_gb === null ? Infinity : recipe.memory.max_gb * 2 ** 30;
+  const tokensOf = (s: { tokens: number; seq_len: number }) => Math.floor(s.tokens / s.seq_len) * s.seq_len;
+  const calHidden = Math.min(cap, tokensOf(recipe.calibration) * model.hidden * FLOAT32);
+  // Windows per ORT run, capped as the runner caps them (MAX_RUN_FLOPS per layer run).
+  const perRun = (seqLen: number, upTo: number) =>
+    Math.max(1, Math.min(upTo, Math.floor(MAX_RUN_FLOPS / (2 * layerParams(model, model.ffnKind)) / seqLen)));
+  const calSeq = recipe.calibration.seq_len;
+  const calRun = perRun(calSeq, Math.max(1, Math.floor(CALIBRATION_TOKENS_PER_RUN / calSeq))) * calSeq;
+  const calBatch = calRun * (3 * model.hidden + model.ffnDim) * FLOAT32;
+  const points = 1 + experts + 2 * recipe.eval.thresholds.length;
+  // Points run in groups of at most 256 MiB of hidden states (eval/layer-sweep.ts), beside the embedded copy.
+  const pointBytes = tokensOf(recipe.eval) * model.hidden * FLOAT32;
+  const group = Math.max(1, Math.min(points, Math.floor(Math.min(EVAL_GROUP_BYTES, cap) / pointBytes)));
+  const evalHidden = Math.min(cap, (group + 1) * pointBytes);
+  const logits =
+    perRun(recipe.eval.seq_len, recipe.eval.batch) * recipe.eval.seq_len * model.vocabSize * FLOAT32;
+  const hiddenBytes = Math.max(calHidden + calBatch, evalHidden + logits);
+  // Per kept row, every layer: x and ‖r + y‖, then the targets' errors and log-errors.
+  const calibrationBytes =
+    model.numLayers * recipe.calibration.rows_per_layer * (model.hidden + 1 + 2 * experts) * FLOAT32;
+  const evalBytes = recipe.eval.latency.enabled ? 4 * model.params * FLOAT32 : 0;
+  const layered = layersBytes + Math.max(calHidden + calBatch, headBytes + evalHidden + logits);
+  const peakBytes = Math.max(layered, evalBytes) + calibrationBytes + RUNTIME_BASELINE_BYTES;
+  return { layersBytes, headBytes, hiddenBytes, calibrationBytes, evalBytes, peakBytes };
 }
 
 export function estimateDisk({ recipe, model, routerParams }: Estimate & { routerParams: number }): PlanDisk {
@@ -68,23 +103,39 @@ export function estimateTime({ recipe, model, routerMacs, experts }: TimeEstimat
   const sourceBytes = model.params * (model.sourceDtype === 'float32' ? 4 : 2);
   const ioSeconds =
     (sourceBytes + estimateDisk({ recipe, model, routerParams: 0 }).totalBytes) / DISK_BYTES_PER_S;
-  const calibrationSeconds = flops(recipe.calibration.tokens, recipe.calibration.seq_len) / CPU_FLOPS_PER_S;
+  // Layer-sequential stages build their part graphs from the checkpoint: per layer, read the stored weights and
+  // write the graph's (float32 for calibration; the emitted dtype for each of the eval's four graph kinds).
+  const layerWeights = layerParams(model, model.ffnKind);
+  const sourceLayer = layerWeights * (model.sourceDtype === 'float32' ? 4 : 2);
+  const partSeconds = (graphs: number, bytesPer: number) =>
+    (model.numLayers * graphs * (sourceLayer + layerWeights * bytesPer)) / DISK_BYTES_PER_S;
+  const calibrationSeconds =
+    flops(recipe.calibration.tokens, recipe.calibration.seq_len) / CPU_FLOPS_PER_S + partSeconds(1, FLOAT32);
   const { steps, batch } = recipe.router.train;
   // Forward + backward ≈ 3 forwards per row, every layer's router trained for `steps` steps.
   const trainFlops = model.numLayers * steps * batch * 3 * 2 * routerMacs;
-  const trainSeconds = trainFlops / CPU_FLOPS_PER_S + model.numLayers * steps * TRAIN_STEP_OVERHEAD_S;
+  // Ridge: XᵀX over the training rows, then a dense solve, per layer, in float64 JavaScript.
+  const d = model.hidden + 1;
+  const ridgeFlops = model.numLayers * (2 * recipe.calibration.rows_per_layer * d * d + d * d * d);
+  const trainSeconds =
+    trainFlops / CPU_FLOPS_PER_S +
+    model.numLayers * steps * TRAIN_STEP_OVERHEAD_S +
+    ridgeFlops / JS_FLOPS_PER_S;
   const thresholds = recipe.eval.thresholds.length;
   // dense + learned and oracle at every threshold + one static slice per expert.
   const passes = 1 + 2 * thresholds + experts;
   const { repeats, decode_tokens } = recipe.eval.latency;
   const seq = latencyPromptTokens(recipe.eval.latency, model.maxPositions);
-  const latencyTokens = (thresholds + experts + 1) * repeats * (seq + decode_tokens);
+  const latencyTokens = recipe.eval.latency.enabled
+    ? (thresholds + experts + 1) * repeats * (seq + decode_tokens)
+    : 0;
   const evalSeconds =
-    (passes * flops(recipe.eval.tokens, recipe.eval.seq_len) + flops(latencyTokens, seq)) / CPU_FLOPS_PER_S;
+    (passes * flops(recipe.eval.tokens, recipe.eval.seq_len) + flops(latencyTokens, seq)) / CPU_FLOPS_PER_S +
+    partSeconds(4, emitBytes(recipe.dtype, model.sourceDtype));
   const basis =
     `CPU at ${CPU_FLOPS_PER_S / 1e9} GFLOP/s effective, disk at ${DISK_BYTES_PER_S / 1e6} MB/s, ` +
-    `${TRAIN_STEP_OVERHEAD_S * 1e3} ms per router train step; evaluation prices ${passes} passes over ` +
-    `eval.tokens at dense cost (an upper bound) plus the latency runs`;
+    `${TRAIN_STEP_OVERHEAD_S * 1e3} ms per router train step, ridge fit in JavaScript at ${JS_FLOPS_PER_S / 1e9} GFLOP/s; evaluation prices ${passes} passes over ` +
+    `eval.tokens at dense cost (an upper bound) plus the latency runs; part graphs written per layer`;
   const totalSeconds = ioSeconds + calibrationSeconds + trainSeconds + evalSeconds;
   return { ioSeconds, calibrationSeconds, trainSeconds, evalSeconds, totalSeconds, basis };
 }

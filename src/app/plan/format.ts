@@ -72,8 +72,9 @@ function stageLines({ stages: s }: Plan): string[] {
 
 function memoryLines({ memory: m }: Plan): string[] {
   return [
-    `peak ≈ ${bytes(m.peakBytes)}: max(3 layers ${bytes(m.layersBytes)} + calibration rows ` +
-      `${bytes(m.calibrationBytes)}, evaluation ${bytes(m.evalBytes)}) + 300 MB runtime`,
+    `peak ≈ ${bytes(m.peakBytes)}: max(2 layers ${bytes(m.layersBytes)} + head ${bytes(m.headBytes)} + ` +
+      `hidden states ${bytes(m.hiddenBytes)}, latency graphs ${bytes(m.evalBytes)}) + calibration rows ` +
+      `${bytes(m.calibrationBytes)} + 300 MB runtime`,
   ];
 }
 
@@ -87,7 +88,7 @@ function diskLines({ disk: d }: Plan): string[] {
 function timeLines({ time: t }: Plan): string[] {
   return [
     `≈ ${seconds(t.totalSeconds)}: io ${seconds(t.ioSeconds)}, calibration ${seconds(t.calibrationSeconds)}, ` +
-      `router training ${seconds(t.trainSeconds)}, evaluation ${seconds(t.evalSeconds)}`,
+      `routers (ridge fit + training) ${seconds(t.trainSeconds)}, evaluation ${seconds(t.evalSeconds)}`,
     `basis: ${t.basis}`,
   ];
 }

@@ -70,9 +70,22 @@ describe('plan for kjv-llama under the default recipe', () => {
 
   it('estimates memory and disk from the weights and calibration buffers', () => {
     const layerBytes = 4 * (65536 + 196608 + 256);
-    expect(p.memory.layersBytes).toBe(3 * layerBytes);
-    expect(p.memory.calibrationBytes).toBe(8192 * (2 * 128 + 512 + 4) * 4);
-    expect(p.memory.peakBytes).toBe(p.memory.layersBytes + p.memory.calibrationBytes + 300e6);
+    expect(p.memory.layersBytes).toBe(2 * layerBytes);
+    expect(p.memory.calibrationBytes).toBe(4 * 8192 * (128 + 1 + 2 * 5) * 4);
+    expect(p.memory.evalBytes).toBe(4 * 4 * p.model.params);
+    const { memory: m } = p;
+    const layered = m.layersBytes + m.hiddenBytes + m.calibrationBytes + 300e6;
+    expect(m.peakBytes).toBeGreaterThanOrEqual(Math.max(layered, m.evalBytes + m.calibrationBytes + 300e6));
+    expect(m.peakBytes).toBeLessThanOrEqual(
+      Math.max(layered + m.headBytes, m.evalBytes + m.calibrationBytes + 300e6),
+    );
+    // Without the whole-graph timings, the layer-sequential stages set the peak: it does not grow with depth.
+    const untimed = planOf('eval: { latency: { enabled: false } }').memory;
+    expect(untimed.evalBytes).toBe(0);
+    expect(untimed.peakBytes).toBeLessThanOrEqual(layered + m.headBytes);
+    // memory.max_gb caps the hidden states held in RAM (the rest spills to disk).
+    const capped = planOf('memory: { max_gb: 0.001 }\neval: { latency: { enabled: false } }').memory;
+    expect(capped.hiddenBytes).toBeLessThan(untimed.hiddenBytes);
     expect(p.disk.denseGraphBytes).toBe(4 * p.model.params);
     expect(p.disk.routersBytes).toBe(4 * p.router.params);
     expect(p.disk.moeGraphBytes).toBe(4 * p.model.params + 4 * p.router.params);
@@ -85,8 +98,11 @@ describe('plan for kjv-llama under the default recipe', () => {
       p.time.ioSeconds + p.time.calibrationSeconds + p.time.trainSeconds + p.time.evalSeconds,
       9,
     );
+    // The forward's FLOPs, plus each layer's part graph read from the checkpoint and written as float32.
+    const layer = 65536 + 196608 + 256;
     expect(p.time.calibrationSeconds).toBeCloseTo(
-      (2 * 32768 * (4 * (65536 + 2 * 4 * 32 * 128.5 + 196608) + 32768)) / 20e9,
+      (2 * 32768 * (4 * (65536 + 2 * 4 * 32 * 128.5 + 196608) + 32768)) / 20e9 +
+        (4 * (layer * 4 + layer * 4)) / 200e6,
       9,
     );
     expect(p.time.basis).toMatch(/^CPU at 20 GFLOP\/s effective, disk at 200 MB\/s/);
@@ -153,6 +169,27 @@ describe('plan errors', () => {
     const recipe = recipeOf('calibration: { seq_len: 512, tokens: 32768 }');
     expect(plan({ recipe, model, environment: everything, stages: ['eval'] }).recipe).toBe(recipe);
     expect(() => plan({ recipe, model, environment: everything, stages: ['calibrate'] })).toThrow(InputError);
+  });
+
+  it('refuses a model device this machine cannot run, for every stage that runs the model, before any work', () => {
+    const environment = { unavailable: { cuda: 'Failed to load shared library' } };
+    const recipe = recipeOf('device: cuda\nrouter: { kind: ridge }');
+    const refusal = new RuntimeSetupError(
+      'device cuda: cannot run here (Failed to load shared library); install the CUDA build of ' +
+        'onnxruntime-node: `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (needs CUDA 12 and ' +
+        'cuDNN 9 libraries on the library path), or use --device cpu',
+    );
+    for (const stage of ['calibrate', 'targets', 'eval'] as const) {
+      expect(() => plan({ recipe, model, environment, stages: [stage] })).toThrow(refusal);
+    }
+    // Stages that never open a model session run anywhere; where cuda runs, every model stage is on it.
+    expect(plan({ recipe, model, environment, stages: ['emit'] }).recipe.device).toBe('cuda');
+    const stages = plan({ recipe, model, environment: everything }).stages;
+    expect([stages.calibrate.device, stages.targets.device, stages.eval.device]).toEqual([
+      'cuda',
+      'cuda',
+      'cuda',
+    ]);
   });
 
   it('refuses a router training device this machine cannot run, naming the field and the fix', () => {

@@ -13,7 +13,7 @@ import {
   type RouterShape,
 } from '../../ir/flops.js';
 import type { Recipe } from '../../recipe/types.js';
-import { CUDA_INSTALL_HINT, type Device } from '../../runtime/device.js';
+import { CUDA_INSTALL_HINT } from '../../runtime/device.js';
 import { InputError, RuntimeSetupError } from '../../util/errors.js';
 import { GRAPH_FILES, type GraphRole } from '../shared/manifest.js';
 import { estimateDisk, estimateMemory, estimateTime } from './estimates.js';
@@ -28,9 +28,6 @@ import {
   type StageName,
 } from './types.js';
 import { latencyPromptTokens } from '../../eval/latency-prompt.js';
-
-/** Calibration, targets and evaluation run on the CPU; only router training takes `router.train.device`. */
-const CPU: Device = 'cpu';
 
 export function plan(input: PlanInput): Plan {
   const { recipe } = input;
@@ -102,19 +99,19 @@ function planStages(recipe: Recipe, experts: number): PlanStages {
   const thresholds = ev.thresholds.length;
   return {
     calibrate: {
-      device: CPU,
+      device: recipe.device,
       windows: Math.floor(cal.tokens / cal.seq_len),
       seqLen: cal.seq_len,
       rowsPerLayer: cal.rows_per_layer,
     },
     experts: { ordering: recipe.experts.ordering, grouping: recipe.experts.grouping },
-    targets: { device: CPU, rowsPerLayer: cal.rows_per_layer, errorsPerRow: experts },
+    targets: { device: recipe.device, rowsPerLayer: cal.rows_per_layer, errorsPerRow: experts },
     router: {
       train: router.kind === 'mlp' ? { device: router.train.device, steps: router.train.steps } : null,
     },
     emit: { graphs: emittedGraphs(recipe).map((role) => ({ role, file: GRAPH_FILES[role] })) },
     eval: {
-      device: CPU,
+      device: recipe.device,
       windows: Math.floor(ev.tokens / ev.seq_len),
       seqLen: ev.seq_len,
       points: 1 + experts + 2 * thresholds,
@@ -146,6 +143,13 @@ function check(input: PlanInput): void {
     throw new RuntimeSetupError(
       `router.train.device ${router.train.device}: cannot run here (${unavailable}); ${CUDA_INSTALL_HINT}`,
     );
+  }
+  // Every stage that runs the model, refused here, before any of them starts (not at its first session).
+  const device = input.recipe.device;
+  const missing = input.environment.unavailable[device];
+  const modelStages: StageName[] = ['calibrate', 'targets', 'eval'];
+  if (missing !== undefined && modelStages.some((s) => stages.has(s))) {
+    throw new RuntimeSetupError(`device ${device}: cannot run here (${missing}); ${CUDA_INSTALL_HINT}`);
   }
 }
 

@@ -71,13 +71,17 @@ export interface PlanRouter {
 }
 
 export interface PlanMemory {
-  /** Three layers of float32 weights: the one being transformed, the one read ahead, the one being written. */
+  /** Two decoder layers of float32 weights: the resident part graph's session and the next one being built. */
   readonly layersBytes: number;
-  /** One layer's calibration rows: FFN inputs, dense outputs, activations, router targets (float32). */
+  /** The LM head (or embedding) in float32: the head part graph of the evaluation. */
+  readonly headBytes: number;
+  /** Hidden states in flight (calibration, or every eval point's) with one batch of outputs or logits. */
+  readonly hiddenBytes: number;
+  /** Every layer's calibration rows and targets (float32), read back by the targets and router stages. */
   readonly calibrationBytes: number;
-  /** Evaluation: MoE and dense graphs loaded side by side plus one batch of logits. */
+  /** Latency timings: the four whole graphs open side by side (0 when eval.latency.enabled is false). */
   readonly evalBytes: number;
-  /** max(conversion, evaluation) + the runtime's own baseline. */
+  /** max(layer-sequential stages, latency) + calibration rows + the runtime's own baseline. */
   readonly peakBytes: number;
 }
 

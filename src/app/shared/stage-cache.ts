@@ -7,7 +7,7 @@
  * checkpoints).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, utimesSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,9 @@ import { acquireLock, type ReleaseLock } from '../../util/file-lock.js';
 import { asOutputError, type OutputPlace } from '../../util/fs-errors.js';
 import { makeDirs } from '../../util/make-dirs.js';
 
-const MARKER = '.complete';
+/** Marks a finished entry; holds its inputs and label, and its mtime is the entry's last use. */
+export const STAGE_MARKER = '.complete';
+const MARKER = STAGE_MARKER;
 
 export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.MOEFY_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'moefy');
@@ -40,6 +42,8 @@ export interface StageRequest {
   root: string;
   stage: string;
   inputs: unknown;
+  /** What `moefy cache ls` names the entry by (the model). */
+  label?: string;
   /** Writes the stage's files into `dir` (an empty temp dir). */
   produce: (dir: string) => Promise<void>;
   /** Produce even when the entry exists, and replace it (a deliberate re-measurement). */
@@ -55,7 +59,7 @@ export async function cachedStage(req: StageRequest): Promise<StageResult> {
   const key = stageKey(req.inputs);
   const parent = join(req.root, req.stage);
   const dir = join(parent, key);
-  if (!req.refresh && existsSync(join(dir, MARKER))) return { dir, cached: true };
+  if (!req.refresh && existsSync(join(dir, MARKER))) return reused(dir);
   const place: OutputPlace = {
     target: req.root,
     action: `write the ${req.stage} stage cache`,
@@ -64,7 +68,7 @@ export async function cachedStage(req: StageRequest): Promise<StageResult> {
   const release = await lockEntry(parent, key, place);
   try {
     // Another process may have finished this key while we waited for the lock.
-    if (!req.refresh && existsSync(join(dir, MARKER))) return { dir, cached: true };
+    if (!req.refresh && existsSync(join(dir, MARKER))) return reused(dir);
     await produce(req, dir);
     return { dir, cached: false };
   } catch (err) {
@@ -72,6 +76,17 @@ export async function cachedStage(req: StageRequest): Promise<StageResult> {
   } finally {
     release();
   }
+}
+
+/** A reuse touches the marker: its mtime is the entry's last use (`moefy cache ls`, least-recently-used pruning). */
+function reused(dir: string): StageResult {
+  const now = new Date();
+  try {
+    utimesSync(join(dir, MARKER), now, now);
+  } catch {
+    // A read-only cache still serves its entries.
+  }
+  return { dir, cached: true };
 }
 
 async function lockEntry(parent: string, key: string, place: OutputPlace): Promise<ReleaseLock> {
@@ -89,7 +104,7 @@ async function produce(req: StageRequest, dir: string): Promise<void> {
   const unregister = registerTemp(tmp);
   try {
     await req.produce(tmp);
-    await writeFile(join(tmp, MARKER), canonicalJson(req.inputs));
+    await writeFile(join(tmp, MARKER), canonicalJson({ label: req.label ?? null, inputs: req.inputs }));
     // A dir without the marker is debris from outside moefy (ours only ever appear complete, by rename).
     await rm(dir, { recursive: true, force: true });
     // Synchronous, so an interrupt cannot remove the temp dir halfway through its rename.

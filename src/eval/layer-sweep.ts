@@ -1,0 +1,283 @@
+/**
+ * The sweep's quality and compute, layer by layer (DESIGN.md §3 "Layer-sequential execution"): the eval windows are
+ * embedded once; every point (dense, static k, learned and oracle at each threshold) carries its own hidden states
+ * through the model, so a MoE layer routes on what its own routed upstream produced, as in the whole graph. Per
+ * layer, one graph per kind (dense, input-choice, router, oracle) is built from the checkpoint with the layer builder
+ * and the same MoE FFN as the emitted graphs, runs every point of its kind, and is released; then the final norm and
+ * head score every point. Memory: one layer's graph plus the hidden states in flight (spilled past the budget).
+ */
+import type { TokenWindows } from '../data/windows.js';
+import type { WeightDtype } from '../graph/context.js';
+import { buildHeadGraph, buildLayerGraph } from '../graph/layer-graph.js';
+import { moeFfn } from '../graph/moe-ffn.js';
+import type { LayerExperts } from '../graph/moe-spec.js';
+import type { ChoiceKind } from '../graph/moe-decoder.js';
+import { EXPERT_CHOICE, EXPERT_INDEX, LOGITS, ROUTER_THRESHOLD } from '../graph/names.js';
+import { DIMS } from '../graph/context.js';
+import type { ModelIR } from '../ir/model.js';
+import { ELEM, type GraphBuilder, type ExternalDataWriter } from '../onnx/builder.js';
+import type { HiddenStates } from '../pipeline/hidden-states.js';
+import {
+  batchWindows,
+  dtypeOf,
+  embedAll,
+  newHiddenStates,
+  passBatches,
+  type RunnerSetup,
+} from '../pipeline/layer-runner.js';
+import { windowsPerRun } from '../pipeline/run-size.js';
+import { openPart, type PartPlace } from '../pipeline/part-session.js';
+import type { ErrorBase } from '../router/targets.js';
+import type { Feeds } from '../runtime/session.js';
+import { float32Tensor, int64Tensor, readFloat32 } from '../runtime/tensors.js';
+import type { PointKind } from '../report/types.js';
+import type { RouterShape } from '../ir/flops.js';
+import { InternalError } from '../util/errors.js';
+import { ComputeAccumulator } from './compute.js';
+import type { EvalModel } from './eval-model.js';
+import type { PointMeasurement } from './pareto.js';
+import { QualityAccumulator } from './perplexity.js';
+import { nextTokens } from './quality.js';
+
+/** What the layer graphs are built from: the checkpoint's IR and the emitted graphs' experts and precision. */
+export interface LayerEvalModel extends PartPlace {
+  readonly ir: ModelIR;
+  /** Per layer, as the emitted MoE graphs have them. */
+  readonly experts: readonly LayerExperts[];
+  readonly errorBase: ErrorBase;
+  readonly dtype?: WeightDtype;
+  /** Hidden-state bytes all points together may hold in RAM. */
+  readonly memoryBudgetBytes: number;
+}
+
+/** The sweep's point, as far as the layer sweep needs it (sweep.ts LayerPoint). */
+export interface LayerPoint {
+  readonly kind: PointKind;
+  readonly threshold: number | null;
+  readonly expert: number | null;
+  readonly graph: 'dense' | 'choice' | 'learned' | 'oracle';
+  /** The expert every token uses in a graph without `expert_index` (dense). */
+  readonly fixedChoice?: number;
+  readonly router: RouterShape | null;
+}
+
+type GraphKind = 'dense' | ChoiceKind;
+const KIND_OF: Record<LayerPoint['graph'], GraphKind> = {
+  dense: 'dense',
+  choice: 'input',
+  learned: 'router',
+  oracle: 'oracle',
+};
+
+interface PointState {
+  readonly point: LayerPoint;
+  readonly hidden: HiddenStates;
+  /** [batch] → [layers, rows, seq] expert per token (filled layer by layer). */
+  readonly choices: Uint8Array[];
+}
+
+/**
+ * Hidden-state bytes the points carried together may take: past it the points run in groups, each its own pass
+ * over the layers (graphs rebuilt per group), so RAM stays bounded without spilling at small sizes.
+ */
+const GROUP_BYTES = 256 * 2 ** 20;
+
+export async function measureLayerSequential(a: {
+  readonly layered: LayerEvalModel;
+  readonly model: EvalModel;
+  readonly windows: TokenWindows;
+  readonly batch: number;
+  readonly points: readonly LayerPoint[];
+  readonly onLayer?: (layer: number, layers: number) => void;
+}): Promise<PointMeasurement[]> {
+  const { layered } = a;
+  const { ir } = layered;
+  const setup: RunnerSetup = {
+    ...layered,
+    // Smaller runs than the whole graph's batches where a layer is big (prompt SIGINT); quality and compute
+    // accumulate row by row, so the split does not change what they sum.
+    batches: batchWindows(a.windows, windowsPerRun(ir, { seqLen: a.windows.seqLen, upTo: a.batch })),
+    memoryBudgetBytes: layered.memoryBudgetBytes,
+  };
+  const pointBytes = a.windows.count * a.windows.seqLen * ir.config.hidden * 4;
+  const cap = Math.min(GROUP_BYTES, layered.memoryBudgetBytes);
+  const groupSize = Math.max(1, Math.min(a.points.length, Math.floor(cap / pointBytes)));
+  // Each store spills on its own once its share of the budget is passed (one point larger than the budget).
+  const perStore = Math.floor(layered.memoryBudgetBytes / (groupSize + 1));
+  const embedded = newHiddenStates(setup, 'embedded', perStore);
+  try {
+    await embedAll(setup, embedded);
+    const out: PointMeasurement[] = [];
+    for (let first = 0; first < a.points.length; first += groupSize) {
+      const group = a.points.slice(first, first + groupSize);
+      out.push(...(await measureGroup(setup, { ...a, points: group, embedded, perStore, first })));
+    }
+    return out;
+  } finally {
+    embedded.release();
+  }
+}
+
+async function measureGroup(
+  setup: RunnerSetup,
+  a: {
+    readonly layered: LayerEvalModel;
+    readonly model: EvalModel;
+    readonly points: readonly LayerPoint[];
+    readonly embedded: HiddenStates;
+    readonly perStore: number;
+    readonly first: number;
+    readonly onLayer?: (layer: number, layers: number) => void;
+  },
+): Promise<PointMeasurement[]> {
+  const { layered, model } = a;
+  const L = layered.ir.config.numLayers;
+  const states: PointState[] = [];
+  try {
+    for (const [p, point] of a.points.entries()) {
+      const hidden = newHiddenStates(setup, `point.${a.first + p}`, a.perStore);
+      setup.batches.forEach((_, i) => hidden.set(i, a.embedded.get(i).slice()));
+      states.push({
+        point,
+        hidden,
+        choices: setup.batches.map((rows) => new Uint8Array(L * rows.length * rows[0]!.length)),
+      });
+    }
+    for (let layer = 0; layer < L; layer++) {
+      a.onLayer?.(layer, L);
+      for (const kind of ['dense', 'input', 'router', 'oracle'] as const) {
+        const mine = states.filter((s) => KIND_OF[s.point.graph] === kind);
+        if (mine.length > 0) await runLayerKind(setup, { layered, model, layer, kind, states: mine });
+      }
+    }
+    return await scoreHeads(setup, { layered, model, states });
+  } finally {
+    for (const s of states) s.hidden.release();
+  }
+}
+
+async function runLayerKind(
+  setup: RunnerSetup,
+  a: { layered: LayerEvalModel; model: EvalModel; layer: number; kind: GraphKind; states: PointState[] },
+): Promise<void> {
+  const { ir } = a.layered;
+  const L = ir.config.numLayers;
+  const part = await openPart(`layer.${a.layer}.${a.kind}`, (data) => layerGraph(a, data), setup);
+  try {
+    for (const s of a.states) {
+      await passBatches(setup, part.session, s.hidden, {
+        ...(a.kind !== 'dense' && { outputs: [EXPERT_INDEX] }),
+        extraFeeds: (_, rows) => pointFeeds(s.point, { layers: L, rows, seq: setup.batches[0]![0]!.length }),
+        visit: (i, out) => {
+          if (a.kind === 'dense') return;
+          const index = out[EXPERT_INDEX]!.data as BigInt64Array;
+          const per = index.length;
+          const target = s.choices[i]!;
+          for (let t = 0; t < per; t++) target[a.layer * per + t] = Number(index[t]);
+        },
+      });
+    }
+  } finally {
+    await part.release();
+  }
+}
+
+/** Layer `layer`'s graph of `kind`: the dense layer, or the MoE layer with an `expert_index` [B, T] output. */
+async function layerGraph(
+  a: { layered: LayerEvalModel; layer: number; kind: GraphKind; model: EvalModel },
+  data: ExternalDataWriter,
+): Promise<GraphBuilder> {
+  const { ir } = a.layered;
+  const opts = { data, ...dtypeOf(a.layered) };
+  if (a.kind === 'dense') return buildLayerGraph(ir, a.layer, opts);
+  if (a.kind === 'fixed') throw new InternalError('layer sweep: no fixed-threshold points');
+  let choice: string | undefined;
+  const ffn = moeFfn({
+    sizes: a.model.expertSizes,
+    layers: a.layered.experts,
+    choice: { kind: a.kind },
+    errorBase: a.layered.errorBase,
+    onChoice: (_, c) => (choice = c),
+  });
+  const b = await buildLayerGraph(ir, a.layer, { ...opts, ffn });
+  if (!choice) throw new InternalError(`layer ${a.layer}: the MoE FFN reported no choice`);
+  b.output(EXPERT_INDEX, choice, ELEM.int64, [DIMS.batch, DIMS.seq]);
+  return b;
+}
+
+/** The point's graph inputs for one batch (the whole graph's `expert_choice` is [layers, batch, seq]). */
+function pointFeeds(p: LayerPoint, s: { layers: number; rows: number; seq: number }): Feeds {
+  if (p.graph === 'learned' || p.graph === 'oracle') {
+    return { [ROUTER_THRESHOLD]: float32Tensor([p.threshold!], []) };
+  }
+  if (p.graph === 'choice') {
+    const n = s.layers * s.rows * s.seq;
+    return {
+      [EXPERT_CHOICE]: int64Tensor(new BigInt64Array(n).fill(BigInt(p.expert!)), [s.layers, s.rows, s.seq]),
+    };
+  }
+  return {};
+}
+
+/** Final norm + head on every point's last hidden states: quality, and compute from the recorded choices. */
+async function scoreHeads(
+  setup: RunnerSetup,
+  a: { layered: LayerEvalModel; model: EvalModel; states: PointState[] },
+): Promise<PointMeasurement[]> {
+  const { model } = a;
+  const vocab = model.config.vocabSize;
+  const part = await openPart(
+    'head',
+    (data) => buildHeadGraph(a.layered.ir, { data, ...dtypeOf(a.layered) }),
+    setup,
+  );
+  try {
+    const out: PointMeasurement[] = [];
+    for (const s of a.states) {
+      const quality = new QualityAccumulator();
+      const compute = new ComputeAccumulator({
+        config: model.config,
+        ffnKind: model.ffnKind,
+        expertSizes: model.expertSizes,
+        router: s.point.router,
+      });
+      await passBatches(setup, part.session, s.hidden, {
+        advance: false,
+        outputs: [LOGITS],
+        visit: (i, o) => {
+          const rows = setup.batches[i]!;
+          const seq = rows[0]!.length;
+          quality.add({
+            logits: readFloat32(o[LOGITS]!),
+            batch: rows.length,
+            seq,
+            vocab,
+            targets: nextTokens(rows),
+          });
+          const expertIndex =
+            s.point.fixedChoice === undefined
+              ? s.choices[i]!
+              : new Uint8Array(model.config.numLayers * rows.length * seq).fill(s.point.fixedChoice);
+          compute.add({ expertIndex, batch: rows.length, seq });
+        },
+      });
+      const q = quality.totals();
+      const c = compute.totals();
+      out.push({
+        kind: s.point.kind,
+        threshold: s.point.threshold,
+        expert: s.point.expert,
+        ffn_fraction: c.ffnFraction,
+        flops_fraction: c.flopsFraction,
+        perplexity: q.perplexity,
+        accuracy: q.accuracy,
+        ffn_fraction_per_layer: c.ffnFractionPerLayer,
+        expert_histogram: c.expertHistogram,
+        latency: null,
+      });
+    }
+    return out;
+  } finally {
+    await part.release();
+  }
+}

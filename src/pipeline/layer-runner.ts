@@ -1,0 +1,118 @@
+/**
+ * The layer-sequential runner (DESIGN.md §3 "Layer-sequential execution"): token windows are embedded once, then
+ * each decoder layer's one-layer graph takes the current hidden states batch by batch, the caller collects what its
+ * stage needs from each batch's outputs, and the layer's outputs replace the hidden states for the next layer.
+ * Batches keep the same windows in the same order at every layer, so per-batch accumulators (reservoirs, activation
+ * statistics, quality) see exactly the sequence the whole graph gave them.
+ */
+import type { TokenWindows } from '../data/windows.js';
+import { buildEmbedGraph } from '../graph/layer-graph.js';
+import type { WeightDtype } from '../graph/context.js';
+import { HIDDEN_IN, HIDDEN_OUT } from '../graph/names.js';
+import type { ModelIR } from '../ir/model.js';
+import { tokenFeeds } from '../runtime/decoder-feeds.js';
+import { type Feeds, run, type Session, type Tensor } from '../runtime/session.js';
+import { float32Tensor, readFloat32 } from '../runtime/tensors.js';
+import { InternalError } from '../util/errors.js';
+import { HiddenStates } from './hidden-states.js';
+import { openPart, type PartPlace } from './part-session.js';
+
+/** Token windows cut into the batches every part runs: [batch][window][token]. */
+export type WindowBatches = readonly (readonly (readonly number[])[])[];
+
+export function batchWindows(windows: TokenWindows, perBatch: number): number[][][] {
+  const out: number[][][] = [];
+  for (let first = 0; first < windows.count; first += perBatch) {
+    const rows = Math.min(perBatch, windows.count - first);
+    out.push(
+      Array.from({ length: rows }, (_, i) =>
+        Array.from(windows.ids.subarray((first + i) * windows.seqLen, (first + i + 1) * windows.seqLen)),
+      ),
+    );
+  }
+  return out;
+}
+
+export interface RunnerSetup extends PartPlace {
+  readonly ir: ModelIR;
+  readonly batches: WindowBatches;
+  /** Emitted weight precision of the graphs whose results this run must reproduce. */
+  readonly dtype?: WeightDtype;
+  /** Hidden-state bytes the run may hold in RAM; beyond, they spill to files in the scratch dir. */
+  readonly memoryBudgetBytes: number;
+}
+
+/** A hidden-state set shaped for the run's batches (empty until embedded or restored). */
+export function newHiddenStates(
+  s: RunnerSetup,
+  name: string,
+  budgetBytes = s.memoryBudgetBytes,
+): HiddenStates {
+  const seqLen = s.batches[0]?.[0]?.length ?? 0;
+  if (seqLen === 0) throw new InternalError('layer runner: no token windows');
+  return new HiddenStates(
+    { batches: s.batches.map((b) => b.length), seqLen, hidden: s.ir.config.hidden },
+    { dir: s.dir, name, budgetBytes },
+  );
+}
+
+/** The embedding of every batch into `hidden`. */
+export async function embedAll(s: RunnerSetup, hidden: HiddenStates): Promise<void> {
+  const part = await openPart('embed', (data) => buildEmbedGraph(s.ir, { data, ...dtypeOf(s) }), s);
+  try {
+    for (const [i, ids] of s.batches.entries()) {
+      const out = await run(part.session, pick(part.session, tokenFeeds({ ids })), [HIDDEN_OUT]);
+      hidden.set(i, readFloat32(out[HIDDEN_OUT]!));
+    }
+  } finally {
+    await part.release();
+  }
+}
+
+export interface PassOptions {
+  /** Graph-specific inputs of batch `index` with `rows` windows (router_threshold, expert_choice). */
+  readonly extraFeeds?: (index: number, rows: number) => Feeds;
+  /** Outputs to fetch besides hidden_out (default: every output). */
+  readonly outputs?: readonly string[];
+  /** Receives each batch's outputs, in batch order. */
+  readonly visit?: (index: number, out: Record<string, Tensor>) => void | Promise<void>;
+  /** false: leave `hidden` as it was (a head or a probe run); default true: hidden_out replaces it. */
+  readonly advance?: boolean;
+}
+
+/** Runs an open part over every batch of `hidden`. */
+export async function passBatches(
+  s: RunnerSetup,
+  session: Session,
+  hidden: HiddenStates,
+  o: PassOptions = {},
+): Promise<void> {
+  const advance = o.advance ?? true;
+  const outputs = o.outputs ? [...new Set([...(advance ? [HIDDEN_OUT] : []), ...o.outputs])] : undefined;
+  for (const [i, ids] of s.batches.entries()) {
+    const seq = ids[0]!.length;
+    const feeds = {
+      ...tokenFeeds({ ids }),
+      [HIDDEN_IN]: float32Tensor(hidden.get(i), [ids.length, seq, s.ir.config.hidden]),
+      ...o.extraFeeds?.(i, ids.length),
+    };
+    const out = await run(session, pick(session, feeds), outputs);
+    await o.visit?.(i, out);
+    if (advance) hidden.set(i, readFloat32(out[HIDDEN_OUT]!));
+  }
+}
+
+export function dtypeOf(s: { readonly dtype?: WeightDtype }): { dtype?: WeightDtype } {
+  return s.dtype ? { dtype: s.dtype } : {};
+}
+
+/** Only the feeds a part declares (ORT refuses unknown feed names). */
+function pick(session: Session, feeds: Feeds): Feeds {
+  const out: Feeds = {};
+  for (const name of session.inputNames) {
+    const t = feeds[name];
+    if (!t) throw new InternalError(`layer runner: no feed for the part's input ${name}`);
+    out[name] = t;
+  }
+  return out;
+}

@@ -1,0 +1,222 @@
+/**
+ * The layer-sequential runner (src/pipeline) against the whole graph: on every golden case and kjv-llama, the
+ * hidden states, FFN inputs and activations it produces layer by layer equal the whole graph's debug outputs
+ * (≤ 1e-5), with the hidden states in RAM or spilled to disk (bit for bit the same either way). Convert's report,
+ * measured layer by layer, matches `moefy eval` on the emitted whole graphs (perplexity within 1e-4 relative), and a
+ * calibration killed mid-way resumes at the layer it stopped and writes the same bytes as an uninterrupted one.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { textWindows } from '../src/data/windows.js';
+import { loadModelIR } from '../src/families/load.js';
+import { buildLayerGraph } from '../src/graph/layer-graph.js';
+import { DEBUG, HIDDEN_OUT, LAYER_DEBUG } from '../src/graph/names.js';
+import { writeDecoder } from '../src/graph/write-decoder.js';
+import type { ModelIR } from '../src/ir/model.js';
+import { HiddenStates } from '../src/pipeline/hidden-states.js';
+import {
+  batchWindows,
+  embedAll,
+  newHiddenStates,
+  passBatches,
+  type RunnerSetup,
+} from '../src/pipeline/layer-runner.js';
+import { openPart } from '../src/pipeline/part-session.js';
+import { tokenFeeds } from '../src/runtime/decoder-feeds.js';
+import { createSession, run } from '../src/runtime/session.js';
+import { readFloat32 } from '../src/runtime/tensors.js';
+import { InternalError } from '../src/util/errors.js';
+import { fixtureDir, GOLDEN_CASES, maxAbsDiff, openReference } from './support/golden.js';
+import { convertKjv, moefy, SMALL_EVAL } from './support/kjv-convert.js';
+
+const TOL = 1e-5;
+const root = mkdtempSync(join(tmpdir(), 'moefy-layerseq-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Per layer: FFN input, activation and output of every batch, concatenated in batch order. */
+async function runLayered(ir: ModelIR, setup: RunnerSetup): Promise<Record<string, Float32Array>> {
+  const hidden = newHiddenStates(setup, 'hidden');
+  const got: Record<string, Float32Array[]> = {};
+  const keep = (name: string, t: Float32Array) => (got[name] ??= []).push(t.slice());
+  await embedAll(setup, hidden);
+  for (const layer of ir.layers) {
+    const part = await openPart(
+      `layer.${layer.index}`,
+      (data) => buildLayerGraph(ir, layer.index, { data, debugOutputs: true, activationOutputs: true }),
+      setup,
+    );
+    await passBatches(setup, part.session, hidden, {
+      visit: (_, out) => {
+        keep(DEBUG.mlpInput(layer.index), readFloat32(out[LAYER_DEBUG.mlpInput]!));
+        keep(DEBUG.mlpAct(layer.index), readFloat32(out[LAYER_DEBUG.mlpAct]!));
+        keep(DEBUG.layerOutput(layer.index), readFloat32(out[HIDDEN_OUT]!));
+      },
+    });
+    await part.release();
+  }
+  expect(hidden.spilled).toBe(setup.memoryBudgetBytes === 0);
+  hidden.release();
+  return Object.fromEntries(
+    Object.entries(got).map(([name, parts]) => {
+      const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        all.set(p, at);
+        at += p.length;
+      }
+      return [name, all];
+    }),
+  );
+}
+
+describe.each([...GOLDEN_CASES, 'kjv-llama'])('%s layer by layer', (name) => {
+  it('equals the whole graph’s per-layer outputs (≤ 1e-5), in RAM and spilled to disk alike', async () => {
+    const ir = await loadModelIR(fixtureDir(name));
+    const ref = await openReference(fixtureDir(name));
+    const dir = mkdtempSync(join(root, `${name}-`));
+    const graph = await writeDecoder(ir, { dir, debugOutputs: true, activationOutputs: true });
+    const whole = await run(
+      await createSession(graph.modelPath, { threads: 1 }),
+      tokenFeeds({ ids: ref.ids }),
+    );
+    const seq = ref.ids[0]!.length;
+    const windows = textWindows({ ids: ref.ids.flat(), seqLen: seq, maxTokens: ref.ids.flat().length });
+    // One window per batch: the runner's batches must line up with the whole graph's rows.
+    const setup = { ir, batches: batchWindows(windows, 1), dir, device: 'cpu' as const, threads: 1 };
+    const inRam = await runLayered(ir, { ...setup, memoryBudgetBytes: Infinity });
+    const spilled = await runLayered(ir, { ...setup, memoryBudgetBytes: 0 });
+    let worst = 0;
+    for (const [output, values] of Object.entries(inRam)) {
+      worst = Math.max(worst, maxAbsDiff(values, readFloat32(whole[output]!)));
+      expect(spilled[output]).toEqual(values);
+    }
+    expect(worst).toBeLessThanOrEqual(TOL);
+    // The runner cleans up after itself: only the whole graph's files remain.
+    expect(readdirSync(dir).sort()).toEqual(['model.onnx', 'model.onnx.data']);
+  });
+});
+
+describe('hidden-state buffers', () => {
+  it('a snapshot restores every batch; a wrong batch size and a short snapshot are InternalErrors', () => {
+    const dir = mkdtempSync(join(root, 'snap-'));
+    const layout = { batches: [2, 1], seqLen: 3, hidden: 4 };
+    const a = new HiddenStates(layout, { dir, name: 'a', budgetBytes: 0 });
+    a.set(
+      0,
+      Float32Array.from({ length: 24 }, (_, i) => i),
+    );
+    a.set(
+      1,
+      Float32Array.from({ length: 12 }, (_, i) => -i),
+    );
+    a.snapshot(join(dir, 'snap.f32'));
+    const b = new HiddenStates(layout, { dir, name: 'b', budgetBytes: Infinity });
+    b.restore(join(dir, 'snap.f32'));
+    expect(b.get(0)).toEqual(a.get(0));
+    expect(b.get(1)).toEqual(a.get(1));
+    expect(() => b.set(1, new Float32Array(5))).toThrow(
+      new InternalError('hidden states: batch 1 has 5 values, expected 12'),
+    );
+    writeFileSync(join(dir, 'short.f32'), new Uint8Array(8));
+    expect(() => b.restore(join(dir, 'short.f32'))).toThrow(
+      new InternalError(`${join(dir, 'short.f32')}: hidden-state snapshot ends early at batch 0`),
+    );
+    const c = new HiddenStates(layout, { dir, name: 'c', budgetBytes: Infinity });
+    expect(() => c.get(0)).toThrow(new InternalError('hidden states: batch 0 was never set'));
+  });
+});
+
+describe('convert measured layer by layer', () => {
+  it('reports the perplexities `moefy eval` measures on the whole graphs (within 1e-4 relative)', () => {
+    const out = convertKjv(mkdtempSync(join(root, 'eval-')));
+    type P = {
+      kind: string;
+      threshold: number | null;
+      expert: number | null;
+      perplexity: number;
+      ffn_fraction: number;
+    };
+    const read = () => (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { points: P[] }).points;
+    const layered = read();
+    const r = moefy(['eval', out, '--no-latency', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const whole = read();
+    expect(layered.map((p) => [p.kind, p.threshold, p.expert])).toEqual(
+      whole.map((p) => [p.kind, p.threshold, p.expert]),
+    );
+    layered.forEach((p, i) => {
+      const w = whole[i]!;
+      expect(Math.abs(p.perplexity / w.perplexity - 1), `${p.kind} ${p.threshold ?? p.expert}`).toBeLessThan(
+        1e-4,
+      );
+      expect(Math.abs(p.ffn_fraction - w.ffn_fraction)).toBeLessThan(1e-3);
+    });
+  });
+});
+
+const repo = fileURLToPath(new URL('../', import.meta.url));
+
+describe('calibration resume', () => {
+  it('killed after a layer, a rerun resumes at the next layer and writes the uninterrupted bytes', async () => {
+    const kjv = fixtureDir('kjv-llama');
+    const dir = mkdtempSync(join(root, 'resume-'));
+    const recipe = join(dir, 'r.yaml');
+    writeFileSync(
+      recipe,
+      `calibration: { text: ${kjv}/calibration.txt, tokens: 16384, seq_len: 128, rows_per_layer: 1024 }\n` +
+        `router: { kind: ridge }\n${SMALL_EVAL}\n`,
+    );
+    const convertArgs = (out: string) => ['convert', kjv, '--recipe', recipe, '--out', join(dir, out)];
+    const cache = join(dir, 'cache');
+    // A real convert process, SIGKILLed (no cleanup runs) once its first layer's file is on disk.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        join(repo, 'node_modules/tsx/dist/loader.mjs'),
+        join(repo, 'src/bin.ts'),
+        ...convertArgs('killed'),
+      ],
+      { env: { ...process.env, MOEFY_CACHE_DIR: cache, HF_HUB_OFFLINE: '1', CI: 'true' }, stdio: 'ignore' },
+    );
+    const finishedLayers = () => {
+      const parent = join(cache, 'calibrate');
+      const work = existsSync(parent) ? readdirSync(parent).find((f) => f.startsWith('.layers-')) : undefined;
+      return work
+        ? readdirSync(join(parent, work)).filter((f) => /^layer\.\d+\.safetensors$/.test(f)).length
+        : 0;
+    };
+    await new Promise<void>((done) => {
+      const poll = setInterval(() => {
+        if (finishedLayers() > 0) child.kill('SIGKILL');
+      }, 5);
+      child.on('exit', () => (clearInterval(poll), done()));
+    });
+    const finished = finishedLayers();
+    expect(finished).toBeGreaterThan(0);
+    expect(finished).toBeLessThan(4);
+    const resumed = moefy(convertArgs('out'), { MOEFY_CACHE_DIR: cache });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`resuming at layer ${finished}`);
+    const fresh = moefy(convertArgs('fresh'), { MOEFY_CACHE_DIR: join(dir, 'cache2') });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.stderr).not.toContain('resuming');
+    const calibration = (c: string) => {
+      const parent = join(dir, c, 'calibrate');
+      const key = readdirSync(parent).find((f) => !f.startsWith('.'))!;
+      return readFileSync(join(parent, key, 'calibration.safetensors'));
+    };
+    expect(calibration('cache').equals(calibration('cache2'))).toBe(true);
+    // The finished stage leaves no per-layer work behind.
+    expect(readdirSync(join(cache, 'calibrate')).filter((f) => f.startsWith('.layers-'))).toEqual([]);
+    expect(
+      readFileSync(join(dir, 'out', 'model.onnx.data')).equals(
+        readFileSync(join(dir, 'fresh', 'model.onnx.data')),
+      ),
+    ).toBe(true);
+  }, 900_000);
+});
