@@ -155,7 +155,7 @@ describe('convert measured layer by layer', () => {
       );
       expect(Math.abs(p.ffn_fraction - w.ffn_fraction)).toBeLessThan(1e-3);
     });
-  });
+  }, 600_000);
 });
 
 const repo = fileURLToPath(new URL('../', import.meta.url));

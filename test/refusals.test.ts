@@ -60,7 +60,7 @@ describe('convert refuses what plan refuses, before any work', () => {
       ctx.skip('this machine runs the CUDA execution provider: there is nothing to refuse');
     const message = planned.stderr.trim().split('\n').at(-1)!.slice('moefy: '.length);
     expect(message).toMatch(
-      /^device cuda: cannot run here \(.+\); install the CUDA build of onnxruntime-node: .*--onnxruntime-node-install=cuda12/,
+      /^device cuda: cannot run here \(.+\); install the CUDA build of onnxruntime-node: `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\.js`/,
     );
     const out = join(root, 'cuda-model');
     expectRefusal(moefy('convert', '--recipe', recipe, '--out', out), out, message);

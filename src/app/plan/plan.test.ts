@@ -176,7 +176,7 @@ describe('plan errors', () => {
     const recipe = recipeOf('device: cuda\nrouter: { kind: ridge }');
     const refusal = new RuntimeSetupError(
       'device cuda: cannot run here (Failed to load shared library); install the CUDA build of ' +
-        'onnxruntime-node: `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (needs CUDA 12 and ' +
+        'onnxruntime-node: `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` (needs CUDA 12 and ' +
         'cuDNN 9 libraries on the library path), or use --device cpu',
     );
     for (const stage of ['calibrate', 'targets', 'eval'] as const) {
