@@ -2,7 +2,7 @@
  * Realized compute from the MoE graph's `expert_index` output: FFN fraction per layer and overall, the expert
  * histogram, and the whole-model FLOPs fraction against the dense model on the same tokens (formulas: ir/flops.ts).
  */
-import { tokenMacs, routerMacs, type RouterShape } from '../ir/flops.js';
+import { ffnMacs, tokenMacs, routerMacs, type RouterShape } from '../ir/flops.js';
 import type { FfnKind, ModelConfig } from '../ir/model.js';
 import { InternalError } from '../util/errors.js';
 
@@ -27,6 +27,8 @@ export interface ExpertIndexBatch {
 export interface ComputeTotals {
   tokens: number;
   ffnFraction: number;
+  /** (FFN MACs used + router MACs) / dense FFN MACs: the FFN's compute counted with what chose it. */
+  ffnRouterFraction: number;
   ffnFractionPerLayer: number[];
   /** Tokens × layers that took each expert. */
   expertHistogram: number[];
@@ -89,11 +91,14 @@ export class ComputeAccumulator {
     const meanNeurons = this.neuronsPerLayer.reduce((a, n) => a + n, 0) / (this.tokens * config.numLayers);
     // tokenMacs is affine in context and neurons, so the mean token's cost is the mean cost, exactly.
     const token = { config, ffnKind, context: this.contextSum / this.tokens };
-    const moe = tokenMacs({ ...token, neurons: meanNeurons, routerMacs: router ? routerMacs(router) : 0 });
+    const perRouter = router ? routerMacs(router) : 0;
+    const moe = tokenMacs({ ...token, neurons: meanNeurons, routerMacs: perRouter });
     const dense = tokenMacs({ ...token, neurons: config.ffnDim });
+    const denseFfn = ffnMacs(config.hidden, { kind: ffnKind, neurons: config.ffnDim });
     return {
       tokens: this.tokens,
       ffnFraction: meanNeurons / config.ffnDim,
+      ffnRouterFraction: meanNeurons / config.ffnDim + perRouter / denseFfn,
       ffnFractionPerLayer,
       expertHistogram: [...this.histogram],
       flopsFraction: moe / dense,

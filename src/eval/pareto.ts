@@ -58,6 +58,19 @@ function staticCurve(points: readonly PointMeasurement[]): CurvePoint[] {
     .map((p) => ({ x: p.ffn_fraction, y: p.perplexity }));
 }
 
+/** The measured static slice (dense as the full width) with the least FFN fraction ≥ `compute`; null if none. */
+function staticAtOrAbove(
+  points: readonly PointMeasurement[],
+  compute: number,
+): { expert: number; ffn_fraction: number; perplexity: number } | null {
+  const above = points
+    .filter((p) => (p.kind === 'static' || p.kind === 'dense') && p.ffn_fraction >= compute)
+    .sort((a, b) => a.ffn_fraction - b.ffn_fraction || a.perplexity - b.perplexity)[0];
+  if (!above) return null;
+  const expert = above.expert ?? above.expert_histogram.length - 1;
+  return { expert, ffn_fraction: above.ffn_fraction, perplexity: above.perplexity };
+}
+
 /** Marks the Pareto points (on whole-model FLOPs) and compares each learned point with the static curve. */
 export function withPareto(measured: readonly PointMeasurement[]): {
   points: Point[];
@@ -71,11 +84,16 @@ export function withPareto(measured: readonly PointMeasurement[]): {
   const learned_vs_static = measured
     .filter((p) => p.kind === 'learned' && p.threshold !== null)
     .sort((a, b) => a.threshold! - b.threshold!)
-    .map((p) => ({
-      threshold: p.threshold!,
-      ffn_fraction: p.ffn_fraction,
-      learned_perplexity: p.perplexity,
-      static_perplexity: interpolateAt(curve, p.ffn_fraction),
-    }));
+    .map((p) => {
+      const compute = p.ffn_router_fraction ?? p.ffn_fraction;
+      return {
+        threshold: p.threshold!,
+        ffn_fraction: p.ffn_fraction,
+        ffn_router_fraction: compute,
+        learned_perplexity: p.perplexity,
+        static_perplexity: interpolateAt(curve, compute),
+        static_at_or_above: staticAtOrAbove(measured, compute),
+      };
+    });
   return { points, pareto: { compute: 'flops_fraction', kinds: [...PARETO_KINDS], learned_vs_static } };
 }

@@ -192,6 +192,7 @@ async function measurePoint(
     threshold: point.threshold,
     expert: point.expert,
     ffn_fraction: compute.ffnFraction,
+    ffn_router_fraction: compute.ffnRouterFraction,
     flops_fraction: compute.flopsFraction,
     perplexity: quality.perplexity,
     accuracy: quality.accuracy,

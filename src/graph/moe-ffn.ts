@@ -7,12 +7,13 @@
 import type { Ffn, Layer } from '../ir/model.js';
 import { ELEM, type GraphBuilder } from '../onnx/builder.js';
 import { InternalError } from '../util/errors.js';
-import { activation } from './activation.js';
 import { DIMS, type DecoderContext, type FfnBuilder } from './context.js';
 import { type BlockWeights, expertWeights } from './expert-weights.js';
+import { blockOutput } from './moe-block.js';
 import { type ChoiceSource, type LayerExperts } from './moe-spec.js';
 import { EXPERT_CHOICE, ROUTER_THRESHOLD } from './names.js';
 import { oracleLayer } from './moe-oracle.js';
+import { adaptedDownWeights, adaptedExpertOutputs, adaptedFfnRows } from './moe-adapted.js';
 import { chooseFromRouter, routerLogErrors } from './router-graph.js';
 import type { ErrorBase } from '../router/targets.js';
 
@@ -41,6 +42,13 @@ export function moeFfn(spec: MoeFfnSpec): FfnBuilder {
       permutation: experts.permutation,
       sizes: spec.sizes,
     });
+    if (experts.adapted) {
+      const adapted = adaptedDownWeights(ctx, layer.ffn, experts.adapted, spec.sizes);
+      const y = b.scope('adapted', () =>
+        adaptedFfnRows(ctx, { ffn: layer.ffn, weights, adapted, rows, choice }),
+      ); // [N, d]
+      return b.reshape(y, b.shape(x)); // [B, T, d]
+    }
     let y = blockOutput(ctx, { ffn: layer.ffn, block: weights.blocks[0]!, x: rows, bias: weights.downBias }); // [N, d]
     weights.blocks.slice(1).forEach((block, i) => {
       y = b.scope(`block.${i + 1}`, () =>
@@ -61,35 +69,37 @@ async function oracleFfn(
     permutation: a.experts.permutation,
     sizes: a.spec.sizes,
   });
+  const adapted = a.experts.adapted
+    ? adaptedDownWeights(ctx, a.layer.ffn, a.experts.adapted, a.spec.sizes)
+    : undefined;
   const { y, choice } = b.scope('oracle', () => {
-    const blocks = weights.blocks.map((block, j) =>
-      blockOutput(ctx, { ffn: a.layer.ffn, block, x: a.rows, bias: j === 0 ? weights.downBias : undefined }),
-    ); // K × [N, d]
+    const outputs = adapted
+      ? adaptedExpertOutputs(ctx, { ffn: a.layer.ffn, weights, adapted, x: a.rows })
+      : prefixSums(
+          ctx,
+          weights.blocks.map((block, j) =>
+            blockOutput(ctx, {
+              ffn: a.layer.ffn,
+              block,
+              x: a.rows,
+              bias: j === 0 ? weights.downBias : undefined,
+            }),
+          ),
+        ); // K × [N, d]
     const threshold = scaled(b, graphInput(b, ROUTER_THRESHOLD, ctx), a.experts.thresholdScale ?? 1);
     const residual =
       (a.spec.errorBase ?? 'residual') === 'residual'
         ? b.reshape(a.residual, [-1, ctx.config.hidden])
         : undefined;
-    return oracleLayer(ctx, { blocks, rows: a.rows, threshold, residual });
+    return oracleLayer(ctx, { outputs, rows: a.rows, threshold, residual });
   });
   if (a.spec.onChoice) a.spec.onChoice(a.layer.index, b.reshape(choice, b.shape(a.x, 0, 2))); // [B, T]
   return b.reshape(y, b.shape(a.x)); // [B, T, d]
 }
 
-/** One block's FFN: x [M, d] → act(x Wg) ⊙ (x Wu) Wd, or act(x Wu + bu) Wd, (+ the down bias) [M, d]. */
-export function blockOutput(
-  ctx: DecoderContext,
-  a: { ffn: Ffn; block: BlockWeights; x: string; bias?: string | undefined },
-): string {
-  const { b } = ctx;
-  const { block, x } = a;
-  const project = (w: string, bias?: string) => (bias ? b.add(b.matMul(x, w), bias) : b.matMul(x, w));
-  const up = project(block.up, block.upBias); // [M, w_j]
-  const h = block.gate
-    ? b.mul(activation(b, a.ffn.activation, project(block.gate, block.gateBias)), up)
-    : activation(b, a.ffn.activation, up);
-  const y = b.matMul(h, block.down); // [M, d]
-  return a.bias ? b.add(y, a.bias) : y;
+/** y_k = Σ_{j≤k} block_j: every nested expert's output from the block outputs. */
+function prefixSums(ctx: DecoderContext, blocks: readonly string[]): string[] {
+  return blocks.reduce<string[]>((acc, blk) => [...acc, acc.length ? ctx.b.add(acc.at(-1)!, blk) : blk], []);
 }
 
 /** y [N, d] + block j's output on the rows whose choice is ≥ j, scattered back to their places. */

@@ -1,8 +1,8 @@
 /**
- * Oracle routing in-graph: the router's headroom under the MoE's own upstream activations. Every block runs on
+ * Oracle routing in-graph: the router's headroom under the MoE's own upstream activations. Every expert runs on
  * every row (so this graph costs the dense FFN plus the comparison), the true relative errors
  * e_k = ‖y − y_k‖ / (‖base‖ + ε) of router/targets.ts (base = the layer's output r + y, or y) are computed from the
- * block outputs, and each token takes the
+ * expert outputs, and each token takes the
  * smallest k with e_k ≤ threshold (else the full width) — the graph twin of `oracleChoice` (router/targets.ts).
  */
 import { ELEM } from '../onnx/builder.js';
@@ -11,8 +11,11 @@ import type { DecoderContext } from './context.js';
 import { chooseFromErrors } from './router-graph.js';
 
 export interface OracleInput {
-  /** Block j's output on every row, j = 0..K−1, each [N, d]; the FFN output bias (GPT-2) in block 0 only. */
-  readonly blocks: readonly string[];
+  /**
+   * Every expert's output y_k on every row, k = 0..K−1, each [N, d] (prefix sums of the nested blocks, or the
+   * adapted experts' own outputs); the last is the dense output y.
+   */
+  readonly outputs: readonly string[];
   /** Token rows [N, d]. */
   readonly rows: string;
   /** float32 [] (already scaled by the layer's s_l). */
@@ -24,13 +27,9 @@ export interface OracleInput {
 /** → the chosen prefix output y_c [N, d] and the choice int64 [N]. */
 export function oracleLayer(ctx: DecoderContext, a: OracleInput): { y: string; choice: string } {
   const { b } = ctx;
-  const { blocks } = a;
-  const prefixes = blocks.reduce<string[]>(
-    (acc, blk) => [...acc, acc.length ? b.add(acc.at(-1)!, blk) : blk],
-    [],
-  ); // y_k [N, d]
+  const prefixes = a.outputs; // y_k [N, d]
   const full = prefixes.at(-1)!; // y [N, d]
-  const outputs = blocks.length - 1;
+  const outputs = prefixes.length - 1;
   if (outputs === 0) return { y: full, choice: b.constantOfShape(b.shape(a.rows, 0, 1), 0, ELEM.int64) };
   const norm = (v: string) => b.sqrt(b.reduceSum(b.mul(v, v), [1], 1)); // [N, 1]
   const base = a.residual ? b.add(a.residual, full) : full; // [N, d]

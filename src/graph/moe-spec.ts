@@ -3,6 +3,7 @@
  * neurons), the router and the per-layer threshold multiplier s_l; and where each token's expert comes from.
  * Validation turns a mismatched spec into an InputError naming the field before any weight is read.
  */
+import type { AdaptedExpert } from '../experts/adapt-lsq.js';
 import { validatePermutation } from '../experts/permutation.js';
 import type { ModelConfig } from '../ir/model.js';
 import { firstLayerWidth, type RouterWeights } from '../router/spec.js';
@@ -15,6 +16,8 @@ export interface LayerExperts {
   readonly router?: RouterWeights;
   /** s_l: this layer compares its predicted errors with s_l · threshold (default 1). */
   readonly thresholdScale?: number;
+  /** Own down projections of experts k = 0..K−2 (`experts.adapt: lsq`); absent: bare prefixes. */
+  readonly adapted?: readonly AdaptedExpert[];
 }
 
 /**
@@ -55,10 +58,30 @@ export function validateLayerExperts(
     validatePermutation(layer.permutation, config.ffnDim, `experts.layers.${i}.permutation`);
     if (layer.thresholdScale !== undefined)
       checkNonNegative(`experts.layers.${i}.thresholdScale`, layer.thresholdScale);
+    if (layer.adapted) validateAdapted(layer.adapted, { sizes: s.sizes, d: config.hidden, where: i });
     if (layer.router)
       validateRouter(layer.router, { d: config.hidden, outputs: s.sizes.length - 1, where: i });
     else if (needsRouter)
       throw new InputError(`experts.layers.${i}.router: required for ${s.choice.kind} choices`);
+  });
+}
+
+function validateAdapted(
+  adapted: readonly AdaptedExpert[],
+  want: { sizes: readonly number[]; d: number; where: number },
+): void {
+  const where = `experts.layers.${want.where}.adapted`;
+  if (adapted.length !== want.sizes.length - 1) {
+    throw new InputError(
+      `${where}: expected ${want.sizes.length - 1} experts (all but the full one), got ${adapted.length}`,
+    );
+  }
+  adapted.forEach((e, k) => {
+    const down = want.sizes[k]! * want.d;
+    if (e.down.length !== down)
+      throw new InputError(`${where}.${k}.down: expected ${down} values, got ${e.down.length}`);
+    if (e.bias.length !== want.d)
+      throw new InputError(`${where}.${k}.bias: expected ${want.d} values, got ${e.bias.length}`);
   });
 }
 

@@ -46,6 +46,14 @@ export function routerParams({ hidden, routerHidden, experts }: RouterShape): nu
     : (hidden + 1) * routerHidden + (routerHidden + 1) * outputs;
 }
 
+/**
+ * Extra parameters of one layer's adapted experts (`experts.adapt: lsq`): each expert k < K has its own down
+ * projection [n_k, d] and bias [d]. Memory and disk, not compute: a token still runs n_k neurons.
+ */
+export function adaptedParams(sizes: readonly number[], hidden: number): number {
+  return sizes.slice(0, -1).reduce((s, n) => s + (n + 1) * hidden, 0);
+}
+
 export function lmHeadMacs(c: ModelConfig): number {
   return c.hidden * c.vocabSize;
 }

@@ -40,6 +40,15 @@ const expertsSchema = z
       .default('none')
       .describe('cluster neurons that fire together before ordering'),
     align: count().default(16).describe('expert widths are rounded to a multiple of this many neurons'),
+    adapt: z
+      .enum(['none', 'lsq'])
+      .default('none')
+      .describe(
+        'expert adaptation: none (bare prefixes of the dense FFN) or lsq (each smaller expert gets its own down projection and bias, a ridge least-squares fit on calibration tokens; the full expert stays dense)',
+      ),
+    adapt_ridge: nonNegative()
+      .default(1e-3)
+      .describe('lsq: ridge penalty relative to the mean diagonal of each expert’s hᵀh'),
   })
   .prefault({})
   .describe('nested experts: expert k is the first n_k neurons of each permuted FFN');

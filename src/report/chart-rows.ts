@@ -63,7 +63,8 @@ export function chartRows(report: Report): Row[] {
     const labels = pointLabel(p, report);
     return {
       series: SERIES[p.kind],
-      ffn_pct: p.ffn_fraction * 100,
+      // Routed points pay for their router: the x-axis is FFN + router compute (= FFN for dense and static).
+      ffn_pct: (p.ffn_router_fraction ?? p.ffn_fraction) * 100,
       perplexity: p.perplexity,
       dppl_pct: dppl,
       pareto: p.pareto ? PARETO_LABEL : null,

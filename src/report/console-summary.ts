@@ -13,7 +13,9 @@ function thresholdLine(p: Point, dense: Point | undefined): string {
   const s = p.latency?.prefill_speedup;
   const speed = s ? speedupWithInterval(s) : DASH;
   return (
-    `threshold ${String(p.threshold).padEnd(5)} FFN ${percent(p.ffn_fraction).padStart(6)}  ` +
+    // Routed points pay for their router: FFN+router is the compute they are compared by.
+    `threshold ${String(p.threshold).padEnd(5)} FFN+router ${percent(p.ffn_router_fraction ?? p.ffn_fraction).padStart(6)}  ` +
+    `FFN ${percent(p.ffn_fraction).padStart(6)}  ` +
     `FLOPs ${percent(p.flops_fraction).padStart(6)}  ppl ${perplexity(p.perplexity)} (${delta} vs dense)  ` +
     `prefill ${speed}`
   );

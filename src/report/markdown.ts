@@ -13,6 +13,7 @@ const SECTIONS: readonly { kind: PointKind; title: string; label: string }[] = [
 ];
 
 const COLUMNS = [
+  'FFN+router',
   'FFN',
   'FLOPs',
   'perplexity',
@@ -67,6 +68,7 @@ function latencyCells(point: Point): string[] {
 function row(point: Point, report: Report, dense: Point | undefined): string {
   const cells = [
     `${label(point, report)}${marks(point, report)}`,
+    percent(point.ffn_router_fraction ?? point.ffn_fraction),
     percent(point.ffn_fraction),
     percent(point.flops_fraction),
     perplexity(point.perplexity),
@@ -103,6 +105,8 @@ function columnNotes(report: Report): string[] {
   return [
     '## Columns',
     '',
+    '- **FFN+router**: (FFN MACs used + router MACs) / dense FFN MACs, the compute learned points are placed and ' +
+      'compared by (equal to FFN for dense and static slices, which run no router).',
     '- **FFN**: share of FFN neurons actually used, averaged over scored tokens and layers, counted from the ' +
       "graph's `expert_index` output.",
     '- **FLOPs**: whole-model multiply-accumulates (attention, FFN, routers, LM head) over the dense model’s on ' +

@@ -12,11 +12,25 @@ const HEADLINE_FFN_FRACTION = 0.5;
 function headline(comparisons: readonly LearnedVsStatic[]): LearnedVsStatic | undefined {
   const withStatic = comparisons.filter((c) => c.static_perplexity !== null);
   const pool = withStatic.length > 0 ? withStatic : comparisons;
-  const distance = (c: LearnedVsStatic): number => Math.abs(c.ffn_fraction - HEADLINE_FFN_FRACTION);
+  const distance = (c: LearnedVsStatic): number => Math.abs(computeOf(c) - HEADLINE_FFN_FRACTION);
   return [...pool].sort((a, b) => distance(a) - distance(b) || a.threshold - b.threshold)[0];
 }
 
+/** FFN + router compute of a learned point (older reports: FFN alone). */
+function computeOf(c: LearnedVsStatic): number {
+  return c.ffn_router_fraction ?? c.ffn_fraction;
+}
+
 function staticSentence(c: LearnedVsStatic, dense: Point): string {
+  const measured = c.static_at_or_above;
+  if (measured) {
+    const verdict = c.learned_perplexity < measured.perplexity ? 'better than' : 'not better than';
+    return (
+      `The measured static slice nearest at or above this compute (${percent(measured.ffn_fraction)} FFN): ppl ` +
+      `${perplexity(measured.perplexity)}, ${signedPercentChange(measured.perplexity, dense.perplexity)} vs dense, ` +
+      `so learned routing is ${verdict} it.`
+    );
+  }
   if (c.static_perplexity === null)
     return 'The static curve does not reach this width, so no static comparison.';
   const verdict = c.learned_perplexity < c.static_perplexity ? 'better than' : 'not better than';
@@ -27,6 +41,11 @@ function staticSentence(c: LearnedVsStatic, dense: Point): string {
   );
 }
 
+function computeLabel(c: LearnedVsStatic): string {
+  if (c.ffn_router_fraction === undefined) return `${percent(c.ffn_fraction)} FFN`;
+  return `${percent(c.ffn_router_fraction)} FFN + router compute (FFN alone ${percent(c.ffn_fraction)})`;
+}
+
 /** One paragraph of Markdown; says plainly when the report lacks the points to compare. */
 export function summaryParagraph(report: Report): string {
   const dense = report.points.find((p) => p.kind === 'dense');
@@ -35,7 +54,7 @@ export function summaryParagraph(report: Report): string {
   if (!c) return `No learned points in this report; dense perplexity is ${perplexity(dense.perplexity)}.`;
   const frontier = report.points.filter((p) => p.kind === 'learned' && p.pareto).length;
   return (
-    `Learned routing at ${percent(c.ffn_fraction)} FFN (threshold ${c.threshold}): ppl ` +
+    `Learned routing at ${computeLabel(c)} (threshold ${c.threshold}): ppl ` +
     `${perplexity(c.learned_perplexity)}, ${signedPercentChange(c.learned_perplexity, dense.perplexity)} vs dense ` +
     `(${perplexity(dense.perplexity)}). ${staticSentence(c, dense)} ` +
     `${frontier} of ${report.pareto.learned_vs_static.length} learned points are Pareto-optimal.`

@@ -49,6 +49,12 @@ const pointSchema = z.object({
   /** static: 0-based index into model.expert_sizes; null otherwise. */
   expert: count.nullable(),
   ffn_fraction: fraction,
+  /**
+   * (FFN MACs used + router MACs) / dense FFN MACs: the honest compute axis of routed points (learned routing pays
+   * for its router; the oracle's comparison is not counted). Equals ffn_fraction for dense and static points.
+   * Absent from reports written before it existed.
+   */
+  ffn_router_fraction: z.number().nonnegative().optional(),
   /** Whole-model MACs over dense; above 1 when the router costs more than it saves (threshold 0). */
   flops_fraction: z.number().nonnegative(),
   perplexity: positive,
@@ -61,12 +67,23 @@ const pointSchema = z.object({
   tasks: pointTasksSchema.optional(),
 });
 
-/** For each learned point: the static curve interpolated at the same FFN fraction (null outside its range). */
+/**
+ * For each learned point: static slicing at the same compute. `static_perplexity` interpolates linearly between
+ * the two measured static slices around the learned point's ffn_router_fraction (null outside their range): a
+ * straight line under-states a convex curve's cost, so `static_at_or_above` also gives the measured static slice
+ * with the least compute at or above that fraction, which the learned point must beat with no interpolation.
+ */
 const comparisonSchema = z.object({
   threshold: z.number().nonnegative(),
   ffn_fraction: fraction,
+  /** Absent from reports written before it existed. */
+  ffn_router_fraction: z.number().nonnegative().optional(),
   learned_perplexity: positive,
   static_perplexity: positive.nullable(),
+  static_at_or_above: z
+    .object({ expert: count, ffn_fraction: fraction, perplexity: positive })
+    .nullable()
+    .optional(),
 });
 
 /** How latency was measured: the protocol behind every point's `latency`. */

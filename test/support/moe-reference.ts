@@ -77,3 +77,30 @@ function dot(row: Float32Array, w: Float32Array, col: number, width: number): nu
   for (let k = 0; k < row.length; k++) s += row[k]! * w[k * width + col]!;
   return s;
 }
+
+/**
+ * Row r → output of an adapted expert (experts.adapt: lsq): the first `width` permuted neurons' activations times
+ * that expert's own down projection `down` [width, hidden], plus its bias. [rows, hidden]
+ */
+export function adaptedFfn(
+  f: JsFfn,
+  x: Float32Array,
+  a: { perm: Int32Array; width: number; down: Float32Array; bias: Float32Array },
+): Float32Array {
+  const { hidden: d, ffnDim: n } = f;
+  const rows = x.length / d;
+  const out = new Float32Array(rows * d);
+  const acc = new Float64Array(d);
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(r * d, (r + 1) * d);
+    a.bias.forEach((v, o) => (acc[o] = v));
+    for (let p = 0; p < a.width; p++) {
+      const i = a.perm[p]!;
+      const up = dot(row, f.up, i, n) + (f.upBias?.[i] ?? 0);
+      const h = f.gate ? f.act(dot(row, f.gate, i, n) + (f.gateBias?.[i] ?? 0)) * up : f.act(up);
+      for (let o = 0; o < d; o++) acc[o] = acc[o]! + h * a.down[p * d + o]!;
+    }
+    out.set(acc, r * d);
+  }
+  return out;
+}

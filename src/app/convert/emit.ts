@@ -15,6 +15,7 @@ import { resolveWeightDtype } from '../../graph/weights.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { RouterWeights } from '../../router/spec.js';
 import type { RouterLoss } from '../../graph/router-train-io.js';
+import type { AdaptedExpert } from '../../experts/adapt-lsq.js';
 import { permutationDigest } from '../../experts/permutation.js';
 import { InternalError } from '../../util/errors.js';
 import {
@@ -51,6 +52,8 @@ export interface EmitInput {
   readonly plan: Plan;
   readonly model: ResolvedModel;
   readonly perms: readonly Int32Array[];
+  /** Per layer, the adapted experts (`experts.adapt`); empty: bare prefixes. */
+  readonly adapted: readonly (readonly AdaptedExpert[])[];
   readonly routers: readonly RouterWeights[];
   readonly routerLoss: RouterLoss;
   readonly train: TrainSummary | undefined;
@@ -89,7 +92,11 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
       input.stage.note(g.file);
       const b = await buildMoeDecoder(model.ir, {
         name: g.role,
-        experts: input.perms.map((permutation, i) => ({ permutation, router: input.routers[i] })),
+        experts: input.perms.map((permutation, i) => ({
+          permutation,
+          router: input.routers[i],
+          ...(input.adapted[i] && { adapted: input.adapted[i] }),
+        })),
         sizes: plan.experts.map((e) => e.neurons),
         choice: g.choice,
         ...(g.choice === 'fixed' ? { threshold: recipe.output.fixed_threshold } : {}),
@@ -181,6 +188,11 @@ async function writeMoeManifest(
       sizes,
       fractions: plan.experts.map((e) => e.fraction),
       permutation_digests: m.perms.map(permutationDigest),
+      adapt: {
+        method: recipe.experts.adapt,
+        ridge: recipe.experts.adapt_ridge,
+        extra_params: plan.stages.experts.adapt.extraParams,
+      },
     },
     router: {
       kind: first.kind,

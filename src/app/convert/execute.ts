@@ -1,5 +1,5 @@
 /**
- * Executing a plan: calibrate → experts → targets → routers → emit → eval, each from the plan (expert widths, the
+ * Executing a plan: calibrate → experts → adapt → targets → routers → emit → eval, each from the plan (expert widths, the
  * work and device of every stage) and the resolved model. Expensive stages go through the content-addressed stage
  * cache, so a rerun after a failure resumes; the output directory is written atomically, its report included.
  */
@@ -9,6 +9,7 @@ import { withAtomicDir } from '../../util/atomic-dir.js';
 import { memoryBudgetBytes } from '../shared/memory-budget.js';
 import { withScratchDir } from '../shared/scratch-dir.js';
 import { type Evaluation, evaluateOutput } from '../eval/eval.js';
+import { type Adaptation, adaptStage } from './adapt.js';
 import { calibrationStage } from './calibrate.js';
 import { dataPins, type StageContext } from './context.js';
 import { emitOutputs, type EmitResult } from './emit.js';
@@ -38,11 +39,12 @@ export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<
   const perms = await computePermutations({ ir: model.ir, recipe: plan.recipe, calibration: cal.rows });
   expStage.succeed();
 
-  const targets = await targetsStage(ctx, { cal, perms });
+  const adaptation = await adaptStage(ctx, { cal, perms });
+  const targets = await targetsStage(ctx, { cal, perms, adaptation });
   const routers = await routerStage(ctx, { cal, targets });
   opts.acceptRouters?.(routers);
   const { emitted, evaluation } = await withAtomicDir(opts.outDir, opts, (dir) =>
-    emitAndEvaluate(ctx, { dir, outDir: opts.outDir, perms, routers }),
+    emitAndEvaluate(ctx, { dir, outDir: opts.outDir, perms, adaptation, routers }),
   );
   const files = [...emitted.files, ...evaluation.files.map((f) => basename(f))].sort();
   return { emitted: { ...emitted, files }, summary: evaluation.lines };
@@ -51,7 +53,7 @@ export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<
 /** Inside the atomic dir: an output directory that looks complete always has its report. */
 async function emitAndEvaluate(
   ctx: StageContext,
-  a: { dir: string; outDir: string; perms: Int32Array[]; routers: FittedRouters },
+  a: { dir: string; outDir: string; perms: Int32Array[]; adaptation: Adaptation; routers: FittedRouters },
 ): Promise<{ emitted: EmitResult; evaluation: Evaluation }> {
   const { plan, model, progress } = ctx;
   const emitStage = progress.stage('emit', a.outDir);
@@ -60,6 +62,7 @@ async function emitAndEvaluate(
     plan,
     model,
     perms: a.perms,
+    adapted: a.adaptation.layers,
     ...a.routers,
     data: dataPins(ctx.data),
     stage: emitStage,
@@ -76,7 +79,11 @@ async function emitAndEvaluate(
       // Quality layer by layer from the checkpoint, with the emitted graphs' experts, routers and precision.
       layered: {
         ir: model.ir,
-        experts: a.perms.map((permutation, i) => ({ permutation, router: a.routers.routers[i] })),
+        experts: a.perms.map((permutation, i) => ({
+          permutation,
+          router: a.routers.routers[i],
+          ...(a.adaptation.layers[i] && { adapted: a.adaptation.layers[i] }),
+        })),
         errorBase: plan.recipe.router.error,
         dtype: resolveWeightDtype(plan.recipe.dtype, model.ir),
         dir: scratch,

@@ -1,6 +1,7 @@
 /**
  * Targets stage: for every sampled FFN input of every layer, the relative error e_k of each prefix expert against
- * the full FFN output, computed on ORT by a per-layer probe graph (block outputs; prefix sums give y_k), and the
+ * the full FFN output, computed on ORT by a per-layer probe graph (block outputs; prefix sums give y_k — the
+ * adapted experts' outputs when `experts.adapt` fitted them), and the
  * regression targets z_k = log(e_k + δ). Rows go through the probe in batches; one layer's graph at a time.
  */
 import { basename, join } from 'node:path';
@@ -15,6 +16,7 @@ import { float32Tensor, readFloat32 } from '../../runtime/tensors.js';
 import type { Device } from '../../runtime/device.js';
 import type { Stage } from '../shared/progress.js';
 import { cachedStage } from '../shared/stage-cache.js';
+import type { Adaptation } from './adapt.js';
 import type { Calibration, LayerCalibration } from './calibrate.js';
 import type { StageContext } from './context.js';
 
@@ -27,6 +29,8 @@ export interface TargetsInput {
   readonly perms: readonly Int32Array[];
   readonly sizes: readonly number[];
   readonly errorBase: ErrorBase;
+  /** Per layer, the adapted experts (empty: bare prefixes). */
+  readonly adapted: Adaptation['layers'];
   readonly device: Device;
   readonly stage: Stage;
 }
@@ -40,7 +44,7 @@ export interface Targets {
 /** The cached targets stage: keyed by the calibration's key, the expert settings, error base and permutations. */
 export async function targetsStage(
   ctx: StageContext,
-  a: { cal: Calibration; perms: Int32Array[] },
+  a: { cal: Calibration; perms: Int32Array[]; adaptation: Adaptation },
 ): Promise<Targets> {
   const { plan, model } = ctx;
   const { recipe } = plan;
@@ -55,6 +59,7 @@ export async function targetsStage(
       experts: recipe.experts,
       error: errorBase,
       perms: a.perms.map((p) => Array.from(p)),
+      adaptation: a.adaptation.key,
     },
     produce: (dir) =>
       computeTargets(
@@ -64,6 +69,7 @@ export async function targetsStage(
           perms: a.perms,
           sizes: plan.experts.map((e) => e.neurons),
           errorBase,
+          adapted: a.adaptation.layers,
           device: plan.stages.targets.device,
           stage,
         },
@@ -107,7 +113,14 @@ async function layerErrors(input: TargetsInput, index: number, dir: string): Pro
   const modelPath = join(dir, `probe.${index}.onnx`);
   const data = new ExternalDataWriter(`${modelPath}.data`);
   try {
-    const b = await buildProbe(ir, { layer: index, permutation: input.perms[index]!, sizes, data });
+    const adapted = input.adapted[index];
+    const b = await buildProbe(ir, {
+      layer: index,
+      permutation: input.perms[index]!,
+      sizes,
+      data,
+      ...(adapted && { adapted }),
+    });
     writeModel(b.model(), modelPath);
   } finally {
     data.close();

@@ -47,7 +47,19 @@ const CALIBRATION_TOKENS_PER_RUN = 4096;
  * beyond it they spill to disk), one batch of a layer's outputs or of logits, and the calibration rows of every
  * layer, which the targets and router stages read back. The latency timings open the four whole graphs at once.
  */
-export function estimateMemory({ recipe, model, experts }: Estimate & { experts: number }): PlanMemory {
+const FLOAT64 = 8;
+
+interface Adapted {
+  /** Extra parameters of the adapted experts, whole model (0 for `experts.adapt: none`). */
+  readonly adaptedParams: number;
+}
+
+export function estimateMemory({
+  recipe,
+  model,
+  experts,
+  adaptedParams,
+}: Estimate & Adapted & { experts: number }): PlanMemory {
   const layersBytes = 2 * layerParams(model, model.ffnKind) * FLOAT32;
   const headBytes = model.vocabSize * model.hidden * FLOAT32;
   const cap = recipe.memory.max_gb === null ? Infinity : recipe.memory.max_gb * 2 ** 30;
@@ -70,19 +82,32 @@ export function estimateMemory({ recipe, model, experts }: Estimate & { experts:
   // Per kept row, every layer: x and ‖r + y‖, then the targets' errors and log-errors.
   const calibrationBytes =
     model.numLayers * recipe.calibration.rows_per_layer * (model.hidden + 1 + 2 * experts) * FLOAT32;
-  const evalBytes = recipe.eval.latency.enabled ? 4 * model.params * FLOAT32 : 0;
-  const layered = layersBytes + Math.max(calHidden + calBatch, headBytes + evalHidden + logits);
+  const evalBytes = recipe.eval.latency.enabled ? (4 * model.params + adaptedParams) * FLOAT32 : 0;
+  // hᵀh and hᵀy with a bias column, every layer summed at once over the calibration stream (adapt stage).
+  const adaptBytes =
+    recipe.experts.adapt === 'none'
+      ? 0
+      : model.numLayers * (model.ffnDim + 1) * (model.ffnDim + 1 + model.hidden) * FLOAT64;
+  const layered = layersBytes + Math.max(calHidden + calBatch, headBytes + evalHidden + logits, adaptBytes);
   const peakBytes = Math.max(layered, evalBytes) + calibrationBytes + RUNTIME_BASELINE_BYTES;
-  return { layersBytes, headBytes, hiddenBytes, calibrationBytes, evalBytes, peakBytes };
+  return { layersBytes, headBytes, hiddenBytes, calibrationBytes, adaptBytes, evalBytes, peakBytes };
 }
 
-export function estimateDisk({ recipe, model, routerParams }: Estimate & { routerParams: number }): PlanDisk {
+export function estimateDisk({
+  recipe,
+  model,
+  routerParams,
+  adaptedParams,
+}: Estimate & Adapted & { routerParams: number }): PlanDisk {
   // The fixed-threshold graph shares model.onnx.data, so it adds only its (small) protobuf.
-  const moeGraphBytes = model.params * emitBytes(recipe.dtype, model.sourceDtype) + routerParams * FLOAT32;
+  const adaptedBytes = adaptedParams * emitBytes(recipe.dtype, model.sourceDtype);
+  const moeGraphBytes =
+    model.params * emitBytes(recipe.dtype, model.sourceDtype) + adaptedBytes + routerParams * FLOAT32;
   const denseGraphBytes = recipe.output.dense ? model.params * emitBytes(recipe.dtype, model.sourceDtype) : 0;
   const routersBytes = routerParams * FLOAT32;
   return {
     moeGraphBytes,
+    adaptedBytes,
     denseGraphBytes,
     routersBytes,
     totalBytes: moeGraphBytes + denseGraphBytes + routersBytes,
@@ -102,7 +127,8 @@ export function estimateTime({ recipe, model, routerMacs, experts }: TimeEstimat
     tokenMacs({ config: model, ffnKind: model.ffnKind, context: (seqLen + 1) / 2, neurons: model.ffnDim });
   const sourceBytes = model.params * (model.sourceDtype === 'float32' ? 4 : 2);
   const ioSeconds =
-    (sourceBytes + estimateDisk({ recipe, model, routerParams: 0 }).totalBytes) / DISK_BYTES_PER_S;
+    (sourceBytes + estimateDisk({ recipe, model, routerParams: 0, adaptedParams: 0 }).totalBytes) /
+    DISK_BYTES_PER_S;
   // Layer-sequential stages build their part graphs from the checkpoint: per layer, read the stored weights and
   // write the graph's (float32 for calibration; the emitted dtype for each of the eval's four graph kinds).
   const layerWeights = layerParams(model, model.ffnKind);

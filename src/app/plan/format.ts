@@ -61,7 +61,7 @@ function stageLines({ stages: s }: Plan): string[] {
   return [
     `calibrate  ${s.calibrate.windows} windows of ${s.calibrate.seqLen} tokens, ` +
       `${s.calibrate.rowsPerLayer} rows/layer sampled, on ${s.calibrate.device}`,
-    `experts    ${s.experts.ordering} ordering, grouping ${s.experts.grouping}`,
+    `experts    ${s.experts.ordering} ordering, grouping ${s.experts.grouping}, adapt ${adaptLine(s.experts.adapt)}`,
     `targets    ${s.targets.rowsPerLayer} rows/layer × ${s.targets.errorsPerRow} expert errors, on ${s.targets.device}`,
     `router     ridge fit${train ? `, then mlp training ${train.steps} steps on ${train.device}` : ''}`,
     `emit       ${s.emit.graphs.map((g) => g.file).join(', ')}`,
@@ -70,18 +70,25 @@ function stageLines({ stages: s }: Plan): string[] {
   ];
 }
 
+function adaptLine(a: Plan['stages']['experts']['adapt']): string {
+  if (a.method === 'none') return 'none';
+  return `${a.method} (ridge ${a.ridge}): +${count(a.extraParams)} parameters`;
+}
+
 function memoryLines({ memory: m }: Plan): string[] {
+  const adapt = m.adaptBytes > 0 ? ` | adaptation sums ${bytes(m.adaptBytes)}` : '';
   return [
     `peak ≈ ${bytes(m.peakBytes)}: max(2 layers ${bytes(m.layersBytes)} + head ${bytes(m.headBytes)} + ` +
       `hidden states ${bytes(m.hiddenBytes)}, latency graphs ${bytes(m.evalBytes)}) + calibration rows ` +
-      `${bytes(m.calibrationBytes)} + 300 MB runtime`,
+      `${bytes(m.calibrationBytes)}${adapt} + 300 MB runtime`,
   ];
 }
 
 function diskLines({ disk: d }: Plan): string[] {
   return [
     `≈ ${bytes(d.totalBytes)}: MoE graph ${bytes(d.moeGraphBytes)}, dense graph ${bytes(d.denseGraphBytes)}, ` +
-      `routers ${bytes(d.routersBytes)}`,
+      `routers ${bytes(d.routersBytes)}` +
+      (d.adaptedBytes > 0 ? ` (MoE graph includes adapted experts ${bytes(d.adaptedBytes)})` : ''),
   ];
 }
 

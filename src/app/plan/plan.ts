@@ -4,6 +4,7 @@
  * read. `moefy plan` prints it; `convert` executes it (app/convert/execute.ts) and makes every refusal here first.
  */
 import {
+  adaptedParams,
   expertSizes,
   ffnMacs,
   modelParams,
@@ -12,6 +13,7 @@ import {
   tokenMacs,
   type RouterShape,
 } from '../../ir/flops.js';
+import type { ModelConfig } from '../../ir/model.js';
 import type { Recipe } from '../../recipe/types.js';
 import { CUDA_INSTALL_HINT } from '../../runtime/device.js';
 import { InputError, RuntimeSetupError } from '../../util/errors.js';
@@ -38,6 +40,7 @@ export function plan(input: PlanInput): Plan {
   const shape = routerShape(recipe, config.hidden, sizes.length);
   const router = planRouter(model, shape);
   const perLayerRouter = routerMacs(shape);
+  const adapted = adaptedModelParams(recipe, sizes, config);
   const experts = sizes.map((neurons, index): PlanExpert => ({
     index,
     neurons,
@@ -52,9 +55,9 @@ export function plan(input: PlanInput): Plan {
     model,
     experts,
     router,
-    stages: planStages(recipe, sizes.length),
-    memory: estimateMemory({ recipe, model, experts: sizes.length }),
-    disk: estimateDisk({ recipe, model, routerParams: router.params }),
+    stages: planStages(recipe, sizes, config),
+    memory: estimateMemory({ recipe, model, experts: sizes.length, adaptedParams: adapted }),
+    disk: estimateDisk({ recipe, model, routerParams: router.params, adaptedParams: adapted }),
     time: estimateTime({ recipe, model, routerMacs: perLayerRouter, experts: sizes.length }),
     warnings: warnings(input),
   };
@@ -94,7 +97,13 @@ function planRouter(model: PlanModel, shape: RouterShape): PlanRouter {
   };
 }
 
-function planStages(recipe: Recipe, experts: number): PlanStages {
+/** The extra parameters `experts.adapt` adds to the whole model. */
+function adaptedModelParams(recipe: Recipe, sizes: readonly number[], config: ModelConfig): number {
+  return recipe.experts.adapt === 'none' ? 0 : config.numLayers * adaptedParams(sizes, config.hidden);
+}
+
+function planStages(recipe: Recipe, sizes: readonly number[], config: ModelConfig): PlanStages {
+  const experts = sizes.length;
   const { calibration: cal, eval: ev, router } = recipe;
   const thresholds = ev.thresholds.length;
   return {
@@ -104,7 +113,15 @@ function planStages(recipe: Recipe, experts: number): PlanStages {
       seqLen: cal.seq_len,
       rowsPerLayer: cal.rows_per_layer,
     },
-    experts: { ordering: recipe.experts.ordering, grouping: recipe.experts.grouping },
+    experts: {
+      ordering: recipe.experts.ordering,
+      grouping: recipe.experts.grouping,
+      adapt: {
+        method: recipe.experts.adapt,
+        ridge: recipe.experts.adapt_ridge,
+        extraParams: adaptedModelParams(recipe, sizes, config),
+      },
+    },
     targets: { device: recipe.device, rowsPerLayer: cal.rows_per_layer, errorsPerRow: experts },
     router: {
       train: router.kind === 'mlp' ? { device: router.train.device, steps: router.train.steps } : null,

@@ -79,6 +79,8 @@ export interface PlanMemory {
   readonly hiddenBytes: number;
   /** Every layer's calibration rows and targets (float32), read back by the targets and router stages. */
   readonly calibrationBytes: number;
+  /** Expert adaptation: every layer's normal equations (float64) while they are summed. */
+  readonly adaptBytes: number;
   /** Latency timings: the four whole graphs open side by side (0 when eval.latency.enabled is false). */
   readonly evalBytes: number;
   /** max(layer-sequential stages, latency) + calibration rows + the runtime's own baseline. */
@@ -86,7 +88,10 @@ export interface PlanMemory {
 }
 
 export interface PlanDisk {
+  /** Includes the adapted experts' weights (`adaptedBytes`). */
   readonly moeGraphBytes: number;
+  /** The adapted experts' extra weights in the MoE graph's data (0 for `experts.adapt: none`). */
+  readonly adaptedBytes: number;
   readonly denseGraphBytes: number;
   readonly routersBytes: number;
   readonly totalBytes: number;
@@ -114,6 +119,13 @@ export interface PlanStages {
   readonly experts: {
     readonly ordering: Recipe['experts']['ordering'];
     readonly grouping: Recipe['experts']['grouping'];
+    /** Expert adaptation (`experts.adapt`) and what it adds to the model (0 for `none`). */
+    readonly adapt: {
+      readonly method: Recipe['experts']['adapt'];
+      readonly ridge: number;
+      /** Σ_l Σ_{k<K} (n_k + 1)·d: each smaller expert's own down projection and bias. */
+      readonly extraParams: number;
+    };
   };
   readonly targets: { readonly device: Device; readonly rowsPerLayer: number; readonly errorsPerRow: number };
   /** The closed-form ridge fit always runs; `train` is the mlp router's ORT training (null for ridge). */

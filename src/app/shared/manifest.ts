@@ -208,6 +208,17 @@ export const moeManifestSchema = z.object({
     fractions: z.array(z.number()),
     /** Per layer, sha256 of the neuron permutation (experts/permutation.ts). */
     permutation_digests: z.array(sha256),
+    /**
+     * Expert adaptation (`experts.adapt`): the method, its ridge term and the extra parameters it stored (each
+     * smaller expert's own down projection and bias, in the MoE graphs' data). Absent from older manifests: none.
+     */
+    adapt: z
+      .object({
+        method: z.enum(['none', 'lsq']),
+        ridge: z.number().nonnegative(),
+        extra_params: z.number().int().nonnegative(),
+      })
+      .optional(),
   }),
   router: z.object({
     kind: routerKind,

@@ -1,0 +1,122 @@
+/**
+ * Expert adaptation by least squares (DESIGN.md §3 "Expert adaptation"): each expert k < K gets its own down
+ * projection W_k [n_k, d] and bias b_k [d], the ridge solution of
+ *   min ‖y − h[:n_k] W_k − b_k‖² + λ_k ‖W_k‖²      over calibration tokens,
+ * with h the FFN activation (act(gate)⊙up, neurons in permuted order), y the dense FFN output and
+ * λ_k = ridge · mean(diag(hᵀh)[:n_k]) (relative, so one setting fits every layer's scale; the bias is not
+ * penalized). The normal equations need only hᵀh, hᵀy, Σh, Σy and the count, accumulated in float64 over every
+ * calibration token in the FFN's own neuron order; a permutation then picks the rows and columns of each prefix.
+ * The full expert keeps the dense weights, so threshold 0 is still the dense model.
+ */
+import { InputError, InternalError } from '../util/errors.js';
+
+/** The sufficient statistics of one layer over the calibration tokens (unpermuted neuron order). */
+export class NormalEquations {
+  /** [(m+1)², ] symmetric: neurons 0..m−1 then the constant 1 (for the bias). */
+  readonly hth: Float64Array;
+  /** [(m+1), d]: Σ h_i y, then Σ y. */
+  readonly hty: Float64Array;
+  count = 0;
+
+  constructor(
+    readonly ffnDim: number,
+    readonly hidden: number,
+  ) {
+    this.hth = new Float64Array((ffnDim + 1) ** 2);
+    this.hty = new Float64Array((ffnDim + 1) * hidden);
+  }
+
+  /**
+   * Adds one batch's partial sums, each computed over `rows` tokens with a ones column appended to h:
+   * hth [(m+1), (m+1)], hty [(m+1), d] (float32 from the Gram graph; summed here in float64).
+   */
+  add(batch: { hth: ArrayLike<number>; hty: ArrayLike<number>; rows: number }): void {
+    if (batch.hth.length !== this.hth.length || batch.hty.length !== this.hty.length) {
+      throw new InternalError(
+        `normal equations: expected ${this.hth.length} + ${this.hty.length} values, got ${batch.hth.length} + ${batch.hty.length}`,
+      );
+    }
+    for (let i = 0; i < this.hth.length; i++) this.hth[i]! += batch.hth[i]!;
+    for (let i = 0; i < this.hty.length; i++) this.hty[i]! += batch.hty[i]!;
+    this.count += batch.rows;
+  }
+}
+
+export interface AdaptedExpert {
+  /** [n_k, d] row-major: rows follow the permuted neuron order. */
+  readonly down: Float32Array;
+  /** [d]. */
+  readonly bias: Float32Array;
+}
+
+/** One layer's adapted experts k = 0..K−2 (the full expert keeps the dense down projection). */
+export function fitAdaptedExperts(
+  eq: NormalEquations,
+  a: { permutation: Int32Array; sizes: readonly number[]; ridge: number },
+): AdaptedExpert[] {
+  if (eq.count === 0) throw new InputError('expert adaptation: no calibration tokens to fit on');
+  if (!(a.ridge >= 0) || !Number.isFinite(a.ridge)) {
+    throw new InputError(`experts.adapt_ridge: expected a finite number ≥ 0, got ${a.ridge}`);
+  }
+  return a.sizes
+    .slice(0, -1)
+    .map((n) => fitPrefix(eq, { perm: a.permutation.subarray(0, n), ridge: a.ridge }));
+}
+
+/** Solves the ridge normal equations of the prefix `perm` (old neuron indices) plus the bias. */
+function fitPrefix(eq: NormalEquations, a: { perm: Int32Array; ridge: number }): AdaptedExpert {
+  const { ffnDim: m, hidden: d } = eq;
+  const n = a.perm.length;
+  const p = n + 1; // prefix neurons, then the constant
+  const idx = Int32Array.from([...a.perm, m]);
+  const A = new Float64Array(p * p);
+  const B = new Float64Array(p * d);
+  for (let r = 0; r < p; r++) {
+    const src = idx[r]! * (m + 1);
+    for (let c = 0; c < p; c++) A[r * p + c] = eq.hth[src + idx[c]!]!;
+    B.set(eq.hty.subarray(idx[r]! * d, idx[r]! * d + d), r * d);
+  }
+  let meanDiag = 0;
+  for (let r = 0; r < n; r++) meanDiag += A[r * p + r]! / n;
+  const lambda = a.ridge * meanDiag + 1e-12 * eq.count; // the floor keeps a dead neuron's row solvable
+  for (let r = 0; r < n; r++) A[r * p + r]! += lambda;
+  choleskySolve(A, B, p, d);
+  const down = new Float32Array(n * d);
+  for (let i = 0; i < n * d; i++) down[i] = B[i]!;
+  return { down, bias: Float32Array.from(B.subarray(n * d, p * d)) };
+}
+
+/** In place: A [p, p] symmetric positive definite → its Cholesky factor; B [p, d] → A⁻¹ B. */
+function choleskySolve(A: Float64Array, B: Float64Array, p: number, d: number): void {
+  for (let j = 0; j < p; j++) {
+    let s = A[j * p + j]!;
+    for (let k = 0; k < j; k++) s -= A[j * p + k]! ** 2;
+    if (!(s > 0))
+      throw new InternalError(`expert adaptation: normal equations not positive definite at ${j}`);
+    const l = Math.sqrt(s);
+    A[j * p + j] = l;
+    for (let i = j + 1; i < p; i++) {
+      let t = A[i * p + j]!;
+      for (let k = 0; k < j; k++) t -= A[i * p + k]! * A[j * p + k]!;
+      A[i * p + j] = t / l;
+    }
+  }
+  for (let i = 0; i < p; i++) {
+    // forward: L z = B
+    for (let k = 0; k < i; k++) {
+      const f = A[i * p + k]!;
+      for (let c = 0; c < d; c++) B[i * d + c]! -= f * B[k * d + c]!;
+    }
+    const l = A[i * p + i]!;
+    for (let c = 0; c < d; c++) B[i * d + c]! /= l;
+  }
+  for (let i = p - 1; i >= 0; i--) {
+    // backward: Lᵀ x = z
+    for (let k = i + 1; k < p; k++) {
+      const f = A[k * p + i]!;
+      for (let c = 0; c < d; c++) B[i * d + c]! -= f * B[k * d + c]!;
+    }
+    const l = A[i * p + i]!;
+    for (let c = 0; c < d; c++) B[i * d + c]! /= l;
+  }
+}
