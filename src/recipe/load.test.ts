@@ -34,6 +34,8 @@ describe('defaults', () => {
       ordering: 'activation',
       grouping: 'none',
       align: 16,
+      adapt: 'none',
+      adapt_ridge: 1e-3,
     });
     expect(recipe.router.train).toEqual({
       steps: 400,
@@ -42,7 +44,7 @@ describe('defaults', () => {
       schedule: 'cosine',
       weight_decay: 0,
       heldout: 0.1,
-      patience: 50,
+      patience: 5,
       device: 'cpu',
     });
     expect(recipe.check).toEqual({
@@ -122,6 +124,12 @@ describe('errors, each with its path and line:col', () => {
     ]);
     expect(problemsOf('eval:\n  tokens: 100\n  seq_len: 128\n')).toEqual([
       'eval.tokens (2:11): must be ≥ eval.seq_len (128) to fill one window, got 100',
+    ]);
+    expect(problemsOf('router:\n  train:\n    steps: 100\n    patience: 21\n')).toEqual([
+      'router.train.patience (4:15): counts held-out evaluations and must be ≤ the 20 a run of 100 steps makes, got 21',
+    ]);
+    expect(problemsOf('experts: { adapt: lsq, adapt_ridge: -1 }\n')).toEqual([
+      'experts.adapt_ridge (1:37): must be ≥ 0, got -1',
     ]);
     expect(problemsOf('calibration: { text: missing.txt }\n')).toEqual([
       `calibration.text (1:22): file not found: ${join(dir, 'missing.txt')}`,

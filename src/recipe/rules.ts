@@ -2,6 +2,7 @@
  * Cross-field rules: what a single field's schema cannot say. Runs on the schema's output (overrides applied), so
  * every value here is typed and defaulted; each rule reports the field the user should change.
  */
+import { heldoutEvaluations } from '../train/settings.js';
 import type { Problem } from './problems.js';
 import { tasksRules } from './tasks-rules.js';
 import type { ParsedRecipe } from './types.js';
@@ -73,18 +74,28 @@ function evalRules(recipe: ParsedRecipe): Problem[] {
 }
 
 function trainRules({ calibration, router }: ParsedRecipe): Problem[] {
+  if (router.kind !== 'mlp') return [];
+  const problems: Problem[] = [];
   const trainingRows = Math.floor(calibration.rows_per_layer * (1 - router.train.heldout));
-  if (router.kind === 'mlp' && router.train.batch > trainingRows) {
-    return [
-      {
-        path: ['router', 'train', 'batch'],
-        message:
-          `must be ≤ the training rows per layer (${trainingRows} = calibration.rows_per_layer × ` +
-          `(1 − router.train.heldout)), got ${router.train.batch}`,
-      },
-    ];
+  if (router.train.batch > trainingRows) {
+    problems.push({
+      path: ['router', 'train', 'batch'],
+      message:
+        `must be ≤ the training rows per layer (${trainingRows} = calibration.rows_per_layer × ` +
+        `(1 − router.train.heldout)), got ${router.train.batch}`,
+    });
   }
-  return [];
+  // Early stopping that can never fire is a setting that silently does nothing.
+  const evaluations = heldoutEvaluations(router.train.steps);
+  if (router.train.heldout > 0 && router.train.patience > evaluations) {
+    problems.push({
+      path: ['router', 'train', 'patience'],
+      message:
+        `counts held-out evaluations and must be ≤ the ${evaluations} a run of ${router.train.steps} steps makes, ` +
+        `got ${router.train.patience}`,
+    });
+  }
+  return problems;
 }
 
 const TABLE_FILE = /\.(jsonl|parquet)$/i;

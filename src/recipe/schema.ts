@@ -104,8 +104,14 @@ const trainSchema = z
       .nonnegative()
       .lt(1)
       .default(0.1)
-      .describe('fraction of rows held out for early stopping'),
-    patience: count().default(50).describe('steps without held-out improvement before stopping'),
+      .describe(
+        'fraction of calibration windows held out: half picks the best step (early stopping), half measures it',
+      ),
+    patience: count()
+      .default(5)
+      .describe(
+        'held-out evaluations (about 20 per run, every steps/20 steps) without improvement before stopping; at most the number of evaluations',
+      ),
     device: deviceField
       .default('cpu')
       .describe('execution provider for router training; cuda needs the CUDA build of onnxruntime-node'),

@@ -9,17 +9,60 @@ import type { LayerRows } from './types.js';
 export interface RowSplit {
   /** Row indices into the caller's arrays. */
   readonly train: Int32Array;
+  /** select ∪ report, sorted. */
   readonly heldout: Int32Array;
+  /** Held-out rows that choose the weights (early stopping, best step). */
+  readonly select: Int32Array;
+  /** Held-out rows that only measure the chosen weights: they selected nothing. */
+  readonly report: Int32Array;
 }
 
-/** Held-out rows are round(n·fraction) rows drawn by a seeded shuffle; at least one row always trains. */
-export function splitRows(n: number, fraction: number, seed: number): RowSplit {
+/**
+ * Held out: about round(n·fraction) rows drawn by a seeded shuffle (at least one row always trains), alternately
+ * into `select` and `report`. With `groups` (each row's calibration window), whole windows are drawn instead: rows
+ * of one window are neighbours in one text, so a window that trains must not also measure.
+ */
+export function splitRows(n: number, fraction: number, seed: number, groups?: Int32Array): RowSplit {
+  if (groups) return splitGroups(n, fraction, seed, groups);
   const order = shuffle(
     Int32Array.from({ length: n }, (_, i) => i),
     new Rng(seed),
   );
-  const held = Math.min(n - 1, Math.round(n * fraction));
-  return { heldout: order.slice(0, held).sort(), train: order.slice(held) };
+  const held = order.slice(0, Math.min(n - 1, Math.round(n * fraction)));
+  return {
+    heldout: Int32Array.from(held).sort(),
+    select: held.filter((_, i) => i % 2 === 0).sort(),
+    report: held.filter((_, i) => i % 2 === 1).sort(),
+    train: order.slice(held.length),
+  };
+}
+
+function splitGroups(n: number, fraction: number, seed: number, groups: Int32Array): RowSplit {
+  const members = new Map<number, number[]>();
+  for (let r = 0; r < n; r++) members.set(groups[r]!, [...(members.get(groups[r]!) ?? []), r]);
+  const ids = shuffle(Int32Array.from([...members.keys()].sort((a, b) => a - b)), new Rng(seed));
+  const target = Math.round(n * fraction);
+  const select: number[] = [];
+  const report: number[] = [];
+  let held = 0;
+  for (const [i, id] of ids.entries()) {
+    const rows = members.get(id)!;
+    if (held >= target || held + rows.length >= n) break;
+    (i % 2 === 0 ? select : report).push(...rows);
+    held += rows.length;
+  }
+  const isHeld = new Uint8Array(n);
+  for (const r of [...select, ...report]) isHeld[r] = 1;
+  const sorted = (v: number[]) => Int32Array.from(v).sort();
+  return {
+    heldout: sorted([...select, ...report]),
+    select: sorted(select),
+    report: sorted(report),
+    train: shuffle(
+      Int32Array.from({ length: n }, (_, r) => r).filter((r) => !isHeld[r]),
+      new Rng(seed + 1),
+    ),
+  };
 }
 
 /** Batches per epoch: full batches only (the last partial one is dropped), at least one. */

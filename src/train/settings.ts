@@ -17,8 +17,10 @@ export const TRAIN_DEFAULTS = {
   eps: 1e-8,
 } as const;
 
-export type TrainSettings = Required<Omit<TrainRoutersOptions, 'onProgress' | 'checkpoint' | 'threads'>> &
-  Pick<TrainRoutersOptions, 'onProgress' | 'checkpoint' | 'threads'> & {
+export type TrainSettings = Required<
+  Omit<TrainRoutersOptions, 'onProgress' | 'checkpoint' | 'threads' | 'groups'>
+> &
+  Pick<TrainRoutersOptions, 'onProgress' | 'checkpoint' | 'threads' | 'groups'> & {
     /** Rows per layer. */
     readonly n: number;
     readonly shape: RouterGraphShape;
@@ -35,7 +37,10 @@ export function resolveSettings(opts: TrainRoutersOptions): TrainSettings {
   const loss = opts.loss ?? TRAIN_DEFAULTS.loss;
   const shape = { ...graphShape(opts.init), loss, dtype: 'float32' } as const;
   const n = rowCount(opts, shape);
-  const evalEvery = opts.evalEvery ?? Math.max(1, Math.round(opts.steps / 20));
+  if (opts.groups && opts.groups.length !== n) {
+    throw new InputError(`router training: ${opts.groups.length} window ids for ${n} rows`);
+  }
+  const evalEvery = opts.evalEvery ?? defaultEvalEvery(opts.steps);
   positiveInteger('evalEvery', evalEvery);
   if (opts.checkpoint) positiveInteger('checkpoint.every', opts.checkpoint.every);
   const d = TRAIN_DEFAULTS;
@@ -55,6 +60,18 @@ export function resolveSettings(opts: TrainRoutersOptions): TrainSettings {
     n,
     shape,
   };
+}
+
+/** Held-out evaluations per run: about 20, whatever the step count. */
+const EVALUATIONS = 20;
+
+function defaultEvalEvery(steps: number): number {
+  return Math.max(1, Math.round(steps / EVALUATIONS));
+}
+
+/** How many held-out evaluations a run of `steps` steps makes (the recipe's patience must fit in them). */
+export function heldoutEvaluations(steps: number): number {
+  return Math.ceil(steps / defaultEvalEvery(steps));
 }
 
 function positiveInteger(field: string, v: number): void {

@@ -103,8 +103,9 @@ describe('trainRouters', () => {
       expect(mse(w, rows[l]!, split.heldout)).toBeLessThan(0.03 * variance);
     });
     expect(summary).toMatchObject({ steps: 400, device: 'cpu' });
+    // Reported on the held-out rows that did not pick the best step.
     expect(summary.final_heldout_loss).toBeCloseTo(
-      (mse(weights[0]!, rows[0]!, split.heldout) + mse(weights[1]!, rows[1]!, split.heldout)) / 2,
+      (mse(weights[0]!, rows[0]!, split.report) + mse(weights[1]!, rows[1]!, split.report)) / 2,
       5,
     );
     expect(summary.tokens_per_s).toBeGreaterThan(0);
@@ -128,12 +129,26 @@ describe('trainRouters', () => {
     expect(agree / p.length).toBeGreaterThan(0.9);
   });
 
-  it('splits rows into disjoint seeded held-out and training sets', () => {
+  it('splits rows into disjoint seeded training, selecting and reporting sets', () => {
     const a = splitRows(100, 0.25, 7);
     expect(a.heldout).toHaveLength(25);
-    expect(new Set([...a.heldout, ...a.train]).size).toBe(100);
+    expect([a.select.length, a.report.length]).toEqual([13, 12]);
+    expect(new Set([...a.select, ...a.report, ...a.train]).size).toBe(100);
+    expect(Array.from(a.heldout)).toEqual([...a.select, ...a.report].sort((x, y) => x - y));
     expect(splitRows(100, 0.25, 7)).toEqual(a);
     expect(splitRows(100, 0.25, 8).heldout).not.toEqual(a.heldout);
+  });
+
+  it('with windows, holds out whole windows: no window both trains and measures', () => {
+    const windows = Int32Array.from({ length: 120 }, (_, r) => Math.floor(r / 10)); // 12 windows of 10 rows
+    const s = splitRows(120, 0.25, 3, windows);
+    const of = (rows: Int32Array) => new Set(Array.from(rows, (r) => windows[r]!));
+    expect(s.heldout).toHaveLength(30);
+    expect([of(s.select).size, of(s.report).size]).toEqual([2, 1]);
+    for (const w of of(s.train)) expect(of(s.heldout).has(w)).toBe(false);
+    for (const w of of(s.select)) expect(of(s.report).has(w)).toBe(false);
+    expect(new Set([...s.heldout, ...s.train]).size).toBe(120);
+    expect(splitRows(120, 0.25, 3, windows)).toEqual(s);
   });
 
   it('stops early on unlearnable targets and returns the best held-out weights', async () => {
@@ -155,8 +170,8 @@ describe('trainRouters', () => {
     expect(summary.steps).toBeLessThan(500);
     expect(summary.steps).toBe(summary.best_step + 15);
     expect(progress.at(-1)).toBe(summary.steps);
-    const held = splitRows(N, 0.3, 0).heldout;
-    expect(mse(weights[0]!, rows[0]!, held)).toBeCloseTo(summary.final_heldout_loss!, 5);
+    const { report } = splitRows(N, 0.3, 0);
+    expect(mse(weights[0]!, rows[0]!, report)).toBeCloseTo(summary.final_heldout_loss!, 5);
   });
 
   it('is deterministic: the same seed gives identical weights, another seed different ones', async () => {
@@ -219,6 +234,9 @@ describe('trainRouters', () => {
     const rows = base().rows.map((r) => ({ ...r, z: r.z.subarray(1) }));
     await expect(trainRouters({ ...base(), rows })).rejects.toThrow(
       new InputError(`router training: layer 0 targets have ${N * 3 - 1} values, expected ${N}×3`),
+    );
+    await expect(trainRouters({ ...base(), groups: new Int32Array(5) })).rejects.toThrow(
+      new InputError(`router training: 5 window ids for ${N} rows`),
     );
   });
 

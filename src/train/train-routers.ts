@@ -20,13 +20,14 @@ interface Run {
   readonly s: TrainSettings;
   readonly sessions: TrainSessions;
   readonly plan: BatchPlan;
+  /** Held-out rows that pick the best step and stop training (split.select). */
   readonly heldout: HeldoutSet | null;
   readonly setup: Record<string, unknown>;
 }
 
 export async function trainRouters(opts: TrainRoutersOptions): Promise<TrainResult> {
   const s = resolveSettings(opts);
-  const split = splitRows(s.n, s.heldout, s.seed);
+  const split = splitRows(s.n, s.heldout, s.seed, s.groups);
   const adam = { weightDecay: s.weightDecay, beta1: s.beta1, beta2: s.beta2, eps: s.eps };
   const sessions = await openTrainSessions({ shape: s.shape, adam, device: s.device, threads: s.threads });
   try {
@@ -34,19 +35,24 @@ export async function trainRouters(opts: TrainRoutersOptions): Promise<TrainResu
       s,
       sessions,
       plan: new BatchPlan(split.train, s.seed, s.batch),
-      heldout: split.heldout.length > 0 ? heldoutSet(s.rows, split.heldout, s.shape) : null,
+      heldout: split.select.length > 0 ? heldoutSet(s.rows, split.select, s.shape) : null,
       setup: setupOf(s),
     };
     const start = await startingPoint(r);
     const began = performance.now();
     const end = await trainSteps(r, start);
     const seconds = (performance.now() - began) / 1000;
+    // The reported held-out loss is measured on rows that did not choose the weights.
+    const reported =
+      split.report.length > 0
+        ? await heldoutLoss(sessions.loss, heldoutSet(s.rows, split.report, s.shape), end.best)
+        : null;
     return {
       weights: weightsFromTensors(end.best, s.shape),
       summary: {
         steps: end.loop.step,
         final_train_loss: end.loop.trainLoss,
-        final_heldout_loss: end.loop.bestLoss,
+        final_heldout_loss: reported,
         best_step: end.loop.bestStep,
         seconds: end.loop.seconds,
         device: s.device,
@@ -82,6 +88,7 @@ function setupOf(s: TrainSettings): Record<string, unknown> {
     beta1,
     beta2,
     eps,
+    groups: s.groups ? Array.from(s.groups) : null,
   };
 }
 

@@ -42,6 +42,11 @@ export interface TrainRoutersOptions {
   readonly schedule?: LrSchedule;
   /** Fraction of rows held out for evaluation and early stopping, in [0, 1); 0 disables both. */
   readonly heldout?: number;
+  /**
+   * Each row's calibration window (the same tokens in every layer): the held-out split then takes whole windows.
+   * Absent: rows are split one by one.
+   */
+  readonly groups?: Int32Array;
   /** Held-out evaluations without improvement before training stops. */
   readonly patience?: number;
   /** Steps between held-out evaluations. */
@@ -63,7 +68,10 @@ export interface TrainSummary {
   /** The last step run (the resumed run's steps included). */
   readonly steps: number;
   readonly final_train_loss: number;
-  /** Held-out loss of the returned weights; null without a held-out split. */
+  /**
+   * Held-out loss of the returned weights on the held-out rows that did not select them (the `report` half of the
+   * split; the `select` half chose the best step); null without such rows.
+   */
   readonly final_heldout_loss: number | null;
   /** The step whose weights are returned (the best held-out step, or the last step). */
   readonly best_step: number;

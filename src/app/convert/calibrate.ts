@@ -77,6 +77,8 @@ export async function calibrationStage(ctx: StageContext): Promise<Calibration> 
     calibration: { ...recipe.calibration, text: undefined, dataset: undefined },
     seed: recipe.seed,
     grouping: recipe.experts.grouping,
+    // Rows carry their window and every layer samples the same tokens (older entries did neither).
+    rows: 'aligned-windows',
   };
   const stage = ctx.progress.stage('calibrate', `${recipe.calibration.tokens} tokens`);
   const cal = await cachedStage({
@@ -112,6 +114,11 @@ export interface LayerCalibration {
   readonly x: Float32Array;
   /** [rows] ‖r + y‖: the norm of the layer's output at each sampled token. */
   readonly outputNorms: Float32Array;
+  /**
+   * [rows] the calibration window each row came from. Every layer samples the same token positions (one reservoir
+   * seed), so row r is the same token in every layer and held-out splits can take whole windows.
+   */
+  readonly windows: Int32Array;
   /** [ffnDim] E|h_i| over every calibration token. */
   readonly meanAbs: Float32Array;
   /** [groupRows, ffnDim] sampled activations, present when grouping needs them. */
@@ -202,14 +209,19 @@ async function calibrateLayer(
   try {
     await passBatches(a.setup, part.session, a.hidden, {
       outputs: [LAYER_DEBUG.mlpInput, LAYER_DEBUG.mlpAct],
-      visit: (_, out) => {
+      visit: (batch, out) => {
         const x = out[LAYER_DEBUG.mlpInput];
         const h = out[LAYER_DEBUG.mlpAct];
         const layerOut = out[HIDDEN_OUT];
         if (!x || !h || !layerOut)
           throw new InternalError(`calibration graph lacks layer ${a.index} outputs`);
         const rows = x.dims.slice(0, 2).reduce((n, d) => n * d, 1);
-        acc.x.add(withNorms(readFloat32(x), readFloat32(layerOut), rows), rows);
+        const ids = a.setup.batches[batch]!;
+        const firstWindow = a.setup.batches.slice(0, batch).reduce((n, b) => n + b.length, 0);
+        acc.x.add(
+          withNorms(readFloat32(x), readFloat32(layerOut), { rows, seqLen: ids[0]!.length, firstWindow }),
+          rows,
+        );
         const hv = readFloat32(h);
         acc.stats.add(hv, rows);
         acc.h?.add(hv, rows);
@@ -223,9 +235,11 @@ async function calibrateLayer(
 
 function layerTensors(ir: ModelIR, a: LayerAccumulators, i: number): Record<string, TensorToWrite> {
   const tensors: Record<string, TensorToWrite> = {};
-  const { x, norms } = splitRows(a.x.rows(), ir.config.hidden);
+  const { x, norms, windows } = splitRows(a.x.rows(), ir.config.hidden);
   tensors[`layers.${i}.x`] = { dtype: 'F32', shape: [norms.length, ir.config.hidden], data: x };
   tensors[`layers.${i}.output_norm`] = { dtype: 'F32', shape: [norms.length], data: norms };
+  // float32 holds window indices exactly up to 2^24 windows (4 G tokens of 256).
+  tensors[`layers.${i}.window`] = { dtype: 'F32', shape: [windows.length], data: windows };
   tensors[`layers.${i}.mean_abs`] = {
     dtype: 'F32',
     shape: [ir.config.ffnDim],
@@ -268,26 +282,33 @@ async function mergeLayers(dir: string, ir: ModelIR, path: string, tokens: numbe
 
 function newAccumulators(ir: ModelIR, recipe: Recipe, layer: number): LayerAccumulators {
   const { hidden, ffnDim } = ir.config;
-  const seed = recipe.seed * 7919 + layer;
+  // One seed for every layer: the reservoir's choices depend only on it, so all layers keep the same tokens.
+  const seed = recipe.seed * 7919;
   return {
-    // Each kept row is x followed by ‖r + y‖, so both are sampled together.
-    x: new RowReservoir(recipe.calibration.rows_per_layer, hidden + 1, seed),
+    // Each kept row is x, then ‖r + y‖, then its window's index, so all three are sampled together.
+    x: new RowReservoir(recipe.calibration.rows_per_layer, hidden + 2, seed),
     stats: new ActivationStats(ffnDim),
     ...(recipe.experts.grouping === 'coactivation'
-      ? { h: new RowReservoir(GROUPING_ROWS, ffnDim, seed + 104729) }
+      ? { h: new RowReservoir(GROUPING_ROWS, ffnDim, seed + 104729 + layer) }
       : {}),
   };
 }
 
-/** [rows, d] x and [rows, d] layer outputs → [rows, d + 1] rows of x then ‖layer output‖. */
-function withNorms(x: Float32Array, layerOut: Float32Array, rows: number): Float32Array {
-  const d = x.length / rows;
-  const out = new Float32Array(rows * (d + 1));
-  for (let r = 0; r < rows; r++) {
-    out.set(x.subarray(r * d, (r + 1) * d), r * (d + 1));
+/** [rows, d] x and [rows, d] layer outputs → [rows, d + 2] rows of x, ‖layer output‖, window index. */
+function withNorms(
+  x: Float32Array,
+  layerOut: Float32Array,
+  a: { rows: number; seqLen: number; firstWindow: number },
+): Float32Array {
+  const d = x.length / a.rows;
+  const w = d + 2;
+  const out = new Float32Array(a.rows * w);
+  for (let r = 0; r < a.rows; r++) {
+    out.set(x.subarray(r * d, (r + 1) * d), r * w);
     let s = 0;
     for (let i = r * d; i < (r + 1) * d; i++) s += layerOut[i]! ** 2;
-    out[r * (d + 1) + d] = Math.sqrt(s);
+    out[r * w + d] = Math.sqrt(s);
+    out[r * w + d + 1] = a.firstWindow + Math.floor(r / a.seqLen);
   }
   return out;
 }
@@ -295,14 +316,17 @@ function withNorms(x: Float32Array, layerOut: Float32Array, rows: number): Float
 function splitRows(
   kept: { rows: number; data: Float32Array },
   d: number,
-): { x: Float32Array; norms: Float32Array } {
+): { x: Float32Array; norms: Float32Array; windows: Float32Array } {
+  const w = d + 2;
   const x = new Float32Array(kept.rows * d);
   const norms = new Float32Array(kept.rows);
+  const windows = new Float32Array(kept.rows);
   for (let r = 0; r < kept.rows; r++) {
-    x.set(kept.data.subarray(r * (d + 1), r * (d + 1) + d), r * d);
-    norms[r] = kept.data[r * (d + 1) + d]!;
+    x.set(kept.data.subarray(r * w, r * w + d), r * d);
+    norms[r] = kept.data[r * w + d]!;
+    windows[r] = kept.data[r * w + d + 1]!;
   }
-  return { x, norms };
+  return { x, norms, windows };
 }
 
 /** Reads a finished calibration stage back. */
@@ -316,6 +340,7 @@ export async function readCalibration(dir: string, layers: number): Promise<Laye
       rows: xInfo?.shape[0] ?? 0,
       x: await file.readFloat32(`layers.${i}.x`),
       outputNorms: await file.readFloat32(`layers.${i}.output_norm`),
+      windows: Int32Array.from(await file.readFloat32(`layers.${i}.window`)),
       meanAbs: await file.readFloat32(`layers.${i}.mean_abs`),
       ...(hInfo ? { h: { rows: hInfo.shape[0] ?? 0, data: await file.readFloat32(`layers.${i}.h`) } } : {}),
     });

@@ -61,6 +61,7 @@ export async function trainMlpRouters(input: RouterStageInput): Promise<TrainRes
     schedule: t.schedule,
     heldout: t.heldout,
     patience: t.patience,
+    ...(rows[0]?.windows && { groups: rows[0].windows }),
     seed: recipe.seed,
     device: input.device,
     weightDecay: t.weight_decay,

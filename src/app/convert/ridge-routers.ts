@@ -1,7 +1,7 @@
 /**
  * The closed-form ridge router of the router stage: per layer, a linear map from FFN inputs x to the K−1 log-error
- * targets z, fitted on the training rows and scored on the held-out rows of the same seeded split the MLP training
- * uses — so the two routers' held-out losses compare like for like.
+ * targets z, fitted on the training rows and scored on the held-out `report` rows of the same seeded split (whole
+ * calibration windows) the MLP training uses — so the two routers' held-out losses compare like for like.
  */
 import { routerForward } from '../../router/forward.js';
 import { RidgeAccumulator } from '../../router/ridge.js';
@@ -12,6 +12,8 @@ export interface LayerRows {
   readonly rows: number;
   readonly x: Float32Array; // [rows, d]
   readonly z: Float32Array; // [rows, K−1]
+  /** [rows] each row's calibration window: held-out splits take whole windows. */
+  readonly windows?: Int32Array;
 }
 
 export interface RidgeFit {
@@ -36,7 +38,7 @@ export function fitRidgeRouters(input: RidgeInput): RidgeFit {
   const fit: RidgeFit = { weights: [], trainMse: [], heldoutMse: [] };
   for (const layer of input.rows) {
     const outputs = layer.z.length / layer.rows;
-    const split = splitRows(layer.rows, input.heldout, input.seed);
+    const split = splitRows(layer.rows, input.heldout, input.seed, layer.windows);
     const train = { ...gatherRows(layer, split.train, { d, outputs }), rows: split.train.length };
     const acc = new RidgeAccumulator(d, outputs);
     acc.add(train.x, train.z, train.rows);
@@ -44,11 +46,11 @@ export function fitRidgeRouters(input: RidgeInput): RidgeFit {
     fit.weights.push(w);
     fit.trainMse.push(meanSquaredError(w, train));
     fit.heldoutMse.push(
-      split.heldout.length === 0
+      split.report.length === 0
         ? null
         : meanSquaredError(w, {
-            ...gatherRows(layer, split.heldout, { d, outputs }),
-            rows: split.heldout.length,
+            ...gatherRows(layer, split.report, { d, outputs }),
+            rows: split.report.length,
           }),
     );
   }

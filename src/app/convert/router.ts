@@ -39,7 +39,12 @@ export async function routerStage(
 ): Promise<FittedRouters> {
   const { recipe, stages } = ctx.plan;
   const targets = a.targets.layers;
-  const rows: LayerRows[] = a.cal.rows.map((c, i) => ({ rows: c.rows, x: c.x, z: targets[i]!.z }));
+  const rows: LayerRows[] = a.cal.rows.map((c, i) => ({
+    rows: c.rows,
+    x: c.x,
+    z: targets[i]!.z,
+    windows: c.windows,
+  }));
   const stage = ctx.progress.stage('router', recipe.router.kind);
   const inputs = { targets: a.targets.key, router: recipe.router, seed: recipe.seed };
   const checkpointDir = join(ctx.root, 'router', `.train-${stageKey(inputs)}`);
