@@ -45,6 +45,8 @@ describe('ComputeAccumulator', () => {
     const moe = 2 * (5 * (48 + 8) + 8 * 9) + 12 * 54 + 5 * 40;
     const dense = 2 * (5 * 48 + 8 * 9) + 12 * 8 * 10 + 5 * 40;
     expect(t.flopsFraction).toBeCloseTo(moe / dense, 12);
+    // FFN + router over the dense FFN: the router's 8 MACs per token-layer against the dense FFN's 12·8 = 96.
+    expect(t.ffnRouterFraction).toBeCloseTo(54 / 80 + 8 / 96, 12);
   });
 
   it('gives exactly 1 for an all-full-width batch without a router, over several batches', () => {
@@ -54,6 +56,7 @@ describe('ComputeAccumulator', () => {
     const t = acc.totals();
     expect(t.ffnFraction).toBe(1);
     expect(t.flopsFraction).toBe(1);
+    expect(t.ffnRouterFraction).toBe(1);
     expect(t.expertHistogram).toEqual([0, 0, 6]);
   });
 

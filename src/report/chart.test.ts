@@ -41,7 +41,7 @@ describe('curve.svg', () => {
     assertWellFormedXml(svg);
     for (const text of [
       'HuggingFaceTB/SmolLM2-135M: perplexity vs FFN compute and measured speedup',
-      'FFN compute (% of dense neurons)',
+      'FFN + router compute (% of dense FFN MACs)',
       'Perplexity vs dense (%, lower is better)',
       'Near dense: axis clipped at +8%',
       'tolerance +2%',
@@ -90,7 +90,7 @@ describe('curve.svg', () => {
       ...report,
       points: report.points.map((p) => ({ ...p, latency: null })),
     });
-    expect(svg).toContain('FFN compute (% of dense neurons)');
+    expect(svg).toContain('FFN + router compute (% of dense FFN MACs)');
     expect(svg).not.toContain('Prefill speedup');
     expect(svg).toContain('>HuggingFaceTB/SmolLM2-135M: perplexity vs FFN compute</text>');
   });

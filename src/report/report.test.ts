@@ -73,8 +73,9 @@ describe('report.md', () => {
     expect(rows).toHaveLength(report.points.length);
     for (const title of ['## Dense', '## Learned routing', '## Static slices', '## Oracle routing'])
       expect(md).toContain(title);
-    expect(md).toContain('| 2 (768) | 50.0% | 69.0% | 15.300 | +23.29% |');
-    expect(md).toContain('| 0.2 ★ | 52.0% |');
+    // Static slices run no router: FFN+router = FFN. Learned points pay for theirs.
+    expect(md).toContain('| 2 (768) | 50.0% | 50.0% | 69.0% | 15.300 | +23.29% |');
+    expect(md).toContain('| 0.2 ★ | 52.6% | 52.0% |');
     expect(md).toContain('★ Pareto-optimal');
     expect(md.endsWith('\n')).toBe(true);
   });
@@ -86,14 +87,15 @@ describe('report.md', () => {
     expect(ffn).toHaveLength(7);
   });
 
-  it('summarizes learned vs dense and vs static at the width nearest half the FFN', () => {
+  it('summarizes learned vs dense and vs the measured static slice at or above its FFN + router compute', () => {
     expect(md).toContain(
-      'Learned routing at 52.0% FFN (threshold 0.2): ppl 13.180, +6.20% vs dense (12.410).',
+      'Learned routing at 52.6% FFN + router compute (FFN alone 52.0%) (threshold 0.2): ppl 13.180, +6.20% vs ' +
+        'dense (12.410).',
     );
-    expect(md).toMatch(
-      /static slice at the same width \(interpolated on the static curve\): ppl 15\.132, \+21\.9\d% vs dense/,
+    expect(md).toContain(
+      'The measured static slice nearest at or above this compute (75.0% FFN): ppl 13.200, +6.37% vs dense, ' +
+        'so learned routing is better than it.',
     );
-    expect(md).toContain('learned routing is better than static slicing here');
     expect(md).not.toMatch(/Measured prefill/);
   });
 
@@ -106,8 +108,8 @@ describe('report.md', () => {
       '`model_fixed.onnx` and `onnx/model.onnx` have threshold 0.1 baked in (`output.fixed_threshold`), not the ' +
         'recommended 0.05: set `output.fixed_threshold: 0.05`',
     );
-    expect(md).toContain('| 0.05 ★ **recommended** | 82.0% |');
-    expect(md).toContain('| 0.1 ★ (fixed graph) | 68.0% |');
+    expect(md).toContain('| 0.05 ★ **recommended** | 82.6% | 82.0% |');
+    expect(md).toContain('| 0.1 ★ (fixed graph) | 68.6% | 68.0% |');
     expect(md).toContain('| 4 (1536, full width) ★ |');
     const same = reportToMarkdown({ ...report, fixed_threshold: 0.05 });
     expect(same).toContain('or `model_fixed.onnx` and `onnx/model.onnx` have threshold 0.05 baked in');
@@ -141,6 +143,7 @@ describe('report.md', () => {
   it('defines every column under the tables', () => {
     const notes = md.split('## Columns')[1]!;
     for (const column of [
+      'FFN+router',
       'FFN',
       'FLOPs',
       'perplexity',

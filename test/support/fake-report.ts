@@ -38,6 +38,8 @@ function point(
     threshold: o.threshold ?? null,
     expert: o.expert ?? null,
     ffn_fraction: o.ffn,
+    // The router's MACs as a share of the dense FFN's (learned points pay for it; the oracle's is not counted).
+    ffn_router_fraction: o.ffn + (kind === 'learned' ? ROUTER / (1 - NON_FFN) : 0),
     flops_fraction: NON_FFN + share + (routed ? ROUTER : 0),
     perplexity: o.ppl,
     accuracy: 0.4123 - (o.ppl - 12.41) * 0.004,
