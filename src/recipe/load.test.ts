@@ -34,7 +34,7 @@ describe('defaults', () => {
       ordering: 'activation',
       grouping: 'none',
       align: 16,
-      adapt: 'none',
+      adapt: 'lsq',
       adapt_ridge: 1e-3,
     });
     expect(recipe.router.train).toEqual({
@@ -53,7 +53,7 @@ describe('defaults', () => {
       max_latency_ratio: null,
       max_task_drop_se: 2,
     });
-    expect(recipe.eval.thresholds).toEqual([0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1]);
+    expect(recipe.eval.thresholds).toEqual([0, 0.02, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1]);
     expect(recipe.output).toEqual({ dense: true, fixed_threshold: 0.1 });
   });
 

@@ -42,7 +42,7 @@ const expertsSchema = z
     align: count().default(16).describe('expert widths are rounded to a multiple of this many neurons'),
     adapt: z
       .enum(['none', 'lsq'])
-      .default('none')
+      .default('lsq')
       .describe(
         'expert adaptation: none (bare prefixes of the dense FFN) or lsq (each smaller expert gets its own down projection and bias, a ridge least-squares fit on calibration tokens; the full expert stays dense)',
       ),
@@ -187,7 +187,7 @@ const evalFields = z.strictObject({
   seq_len: count().default(128).describe('tokens per evaluation window'),
   batch: count().default(16).describe('windows per ONNX Runtime run'),
   thresholds: thresholdsField
-    .default([0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0])
+    .default([0, 0.02, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0])
     .describe('router_threshold values swept by the evaluation, strictly increasing'),
   latency: latencySchema,
   tasks: tasksField,

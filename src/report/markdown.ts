@@ -95,6 +95,13 @@ function table(section: (typeof SECTIONS)[number], report: Report, dense: Point 
   ];
 }
 
+/** The adapted experts' own down projections cost memory and disk, never compute: say how much. */
+function adaptedNote(model: Report['model']): string {
+  if (!model.adapted_params) return '';
+  const share = model.params ? ` (+${percent(model.adapted_params / model.params)} of the model)` : '';
+  return `; adapted experts store ${model.adapted_params} extra parameters${share}`;
+}
+
 /** What every column means, under the tables: a reader should not have to guess "accuracy". */
 function columnNotes(report: Report): string[] {
   const { eval: ev, timing: t } = report;
@@ -138,7 +145,7 @@ function header(report: Report): string[] {
     `# moefy report: ${model.id}`,
     '',
     `- **Model:** \`${model.id}\` (${model.family}, ${sha}): ${model.layers} layers, hidden ${model.hidden}, ` +
-      `FFN ${model.ffn_dim}; expert sizes ${model.expert_sizes.join(' / ')} neurons`,
+      `FFN ${model.ffn_dim}; expert sizes ${model.expert_sizes.join(' / ')} neurons${adaptedNote(model)}`,
     `- **Machine:** ${machine.cpu}, ${machine.cores} cores; onnxruntime ${machine.ort_version}, ${machine.threads} threads`,
     `- **Evaluation:** ${ev.tokens} tokens of \`${ev.text}\` in windows of ${ev.seq_len}`,
     `- **moefy:** ${report.moefy_version} (${report.schema})`,

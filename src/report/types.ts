@@ -127,6 +127,13 @@ export const reportSchema = z.object({
     ffn_dim: z.number().int().positive(),
     /** Neurons per nested expert, ascending; the last equals ffn_dim. */
     expert_sizes: z.array(z.number().int().positive()).min(1),
+    /** The dense model's matrix and norm parameters (biases left out). Absent from older reports. */
+    params: z.number().int().positive().optional(),
+    /**
+     * Parameters the MoE graph stores beyond the dense model's for adapted experts (`experts.adapt`): disk and RAM,
+     * not compute. 0 for bare prefixes; absent from older reports.
+     */
+    adapted_params: z.number().int().nonnegative().optional(),
   }),
   machine: z.object({
     cpu: z.string(),

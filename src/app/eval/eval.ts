@@ -133,6 +133,8 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
         hidden: c.hidden,
         ffn_dim: c.ffnDim,
         expert_sizes: [...model.expertSizes],
+        params: plan.model.params,
+        adapted_params: plan.stages.experts.adapt.extraParams,
       },
       eval: {
         text: text.label,
