@@ -72,7 +72,10 @@ describe('plan for kjv-llama under the default recipe', () => {
     const layerBytes = 4 * (65536 + 196608 + 256);
     expect(p.memory.layersBytes).toBe(2 * layerBytes);
     expect(p.memory.calibrationBytes).toBe(4 * 8192 * (128 + 1 + 2 * 5) * 4);
-    expect(p.memory.evalBytes).toBe(4 * 4 * p.model.params);
+    // The whole graphs for the timings, the MoE ones with their adapted experts.
+    expect(p.memory.evalBytes).toBe((4 * p.model.params + 4 * (65 + 129 + 257 + 385) * 128) * 4);
+    // The adaptation's float64 normal equations, every layer at once.
+    expect(p.memory.adaptBytes).toBe(4 * 513 * (513 + 128) * 8);
     const { memory: m } = p;
     const layered = m.layersBytes + m.hiddenBytes + m.calibrationBytes + 300e6;
     expect(m.peakBytes).toBeGreaterThanOrEqual(Math.max(layered, m.evalBytes + m.calibrationBytes + 300e6));
@@ -88,9 +91,19 @@ describe('plan for kjv-llama under the default recipe', () => {
     expect(capped.hiddenBytes).toBeLessThan(untimed.hiddenBytes);
     expect(p.disk.denseGraphBytes).toBe(4 * p.model.params);
     expect(p.disk.routersBytes).toBe(4 * p.router.params);
-    expect(p.disk.moeGraphBytes).toBe(4 * p.model.params + 4 * p.router.params);
+    // Adapted experts: Σ_k<K (n_k + 1)·d per layer, sizes 64/128/256/384, d = 128, 4 layers.
+    const adapted = 4 * (65 + 129 + 257 + 385) * 128;
+    expect(p.disk.adaptedBytes).toBe(4 * adapted);
+    expect(p.disk.moeGraphBytes).toBe(4 * p.model.params + 4 * adapted + 4 * p.router.params);
     const half = planOf('dtype: float16\noutput: { dense: false }').disk;
-    expect([half.denseGraphBytes, half.moeGraphBytes]).toEqual([0, 2 * p.model.params + 4 * p.router.params]);
+    expect([half.denseGraphBytes, half.moeGraphBytes]).toEqual([
+      0,
+      2 * p.model.params + 2 * adapted + 4 * p.router.params,
+    ]);
+    const bare = planOf('experts: { adapt: none }');
+    expect([bare.disk.adaptedBytes, bare.memory.adaptBytes, bare.stages.experts.adapt.extraParams]).toEqual([
+      0, 0, 0,
+    ]);
   });
 
   it('states the basis of its time estimate and warns where a set latency prompt runs past the positions', () => {
@@ -117,7 +130,11 @@ describe('plan for kjv-llama under the default recipe', () => {
   it('lists the work and device of every stage', () => {
     expect(p.stages).toEqual({
       calibrate: { device: 'cpu', windows: 128, seqLen: 256, rowsPerLayer: 8192 },
-      experts: { ordering: 'activation', grouping: 'none' },
+      experts: {
+        ordering: 'activation',
+        grouping: 'none',
+        adapt: { method: 'lsq', ridge: 0.001, extraParams: 4 * (65 + 129 + 257 + 385) * 128 },
+      },
       targets: { device: 'cpu', rowsPerLayer: 8192, errorsPerRow: 5 },
       router: { train: { device: 'cpu', steps: 400 } },
       emit: {
@@ -130,7 +147,7 @@ describe('plan for kjv-llama under the default recipe', () => {
           { role: 'dense', file: 'dense.onnx' },
         ],
       },
-      eval: { device: 'cpu', windows: 512, seqLen: 128, points: 24, timed: 15 },
+      eval: { device: 'cpu', windows: 512, seqLen: 128, points: 26, timed: 16 },
     });
   });
 
