@@ -169,8 +169,9 @@ describe('the kjv-llama report', () => {
     const lines = r.stdout.trim().split('\n');
     const thresholdLines = lines.filter((l) => l.startsWith('threshold '));
     expect(thresholdLines).toHaveLength(3);
+    // FFN + router compute first: the ridge router's 4·128 MACs per layer over the dense FFN's 3·128·512.
     expect(thresholdLines[0]).toMatch(
-      /^threshold 0 +FFN 100\.0% +FLOPs +[\d.]+% +ppl [\d.]+ \(\+?-?0\.00% vs dense\) +prefill —$/,
+      /^threshold 0 +FFN\+router 100\.3% +FFN 100\.0% +FLOPs +[\d.]+% +ppl [\d.]+ \(\+?-?0\.00% vs dense\) +prefill —$/,
     );
     expect(lines.filter((l) => /^(recommended|fixed graphs)/.test(l))).toHaveLength(2);
     const again = parseReport(readFileSync(join(out, 'report.json'), 'utf8'), 'report.json');
