@@ -74,7 +74,10 @@ export async function readOutputEval(dir: string, opts: OutputEvalOptions = {}):
 }
 
 function planFromManifest(m: EvalFields, path: string, opts: OutputEvalOptions): Plan {
-  const recorded = opts.settings ? { ...m.recipe, eval: opts.settings } : m.recipe;
+  const settled = opts.settings ? { ...m.recipe, eval: opts.settings } : m.recipe;
+  // What the graphs hold is the manifest's `experts.adapt`: one written before expert adaptation existed has bare
+  // prefixes, whatever the recipe schema's default says today.
+  const recorded = { ...settled, experts: { ...settled.experts, adapt: m.experts.adapt?.method ?? 'none' } };
   const recipe = reviseRecipe(recorded, path, opts.overrides);
   const model: ModelShape = {
     config: configFromManifest(m.model),
