@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { fixtureDir } from '../support/golden.js';
 
 const bin = new URL('../../src/bin.ts', import.meta.url).pathname;
-export const CACHED_STAGES = ['calibrate', 'targets', 'router'] as const;
+export const CACHED_STAGES = ['calibrate', 'adapt', 'targets', 'router'] as const;
 
 /** Writes a recipe small enough for many runs per test file; `router` picks ridge (instant) or a short MLP. */
 export function smallRecipe(root: string, router: 'ridge' | 'mlp' = 'ridge'): string {
