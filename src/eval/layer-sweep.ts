@@ -268,6 +268,7 @@ async function scoreHeads(
         threshold: s.point.threshold,
         expert: s.point.expert,
         ffn_fraction: c.ffnFraction,
+        ffn_router_fraction: c.ffnRouterFraction,
         flops_fraction: c.flopsFraction,
         perplexity: q.perplexity,
         accuracy: q.accuracy,
