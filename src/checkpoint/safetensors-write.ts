@@ -4,6 +4,7 @@
  * renamed, so an interrupted write never leaves a complete-looking file.
  */
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { registerTemp } from '../util/cleanup.js';
 import { InternalError } from '../util/errors.js';
 import { DTYPE_BYTES, product } from './safetensors-header.js';
 
@@ -56,17 +57,24 @@ function checkTensor(name: string, { dtype, shape, data }: TensorToWrite): void 
 
 async function writeAtomically(path: string, chunks: Uint8Array[]): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
-  const fh = await open(temp, 'w');
+  // Registered so that an interrupt mid-write removes it: files in a directory that outlives the run (the stage
+  // cache's per-layer calibration files) would otherwise keep a stray temp.
+  const unregister = registerTemp(temp);
   try {
-    for (const chunk of chunks) await writeFully(fh, chunk);
-    await fh.sync();
-  } catch (err) {
+    const fh = await open(temp, 'w');
+    try {
+      for (const chunk of chunks) await writeFully(fh, chunk);
+      await fh.sync();
+    } catch (err) {
+      await fh.close();
+      await rm(temp, { force: true });
+      throw err;
+    }
     await fh.close();
-    await rm(temp, { force: true });
-    throw err;
+    await rename(temp, path);
+  } finally {
+    unregister();
   }
-  await fh.close();
-  await rename(temp, path);
 }
 
 /** One write call moves at most 2 GiB (and may move less): loop until the chunk is down. */

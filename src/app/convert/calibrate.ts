@@ -6,7 +6,7 @@
  * rows h. Memory is bounded by one layer, the hidden states in flight (spilled past `memory.max_gb`) and the sample
  * sizes; each finished layer is kept beside the cache entry so an interrupted run resumes at the next layer.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSafetensors, type TensorToWrite } from '../../checkpoint/safetensors-write.js';
 import { openSafetensors } from '../../checkpoint/safetensors-read.js';
@@ -250,11 +250,9 @@ function layerTensors(ir: ModelIR, a: LayerAccumulators, i: number): Record<stri
   return tensors;
 }
 
-/** A finished layer's file, written under a temp name and renamed: a file that exists is complete. */
+/** A finished layer's file; writeSafetensors writes a temp file and renames it, so a file that exists is complete. */
 async function writeLayerFile(path: string, tensors: Record<string, TensorToWrite>): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeSafetensors(tmp, tensors);
-  renameSync(tmp, path);
+  await writeSafetensors(path, tensors);
 }
 
 const layerFile = (i: number) => `layer.${i}.safetensors`;
