@@ -6,9 +6,9 @@
  * rows h. Memory is bounded by one layer, the hidden states in flight (spilled past `memory.max_gb`) and the sample
  * sizes; each finished layer is kept beside the cache entry so an interrupted run resumes at the next layer.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeSafetensors, type TensorToWrite } from '../../checkpoint/safetensors-write.js';
+import type { TensorToWrite } from '../../checkpoint/safetensors-write.js';
 import { openSafetensors } from '../../checkpoint/safetensors-read.js';
 import { collectWindows, streamTextWindows, type TokenWindows } from '../../data/windows.js';
 import { RowReservoir } from '../../data/reservoir.js';
@@ -38,6 +38,7 @@ import { cachedStage, stageKey } from '../shared/stage-cache.js';
 import type { TextSource } from '../shared/text-source.js';
 import { memoryBudgetBytes } from '../shared/memory-budget.js';
 import type { StageContext } from './context.js';
+import { hiddenSnapshot, mergeLayers, resumePoint, writeLayerFile } from './calibration-layers.js';
 
 export const CALIBRATION_FILE = 'calibration.safetensors';
 /** Activation rows kept for co-activation grouping: enough for stable patterns, small beside x samples. */
@@ -162,7 +163,7 @@ export async function calibrate(input: CalibrationInput, dir: string): Promise<v
       // Hidden states first, then the layer's file (its existence marks the layer done), then the old snapshot.
       const results = await calibrateLayer(input, { setup, hidden, index: i });
       hidden.snapshot(hiddenSnapshot(work.dir, i));
-      await writeLayerFile(join(work.dir, layerFile(i)), results);
+      await writeLayerFile(work.dir, i, results);
       rmSync(hiddenSnapshot(work.dir, i - 1), { force: true });
       bar.tick();
     }
@@ -248,34 +249,6 @@ function layerTensors(ir: ModelIR, a: LayerAccumulators, i: number): Record<stri
   const h = a.h?.rows();
   if (h) tensors[`layers.${i}.h`] = { dtype: 'F32', shape: [h.rows, ir.config.ffnDim], data: h.data };
   return tensors;
-}
-
-/** A finished layer's file; writeSafetensors writes a temp file and renames it, so a file that exists is complete. */
-async function writeLayerFile(path: string, tensors: Record<string, TensorToWrite>): Promise<void> {
-  await writeSafetensors(path, tensors);
-}
-
-const layerFile = (i: number) => `layer.${i}.safetensors`;
-const hiddenSnapshot = (dir: string, i: number) => join(dir, `hidden.${i}.f32`);
-
-/** The first layer not yet finished in `dir`: layers before it have their file and the last one its hidden states. */
-function resumePoint(dir: string, layers: number): number {
-  let done = 0;
-  while (done < layers && existsSync(join(dir, layerFile(done)))) done++;
-  while (done > 0 && !existsSync(hiddenSnapshot(dir, done - 1))) done--;
-  return done;
-}
-
-/** Every layer's file into one `calibration.safetensors`, in the layout the readers know. */
-async function mergeLayers(dir: string, ir: ModelIR, path: string, tokens: number): Promise<void> {
-  const tensors: Record<string, TensorToWrite> = {};
-  for (const layer of ir.layers) {
-    const file = await openSafetensors(join(dir, layerFile(layer.index)));
-    for (const [name, info] of file.tensors) {
-      tensors[name] = { dtype: 'F32', shape: [...info.shape], data: await file.readFloat32(name) };
-    }
-  }
-  await writeSafetensors(path, tensors, { tokens: String(tokens) });
 }
 
 function newAccumulators(ir: ModelIR, recipe: Recipe, layer: number): LayerAccumulators {
