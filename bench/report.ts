@@ -27,6 +27,31 @@ export function markdownReport(a: {
   return lines.join('\n');
 }
 
+/**
+ * docs/benchmarks.md with the sections of `results` replaced (or appended), each marked with the command and date
+ * that measured it; every other section is kept as it was (a partial run with --update-docs).
+ */
+export function replaceSections(
+  doc: string,
+  results: readonly SuiteResult[],
+  a: { command: string; date: string },
+): string {
+  let lines = doc.trimEnd().split('\n');
+  for (const r of results) {
+    const section = [...suiteMarkdown(r)];
+    section.splice(1, 0, '', `Measured by \`${a.command}\` (${a.date}), separately from the other sections.`);
+    const start = lines.indexOf(`## ${r.suite}`);
+    if (start < 0) {
+      lines = [...lines, '', ...section];
+      continue;
+    }
+    const next = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+    const end = next < 0 ? lines.length : next;
+    lines = [...lines.slice(0, start), ...section, '', ...lines.slice(end)];
+  }
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
 function suiteMarkdown(r: SuiteResult): string[] {
   const settings = Object.entries(r.settings)
     .map(([k, v]) => `${k}: ${v}`)

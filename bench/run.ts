@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --json] [-- --suite convert,latency,train,eval,scale] [-- --quick]`: runs the suites, prints their
- * figures (or JSON), and — after a complete run (every suite, no --quick) — rewrites docs/benchmarks.md with the
- * machine. Exit 0 unless a suite crashes: a missed budget is a finding, not a failure.
+ * `npm run bench [-- --json] [-- --suite convert,latency,train,eval,scale,precision] [-- --quick] [-- --update-docs]`:
+ * runs the suites, prints their figures (or JSON), and — after a complete run (every suite, no --quick) — rewrites
+ * docs/benchmarks.md with the machine; `--update-docs` lets a partial run replace just its own sections there.
+ * Exit 0 unless a suite crashes: a missed budget is a finding, not a failure.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './cli-path.js';
@@ -12,7 +13,8 @@ import { evalSuite } from './eval-suite.js';
 import type { SuiteResult } from './figures.js';
 import { latencySuite } from './latency-suite.js';
 import { describeMachine } from './machine.js';
-import { markdownReport, textReport } from './report.js';
+import { precisionSuite } from './precision-suite.js';
+import { markdownReport, replaceSections, textReport } from './report.js';
 import { scaleSuite } from './scale-suite.js';
 import { trainSuite } from './train-suite.js';
 
@@ -25,6 +27,7 @@ const SUITES: Record<string, SuiteFn> = {
   train: trainSuite,
   eval: evalSuite,
   scale: scaleSuite,
+  precision: precisionSuite,
 };
 
 async function main(): Promise<void> {
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       suite: { type: 'string', default: Object.keys(SUITES).join(',') },
+      'update-docs': { type: 'boolean', default: false },
     },
   });
   const names = values.suite
@@ -59,6 +63,8 @@ async function main(): Promise<void> {
   // Only a complete run replaces the record: a --quick smoke run or a subset must not clobber it.
   const complete = !values.quick && names.length === Object.keys(SUITES).length;
   if (complete) writeFileSync(DOCS, markdownReport({ machine, results, command, date }));
+  else if (values['update-docs'] && !values.quick)
+    writeFileSync(DOCS, replaceSections(readFileSync(DOCS, 'utf8'), results, { command, date }));
   else if (!values.json) process.stderr.write(`bench: partial or --quick run, ${DOCS} left as it was\n`);
   if (values.json) process.stdout.write(`${JSON.stringify({ machine, results }, null, 2)}\n`);
 }

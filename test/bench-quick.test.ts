@@ -25,4 +25,21 @@ describe('npm run bench -- --quick', () => {
       for (const f of suite.figures) expect(Number.isFinite(f.value), `${suite.suite}: ${f.name}`).toBe(true);
     }
   }, 200_000);
+
+  it('the precision suite writes and times every precision and measures their sessions’ RAM', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--suite', 'precision', '--json'],
+      { cwd: root, encoding: 'utf8', timeout: 300_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const [suite] = (JSON.parse(r.stdout) as { results: { figures: { name: string; value: number }[] }[] })
+      .results;
+    const names = suite!.figures.map((f) => f.name);
+    for (const p of ['fp32', 'fp16', 'q8', 'q4', 'q4f16']) {
+      expect(names).toContain(`d=256 ${p} MoE session RAM`);
+      expect(names).toContain(`d=256 ${p} dense decode`);
+    }
+    for (const f of suite!.figures) expect(Number.isFinite(f.value), f.name).toBe(true);
+  }, 320_000);
 });

@@ -110,6 +110,20 @@ describe('the kjv-llama report', () => {
     expect(compared).toBeGreaterThanOrEqual(3);
   });
 
+  it('measures each other precision of output.dtypes (default q4) on the same tokens', () => {
+    expect(report.precisions?.map((s) => s.dtype)).toEqual(['q4']);
+    const q4 = report.precisions![0]!.points;
+    const q4Dense = q4.find((p) => p.kind === 'dense')!;
+    expect(q4.filter((p) => p.kind === 'learned').map((p) => p.threshold)).toEqual(THRESHOLDS);
+    // The targets: 4-bit costs ≤ 3% perplexity; routing at threshold 0 holds the very same weights.
+    expect(q4Dense.perplexity / dense().perplexity).toBeLessThan(1.03);
+    expect(q4Dense.perplexity).not.toBe(dense().perplexity);
+    const zero = q4.find((p) => p.kind === 'learned' && p.threshold === 0)!;
+    expect(Math.abs(zero.perplexity / q4Dense.perplexity - 1)).toBeLessThan(1e-4);
+    expect(q4.every((p) => p.latency !== null)).toBe(true);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/## Precisions\n[^]*\| q4 \| dense \|/);
+  });
+
   it('writes report.md and the charts; the SVG names every series', () => {
     for (const f of ['report.md', 'curve.svg', 'curve.png'])
       expect(statSync(join(out, f)).size).toBeGreaterThan(0);
@@ -174,6 +188,9 @@ describe('the kjv-llama report', () => {
       /^threshold 0 +FFN\+router 100\.3% +FFN 100\.0% +FLOPs +[\d.]+% +ppl [\d.]+ \(\+?-?0\.00% vs dense\) +prefill —$/,
     );
     expect(lines.filter((l) => /^(recommended|fixed graphs)/.test(l))).toHaveLength(2);
+    const q4 = lines.filter((l) => l.startsWith('q4: '));
+    expect(q4).toHaveLength(1);
+    expect(q4[0]).toMatch(/^q4: dense ppl [\d.]+ \(\+[\d.]+% vs fp32 dense\); threshold 0 [-+]0\.00%, 0\.3 /);
     const again = parseReport(readFileSync(join(out, 'report.json'), 'utf8'), 'report.json');
     expect(again.points.filter((p) => p.kind === 'learned').map((p) => p.threshold)).toEqual([0, 0.2, 0.3]);
     expect(again.eval.tokens).toBe(640);

@@ -40,6 +40,8 @@ function recipe(seqLen: number): string {
     path,
     `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 8192, seq_len: ${seqLen}, rows_per_layer: 2048 }
 experts: { sizes: [0.25, 0.5, 1.0], align: 8 }
+# Widths of 8 neurons are not 4-bit blocks: fp32 here; test/precision-graphs.test.ts covers the families' precisions.
+output: { dtypes: [fp32] }
 router: { kind: ridge }
 ${SMALL_EVAL.replace('seq_len: 64', `seq_len: ${Math.min(64, seqLen)}`)}
 `,

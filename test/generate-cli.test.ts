@@ -96,6 +96,19 @@ describe('moefy generate', () => {
     const zero = moefy(['generate', out, '--prompt', PROMPT, '--max-new-tokens', '0']);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toBe('moefy: --max-new-tokens: expected an integer ≥ 1, got "0"\n');
+    const dtype = moefy(['generate', out, '--prompt', PROMPT, '--dtype', 'int4']);
+    expect(dtype.code).toBe(2);
+    expect(dtype.stderr).toBe('moefy: --dtype: expected one of fp32, fp16, q8, q4, q4f16, got "int4"\n');
+  });
+
+  it("--dtype picks that precision's router graph; a precision the conversion did not write is an InputError", async () => {
+    const base = { prompt: PROMPT, maxNewTokens: 4, temperature: 0, seed: 0, write: () => {} };
+    const q4 = await generate({ ...base, dir: out, dtype: 'q4' }); // the default output.dtypes: [fp32, q4]
+    expect(q4.newTokens).toHaveLength(4);
+    await expectInputError(
+      generate({ ...base, dir: out, dtype: 'q8' }),
+      `--dtype q8: ${join(out, 'moefy.json')} has no q8 graphs (it has fp32, q4); convert with q8 in output.dtypes`,
+    );
   });
 
   it('refuses a dense export, a prompt past the model positions and an empty prompt (InputError)', async () => {

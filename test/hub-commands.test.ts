@@ -43,12 +43,16 @@ async function moefyWith(extra: Record<string, string>, ...args: string[]) {
 
 const moefy = (...args: string[]) => moefyWith({}, ...args);
 
-/** A recipe naming the repo id, with windows that fit every fixture (GPT-2's learned positions end at 128). */
+/**
+ * A recipe naming the repo id, with windows that fit every fixture (GPT-2's learned positions end at 128). The
+ * fixtures' FFNs (160–256 neurons) are too narrow for five experts on 32-neuron 4-bit blocks: fp32 only, align 16.
+ */
 function hubRecipe(name: string): string {
   const path = join(root, `${name}.yaml`);
   writeFileSync(
     path,
-    `model: ${repoId(name)}\ncalibration: { seq_len: 64 }\neval: { seq_len: 64, latency: { seq: 64, decode_tokens: 8 } }\n`,
+    `model: ${repoId(name)}\ncalibration: { seq_len: 64 }\neval: { seq_len: 64, latency: { seq: 64, decode_tokens: 8 } }\n` +
+      'experts: { align: 16 }\noutput: { dtypes: [fp32] }\n',
   );
   return path;
 }
@@ -88,7 +92,7 @@ describe('moefy convert <repo id>', () => {
     writeFileSync(
       recipe,
       `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 4096, seq_len: 64, rows_per_layer: 1024 }\n` +
-        `experts: { sizes: [0.25, 0.5, 1.0], align: 8 }\nrouter: { kind: ridge }\n${SMALL_EVAL}\n`,
+        `experts: { sizes: [0.25, 0.5, 1.0], align: 8 }\noutput: { dtypes: [fp32] }\nrouter: { kind: ridge }\n${SMALL_EVAL}\n`,
     );
     const out = join(root, 'converted');
     // A cache of its own, so the checkpoint is really downloaded here.

@@ -1,7 +1,8 @@
 /**
  * transformers.js loads a converted kjv-llama output directory offline (`onnx/model.onnx`, the fixed-operating-point
  * graph, plus config.json and the tokenizer files) and generates the same greedy text as our own KV-cache loop over
- * `model_fixed.onnx`.
+ * `model_fixed.onnx`; with `dtype: 'q4'` / `'fp16'` it opens `onnx/model_q4.onnx` / `onnx/model_fp16.onnx` and
+ * generates what `moefy generate --dtype` does with the same weights.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { argmax } from '../src/app/generate/sampling.js';
 import { loadTokenizer } from '../src/data/tokenizer.js';
 import { createSession, releaseSession } from '../src/runtime/session.js';
 import { fixtureDir } from './support/golden.js';
-import { convertKjv } from './support/kjv-convert.js';
+import { convertKjv, moefy } from './support/kjv-convert.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
 import { runCli } from './support/cli.js';
 
@@ -48,7 +49,7 @@ async function ourGreedy(out: string, graph = 'model_fixed.onnx'): Promise<{ ids
 describe('transformers.js on a converted model', () => {
   let out: string;
   beforeAll(() => {
-    out = convertKjv(root);
+    out = convertKjv(root, 'output: { dtypes: [fp32, fp16, q4] }');
   });
 
   it('finds the layout it expects: onnx/model.onnx with model.onnx_data beside it, config flags', () => {
@@ -71,48 +72,68 @@ describe('transformers.js on a converted model', () => {
   });
 
   it('loads offline and generates the same greedy text as our loop over model_fixed.onnx', async () => {
-    env.allowRemoteModels = false;
-    env.localModelPath = dirname(out);
-    const options = { local_files_only: true } as const;
-    const tokenizer = await AutoTokenizer.from_pretrained(basename(out), options);
-    const model = await AutoModelForCausalLM.from_pretrained(basename(out), options);
-    try {
-      const inputs = tokenizer(PROMPT);
-      const generated = (await model.generate({
-        ...inputs,
-        max_new_tokens: NEW_TOKENS,
-        do_sample: false,
-      })) as Tensor;
-      const ids = (generated.tolist() as bigint[][])[0]!.map(Number);
-      const text = tokenizer.decode(ids, { skip_special_tokens: true });
+    const { ids, text } = await transformersJsGreedy(out);
+    const ours = await ourGreedy(out);
+    expect(ids).toEqual(ours.ids);
+    expect(text).toBe(ours.text);
+    expect(text.startsWith(PROMPT)).toBe(true);
+    expect(ids).toHaveLength(ours.ids.length);
+    expectKjvEnglish(text.slice(PROMPT.length));
+  });
 
-      const ours = await ourGreedy(out);
+  it.each([
+    ['q4', 'model_q4.onnx'],
+    ['fp16', 'model_fp16.onnx'],
+  ] as const)(
+    'dtype %s opens onnx/%s and generates what `moefy generate --dtype` does with the same weights',
+    async (dtype, file) => {
+      // The files transformers.js picks by dtype: the fixed graph of that precision, its data hard-linked.
+      const tjsFile = join(out, 'onnx', file);
+      expect(statSync(`${tjsFile}_data`).ino).toBe(statSync(join(out, `${file}.data`)).ino);
+      checkOnnxModel(tjsFile);
+      const ours = await ourGreedy(out, file.replace('model_', 'model_fixed_'));
+      const { ids, text } = await transformersJsGreedy(out, dtype);
       expect(ids).toEqual(ours.ids);
       expect(text).toBe(ours.text);
-      expect(text.startsWith(PROMPT)).toBe(true);
-      expect(ids).toHaveLength(ours.ids.length);
+      // moefy generate --dtype runs the router graph of that precision at the recipe's threshold (the fixed one's).
+      const cli = moefy([
+        'generate',
+        out,
+        '--dtype',
+        dtype,
+        '--prompt',
+        PROMPT,
+        '--max-new-tokens',
+        String(NEW_TOKENS),
+      ]);
+      expect(cli.code).toBe(0);
+      expect(cli.stdout.trimEnd()).toBe(text);
       expectKjvEnglish(text.slice(PROMPT.length));
-    } finally {
-      await model.dispose();
-    }
-  });
+    },
+  );
 });
 
-/** transformers.js's greedy ids for the model folder `dir`. */
-async function theirGreedy(dir: string): Promise<number[]> {
+/** transformers.js, offline, greedy: the ids and text of PROMPT + NEW_TOKENS. */
+async function transformersJsGreedy(
+  out: string,
+  dtype?: 'q4' | 'fp16',
+): Promise<{ ids: number[]; text: string }> {
   env.allowRemoteModels = false;
-  env.localModelPath = dirname(dir);
+  env.localModelPath = dirname(out);
   const options = { local_files_only: true } as const;
-  const tokenizer = await AutoTokenizer.from_pretrained(basename(dir), options);
-  const model = await AutoModelForCausalLM.from_pretrained(basename(dir), options);
+  const tokenizer = await AutoTokenizer.from_pretrained(basename(out), options);
+  const model = await AutoModelForCausalLM.from_pretrained(basename(out), {
+    ...options,
+    ...(dtype && { dtype }),
+  });
   try {
-    const inputs = tokenizer(PROMPT);
     const generated = (await model.generate({
-      ...inputs,
+      ...tokenizer(PROMPT),
       max_new_tokens: NEW_TOKENS,
       do_sample: false,
     })) as Tensor;
-    return (generated.tolist() as bigint[][])[0]!.map(Number);
+    const ids = (generated.tolist() as bigint[][])[0]!.map(Number);
+    return { ids, text: tokenizer.decode(ids, { skip_special_tokens: true }) };
   } finally {
     await model.dispose();
   }
@@ -126,7 +147,7 @@ describe('transformers.js on a dense export', () => {
     });
     expect(r.code, r.stderr).toBe(0);
     const ours = await ourGreedy(out, 'model.onnx');
-    expect(await theirGreedy(out)).toEqual(ours.ids);
+    expect((await transformersJsGreedy(out)).ids).toEqual(ours.ids);
     expectKjvEnglish(ours.text.slice(PROMPT.length));
   });
 });

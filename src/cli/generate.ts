@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { PRECISIONS, type Precision } from '../ir/precision.js';
 import { InputError } from '../util/errors.js';
 
 interface GenerateFlags {
@@ -7,6 +8,14 @@ interface GenerateFlags {
   maxNewTokens: string;
   temperature: string;
   seed: string;
+  dtype: string;
+}
+
+function dtypeFlag(raw: string): Precision {
+  const known = PRECISIONS as readonly string[];
+  if (!known.includes(raw))
+    throw new InputError(`--dtype: expected one of ${known.join(', ')}, got "${raw}"`);
+  return raw as Precision;
 }
 
 /** A flag's number, or an InputError naming the flag and what it must be. */
@@ -28,6 +37,7 @@ export function registerGenerate(program: Command): void {
     .option('--max-new-tokens <n>', 'tokens to generate', '64')
     .option('--temperature <t>', 'sampling temperature; 0 = greedy', '0')
     .option('--seed <n>', 'seed for sampling', '0')
+    .option('--dtype <dtype>', `which precision's graph runs: ${PRECISIONS.join(', ')}`, 'fp32')
     .action(async (dir: string, flags: GenerateFlags) => {
       const nonNegative = (n: number) => n >= 0;
       const options = {
@@ -41,6 +51,7 @@ export function registerGenerate(program: Command): void {
         ),
         temperature: numberFlag('--temperature', flags.temperature, nonNegative, 'a number ≥ 0'),
         seed: numberFlag('--seed', flags.seed, Number.isInteger, 'an integer'),
+        dtype: dtypeFlag(flags.dtype),
         ...(flags.threshold === undefined
           ? {}
           : { threshold: numberFlag('--threshold', flags.threshold, nonNegative, 'a number ≥ 0') }),

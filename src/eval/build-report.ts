@@ -1,5 +1,6 @@
 /** Assembles report.json's object from the sweep's measurements and what the run knows about itself. */
 import { availableParallelism, cpus } from 'node:os';
+import type { Precision } from '../ir/precision.js';
 import { runtimeVersion } from '../runtime/version.js';
 import type { TaskInfo } from '../report/task-types.js';
 import { REPORT_SCHEMA_ID, type Report, type Timing } from '../report/types.js';
@@ -24,7 +25,17 @@ export interface ReportContext {
   readonly tasks?: readonly TaskInfo[];
 }
 
-export function buildReport(ctx: ReportContext, measured: readonly PointMeasurement[]): Report {
+/** The measurements of one more precision (its dense and learned points). */
+export interface PrecisionMeasurement {
+  readonly dtype: Precision;
+  readonly points: readonly PointMeasurement[];
+}
+
+export function buildReport(
+  ctx: ReportContext,
+  measured: readonly PointMeasurement[],
+  precisions: readonly PrecisionMeasurement[] = [],
+): Report {
   const { points, pareto } = withPareto(measured);
   return {
     schema: REPORT_SCHEMA_ID,
@@ -38,6 +49,9 @@ export function buildReport(ctx: ReportContext, measured: readonly PointMeasurem
     recommended: recommendPoint(points, ctx.maxPplIncrease),
     fixed_threshold: ctx.fixedThreshold,
     ...(ctx.tasks && ctx.tasks.length > 0 && { tasks: [...ctx.tasks] }),
+    ...(precisions.length > 0 && {
+      precisions: precisions.map((p) => ({ dtype: p.dtype, points: withPareto(p.points).points })),
+    }),
   };
 }
 

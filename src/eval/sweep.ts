@@ -38,6 +38,8 @@ export interface SweepInput {
   readonly layered?: LayerEvalModel;
   /** Where the whole graphs run (default cpu). */
   readonly device?: Device;
+  /** Measure only these kinds of points (default: all); graphs no such point uses are never opened. */
+  readonly kinds?: readonly PointKind[];
 }
 
 export interface PlannedPoint {
@@ -92,7 +94,7 @@ export function planSweep(model: EvalModel, thresholds: readonly number[]): Plan
 }
 
 export async function runSweep(input: SweepInput): Promise<PointMeasurement[]> {
-  const plan = planSweep(input.model, input.thresholds);
+  const plan = planSweep(input.model, input.thresholds).filter((p) => input.kinds?.includes(p.kind) ?? true);
   const total = plan.length + 1;
   const layered =
     input.layered &&
@@ -107,10 +109,12 @@ export async function runSweep(input: SweepInput): Promise<PointMeasurement[]> {
     }));
   // The whole graphs are opened only for what needs them: quality without the layered model, tasks, latency.
   if (layered && !input.latency && !input.tasks) return layered;
-  const sessions = await openSessions(input.model.graphs, {
-    threads: input.latency?.threads ?? 0,
-    device: input.device ?? 'cpu',
-  });
+  const used = new Set(plan.map((p) => p.graph));
+  const sessions = await openSessions(
+    input.model.graphs,
+    { threads: input.latency?.threads ?? 0, device: input.device ?? 'cpu' },
+    used,
+  );
   try {
     const points: PointMeasurement[] = [];
     for (const [index, p] of plan.entries()) {
@@ -206,11 +210,12 @@ async function measurePoint(
 async function openSessions(
   graphs: EvalGraphs,
   o: { threads: number; device: Device },
+  used: ReadonlySet<keyof EvalGraphs>,
 ): Promise<Record<keyof EvalGraphs, Session>> {
   const opts = { device: o.device, ...(o.threads > 0 ? { threads: o.threads } : {}) };
   const sessions = {} as Record<keyof EvalGraphs, Session>;
   for (const [name, path] of Object.entries(graphs) as [keyof EvalGraphs, string][]) {
-    sessions[name] = await createSession(path, opts);
+    if (used.has(name)) sessions[name] = await createSession(path, opts);
   }
   return sessions;
 }

@@ -35,6 +35,17 @@ export function permuteRows(w: Float32Array, perm: Int32Array, cols: number): Fl
   return out;
 }
 
+/** out[:, c] = w[:, perm[c]] for a row-major [rows, n] matrix. */
+export function permuteColumns(w: Float32Array, perm: Int32Array, rows: number): Float32Array {
+  const n = perm.length;
+  const out = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    const base = r * n;
+    for (let c = 0; c < n; c++) out[base + c] = w[base + (perm[c] as number)] as number;
+  }
+  return out;
+}
+
 /** sha256 hex of the permutation as little-endian int32 bytes, recorded per layer in moefy.json. */
 export function permutationDigest(perm: Int32Array): string {
   const bytes = Buffer.alloc(perm.length * 4);

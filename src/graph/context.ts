@@ -4,6 +4,7 @@
  */
 import type { GraphBuilder } from '../onnx/builder.js';
 import type { Layer, ModelConfig, TensorHandle } from '../ir/model.js';
+import type { Precision } from '../ir/precision.js';
 
 /**
  * Stored weight precision. float16/bfloat16 weights are stored as such and Cast to float32 in the graph (ORT folds
@@ -39,6 +40,8 @@ export interface DecoderContext {
   readonly config: ModelConfig;
   readonly dtype: WeightDtype;
   readonly compute: ComputeDtype;
+  /** How linear layers store their weights and compute (precision/linear-weight.ts); `dtype` holds the rest. */
+  readonly precision: Precision;
   /** Stores a float32 tensor as a weight in `dtype` and returns a float32 value of it. */
   weight(name: string, data: Float32Array, dims: readonly number[]): string;
   /**

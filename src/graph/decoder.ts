@@ -6,14 +6,16 @@
  */
 import { ELEM, type ExternalDataWriter, GraphBuilder } from '../onnx/builder.js';
 import type { ModelIR } from '../ir/model.js';
+import type { Precision } from '../ir/precision.js';
 import { InputError, InternalError } from '../util/errors.js';
 import { DIMS, type FfnBuilder, type WeightDtype } from './context.js';
-import { embeddingWeight, embedTokens } from './embed.js';
+import { embedTokens } from './embed.js';
 import { denseFfn, recordingDenseFfn } from './ffn-dense.js';
 import { headOutput } from './head.js';
 import { declareInputs, declarePresent } from './io.js';
 import { attentionInputs, decoderLayer } from './layer.js';
 import { DEBUG, LOGITS } from './names.js';
+import { embeddingTable } from './precision/embedding.js';
 import { makeContext } from './weights.js';
 
 export interface DecoderOptions {
@@ -21,6 +23,8 @@ export interface DecoderOptions {
   /** Adds `past_key_values.{i}.*` inputs and `present.{i}.*` outputs. */
   readonly withPast?: boolean;
   readonly dtype?: WeightDtype;
+  /** How linear layers and the embedding table store and compute (default fp32; precision/linear-weight.ts). */
+  readonly precision?: Precision;
   /** The FFN of every layer (default: the dense FFN). */
   readonly ffn?: FfnBuilder;
   /** Adds `hidden_states.{i}`, `mlp_input.{i}`, `mlp_output.{i}`, `layer_output.{i}` (un-normed) outputs. */
@@ -35,7 +39,7 @@ export interface DecoderOptions {
 export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Promise<GraphBuilder> {
   checkShapes(ir);
   const b = new GraphBuilder(opts.name ?? 'decoder', opts.data);
-  const ctx = makeContext(b, ir.config, opts.dtype ?? 'float32');
+  const ctx = makeContext(b, ir.config, opts.dtype ?? 'float32', opts.precision);
   const io = declareInputs(ctx, opts.withPast ?? false);
   // Outputs are declared at the end in Optimum's order: logits, present.*, then debug outputs.
   const later: (() => void)[] = [];
@@ -45,7 +49,7 @@ export async function buildDecoder(ir: ModelIR, opts: DecoderOptions = {}): Prom
   const debug = (name: string, value: string): void => {
     if (opts.debugOutputs) declare(name, value, ir.config.hidden);
   };
-  const embed = await embeddingWeight(ctx, ir);
+  const embed = await embeddingTable(ctx, ir);
   let h = await b.scope('embed', () => embedTokens(ctx, ir, { embed, ...io }));
   debug(DEBUG.hiddenStates(0), h);
   const attention = attentionInputs(ctx, ir, { tokens: io.inputIds, ...io, layers: ir.layers });

@@ -5,23 +5,20 @@
  */
 import type { ModelIR } from '../ir/model.js';
 import { type DecoderContext, roundToCompute } from './context.js';
+import type { EmbeddingTable } from './precision/embedding.js';
 
-/** The embedding matrix as a [V, H] value: the checkpoint's bytes kept when possible (the tied head reuses it). */
-export async function embeddingWeight(ctx: DecoderContext, ir: ModelIR): Promise<string> {
-  return (
-    ctx.keep(ir.embed) ??
-    ctx.weight(ir.embed.name, await ir.embed.read(), [ir.config.vocabSize, ir.config.hidden])
-  );
-}
-
-/** input_ids [B, T] (and position_ids [B, T] for learned positions) → [B, T, H]. */
+/**
+ * input_ids [B, T] (and position_ids [B, T] for learned positions) → [B, T, H]. `embed` is the embedding matrix in
+ * the graph's precision (precision/embedding.ts); its gather is float32 whatever the precision, so the scale and the
+ * position rows are float32 math.
+ */
 export async function embedTokens(
   ctx: DecoderContext,
   ir: ModelIR,
-  io: { readonly embed: string; readonly inputIds: string; readonly positionIds: string },
+  io: { readonly embed: EmbeddingTable; readonly inputIds: string; readonly positionIds: string },
 ): Promise<string> {
   const { b } = ctx;
-  const gathered = b.gather(io.embed, io.inputIds); // [B, T, H]
+  const gathered = io.embed.gather(io.inputIds); // [B, T, H]
   const scale = ir.math.embedScale;
   const tokens =
     scale === undefined ? gathered : b.mul(gathered, b.scalarF32(roundToCompute(scale, ctx.compute)));

@@ -6,18 +6,23 @@
  * written without reading the checkpoint again; they must therefore share the permutation and sizes.
  */
 import { permuteRows } from '../experts/permutation.js';
-import { ELEM } from '../onnx/builder.js';
+import { ELEM, type ElemType } from '../onnx/builder.js';
 import { elemSize, numElements } from '../onnx/dtype.js';
 import type { Ffn, Linear } from '../ir/model.js';
 import { InternalError } from '../util/errors.js';
-import type { DecoderContext } from './context.js';
+import type { DecoderContext, WeightDtype } from './context.js';
+import { sharedLinear, storeLinear } from './precision/linear-store.js';
+import type { LinearWeight } from './precision/linear-weight.js';
 import { readLinear, readVector } from './weights.js';
 
-/** Graph values of block j's weights (float32 whatever the stored dtype). */
+/**
+ * Block j's weights in the graph's precision (each its own initializer set, so a 4-bit block is its own
+ * MatMulNBits; precision/linear-weight.ts); biases as float32 values.
+ */
 export interface BlockWeights {
-  readonly up: string; // [hidden, w_j]
-  readonly down: string; // [w_j, hidden]
-  readonly gate?: string; // [hidden, w_j]
+  readonly up: LinearWeight; // [hidden, w_j]
+  readonly down: LinearWeight; // [w_j, hidden]
+  readonly gate?: LinearWeight; // [hidden, w_j]
   readonly upBias?: string; // [w_j]
   readonly gateBias?: string; // [w_j]
 }
@@ -68,15 +73,15 @@ async function projectionBlocks(
   ctx: DecoderContext,
   lin: Linear,
   a: BlockArgs,
-): Promise<{ weights: string[]; biases?: string[] }> {
-  const dims = (b: Block) => [a.hidden, b.end - b.start];
-  const weights = await blocksOf(ctx, lin.weight.name, a.bounds, dims, async () => {
+): Promise<{ weights: LinearWeight[]; biases?: string[] }> {
+  const shape = (b: Block) => ({ k: a.hidden, n: b.end - b.start });
+  const weights = await linearBlocks(ctx, lin.weight.name, a.bounds, shape, async () => {
     const w = await readLinear(lin, 'in_out'); // [hidden, ffn]
     return (b) => gatherColumns(w, a.perm.subarray(b.start, b.end), lin.outFeatures);
   });
   if (!lin.bias) return { weights };
   const bias = lin.bias;
-  const biases = await blocksOf(
+  const biases = await vectorBlocks(
     ctx,
     bias.name,
     a.bounds,
@@ -90,12 +95,12 @@ async function projectionBlocks(
 }
 
 /** down: weight [ffn, hidden] → per block rows [w_j, hidden]. */
-async function downBlocks(ctx: DecoderContext, lin: Linear, a: BlockArgs): Promise<string[]> {
-  return blocksOf(
+async function downBlocks(ctx: DecoderContext, lin: Linear, a: BlockArgs): Promise<LinearWeight[]> {
+  return linearBlocks(
     ctx,
     lin.weight.name,
     a.bounds,
-    (b) => [b.end - b.start, a.hidden],
+    (b) => ({ k: b.end - b.start, n: a.hidden }),
     async () => {
       const w = await readLinear(lin, 'in_out'); // [ffn, hidden]
       return (b) => permuteRows(w, a.perm.subarray(b.start, b.end), a.hidden);
@@ -104,10 +109,29 @@ async function downBlocks(ctx: DecoderContext, lin: Linear, a: BlockArgs): Promi
 }
 
 /**
- * The blocks of tensor `name`, named `${name}.block.${j}`: reused when a graph sharing the data file already
- * wrote them all, else `load` reads the tensor once and cuts each block.
+ * The linear blocks of tensor `name`, named `${name}.block.${j}` ([k, n] = [in, out] each): reused when a graph
+ * sharing the data file already wrote them all, else `load` reads the tensor once and cuts each block.
  */
-async function blocksOf(
+async function linearBlocks(
+  ctx: DecoderContext,
+  name: string,
+  bounds: readonly Block[],
+  shape: (b: Block) => { k: number; n: number },
+  load: () => Promise<(b: Block) => Float32Array>,
+): Promise<LinearWeight[]> {
+  const names = bounds.map((_, j) => `${name}.block.${j}`);
+  const shared = bounds.map((b, j) => sharedLinear(ctx, { name: names[j]!, ...shape(b) }));
+  if (shared.every((w) => w !== undefined)) return shared;
+  if (shared.some((w) => w !== undefined))
+    throw new InternalError(`shared weight ${name}: only some of its blocks were written`);
+  const cut = await load();
+  return bounds.map((b, j) =>
+    storeLinear(ctx, { name: names[j]!, data: cut(b), ...shape(b), layout: 'in_out' }),
+  );
+}
+
+/** Bias blocks [w_j], as float32 values; reused like `linearBlocks`. */
+async function vectorBlocks(
   ctx: DecoderContext,
   name: string,
   bounds: readonly Block[],
@@ -122,9 +146,15 @@ async function blocksOf(
   return bounds.map((b, j) => ctx.weight(names[j]!, cut(b), dims(b)));
 }
 
-/** The stored block as a float32 value: the same Cast-on-load `makeContext` emits for float16 weights. */
+const STORED: Readonly<Record<WeightDtype, ElemType>> = {
+  float32: ELEM.float,
+  float16: ELEM.float16,
+  bfloat16: ELEM.bfloat16,
+};
+
+/** The stored vector as a float32 value: the same Cast-on-load `makeContext` emits for 16-bit weights. */
 function reuseWeight(ctx: DecoderContext, name: string, dims: readonly number[]): string {
-  const type = ctx.dtype === 'float32' ? ELEM.float : ELEM.float16;
+  const type = STORED[ctx.dtype];
   const bytes = numElements(dims) * elemSize(type);
   const length = ctx.b.data?.segment(name)?.length;
   if (length !== bytes) {

@@ -6,6 +6,7 @@ import type { ModelIR } from '../ir/model.js';
 import { softcap } from './attention.js';
 import type { DecoderContext } from './context.js';
 import { norm } from './norms.js';
+import type { EmbeddingTable } from './precision/embedding.js';
 import { linear } from './weights.js';
 
 export interface HeadResult {
@@ -14,18 +15,19 @@ export interface HeadResult {
   readonly logits: string;
 }
 
-/** `embed` is the embedding matrix value, which a tied head reuses. */
+/**
+ * `embed` is the embedding matrix in the graph's precision, which a tied head reuses (precision/embedding.ts); the
+ * logits are float32 in every precision, so the soft-cap is float32 math.
+ */
 export async function headOutput(
   ctx: DecoderContext,
   ir: ModelIR,
-  io: { readonly embed: () => Promise<string>; readonly hidden: string },
+  io: { readonly embed: () => Promise<EmbeddingTable>; readonly hidden: string },
 ): Promise<HeadResult> {
   const { b } = ctx;
   const normed = await b.scope('final_norm', () => norm(ctx, ir.finalNorm, io.hidden));
   const logits = await b.scope('lm_head', async () => {
-    const raw = isTied(ir)
-      ? b.matMul(normed, b.transpose(await io.embed(), [1, 0])) // [B, T, H] × [H, V], folded by ORT at load
-      : await linear(ctx, ir.lmHead, normed);
+    const raw = isTied(ir) ? await (await io.embed()).tiedHead(normed) : await linear(ctx, ir.lmHead, normed);
     return ir.math.finalSoftcap === undefined ? raw : softcap(ctx, raw, ir.math.finalSoftcap);
   });
   return { normed, logits };

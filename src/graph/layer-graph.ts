@@ -16,11 +16,12 @@ import { ELEM, type ExternalDataWriter, GraphBuilder } from '../onnx/builder.js'
 import { InputError } from '../util/errors.js';
 import { DIMS, type DecoderContext, type FfnBuilder, type WeightDtype } from './context.js';
 import { checkShapes, layerFfn } from './decoder.js';
-import { embeddingWeight, embedTokens } from './embed.js';
+import { embedTokens } from './embed.js';
 import { headOutput } from './head.js';
 import { declareAttentionInputs, declarePast, declarePresent } from './io.js';
 import { attentionInputs, decoderLayer } from './layer.js';
 import { HIDDEN_IN, HIDDEN_OUT, INPUT_IDS, LAYER_DEBUG, LOGITS } from './names.js';
+import { embeddingTable } from './precision/embedding.js';
 import { makeContext } from './weights.js';
 
 export interface PartGraphOptions {
@@ -45,7 +46,7 @@ export async function buildEmbedGraph(ir: ModelIR, opts: PartGraphOptions = {}):
   const { b, ctx } = part(ir, 'embed', opts);
   const inputIds = b.input(INPUT_IDS, ELEM.int64, [DIMS.batch, DIMS.seq]);
   const { positionIds } = declareAttentionInputs(ctx, false);
-  const embed = await embeddingWeight(ctx, ir);
+  const embed = await embeddingTable(ctx, ir);
   const h = await b.scope('embed', () => embedTokens(ctx, ir, { embed, inputIds, positionIds }));
   hiddenOutput(ctx, HIDDEN_OUT, h);
   return b;
@@ -84,7 +85,7 @@ export async function buildHeadGraph(ir: ModelIR, opts: PartGraphOptions = {}): 
   checkShapes(ir);
   const { b, ctx } = part(ir, 'head', opts);
   const hidden = b.input(HIDDEN_IN, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.hidden]);
-  const head = await headOutput(ctx, ir, { embed: () => embeddingWeight(ctx, ir), hidden });
+  const head = await headOutput(ctx, ir, { embed: () => embeddingTable(ctx, ir), hidden });
   b.output(LOGITS, head.logits, ELEM.float, [DIMS.batch, DIMS.seq, ir.config.vocabSize]);
   hiddenOutput(ctx, LAYER_DEBUG.hiddenStates, head.normed);
   return b;

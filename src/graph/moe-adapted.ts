@@ -11,14 +11,20 @@ import type { Ffn } from '../ir/model.js';
 import type { DecoderContext } from './context.js';
 import type { ExpertWeights } from './expert-weights.js';
 import { blockHidden } from './moe-block.js';
+import { storeLinear } from './precision/linear-store.js';
+import { applyLinear, type LinearWeight } from './precision/linear-weight.js';
 
-/** Graph values of the adapted experts k = 0..K−2: down [n_k, d], bias [d]. */
+/** Graph values of the adapted experts k = 0..K−2: down [n_k, d] in the graph's precision, bias [d] float32. */
 export interface AdaptedDown {
-  readonly down: readonly string[];
+  readonly down: readonly LinearWeight[];
   readonly bias: readonly string[];
 }
 
-/** Initializers `<down weight>.adapted.{k}` and `<down weight>.adapted_bias.{k}`, shared by graphs of one data file. */
+/**
+ * Initializers `<down weight>.adapted.{k}` and `<down weight>.adapted_bias.{k}`, shared by graphs of one data file.
+ * W_k is a linear like every other (precision/linear-store.ts): in q4 its own MatMulNBits whose 32-row blocks are
+ * the expert's neuron blocks (n_k is a multiple of experts.align), in q8 uint8 columns, in fp16 float16.
+ */
 export function adaptedDownWeights(
   ctx: DecoderContext,
   ffn: Ffn,
@@ -28,7 +34,9 @@ export function adaptedDownWeights(
   const hidden = ctx.config.hidden;
   const base = ffn.down.weight.name;
   return {
-    down: adapted.map((e, k) => ctx.weight(`${base}.adapted.${k}`, e.down, [sizes[k]!, hidden])),
+    down: adapted.map((e, k) =>
+      storeLinear(ctx, { name: `${base}.adapted.${k}`, data: e.down, k: sizes[k]!, n: hidden, layout: 'in_out' }),
+    ),
     bias: adapted.map((e, k) => ctx.weight(`${base}.adapted_bias.${k}`, e.bias, [hidden])),
   };
 }
@@ -53,9 +61,11 @@ function expertFromHidden(ctx: DecoderContext, a: ExpertArgs & { k: number; hs: 
   const full = a.weights.blocks.length - 1;
   if (a.k < full) {
     const h = a.hs.length === 1 ? a.hs[0]! : b.concat(a.hs.slice(0, a.k + 1), 1); // [M, n_k]
-    return b.add(b.matMul(h, a.adapted.down[a.k]!), a.adapted.bias[a.k]!);
+    return b.add(applyLinear(ctx, a.adapted.down[a.k]!, h), a.adapted.bias[a.k]!);
   }
-  const y = a.hs.map((h, j) => b.matMul(h, a.weights.blocks[j]!.down)).reduce((acc, v) => b.add(acc, v)); // [M, d]
+  const y = a.hs
+    .map((h, j) => applyLinear(ctx, a.weights.blocks[j]!.down, h))
+    .reduce((acc, v) => b.add(acc, v)); // [M, d]
   return a.weights.downBias ? b.add(y, a.weights.downBias) : y;
 }
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Linear, TensorHandle } from '../ir/model.js';
 import { InputError } from '../util/errors.js';
 import { inverseFrequencies } from './rope-frequencies.js';
-import { readLinear, transpose2d } from './weights.js';
+import { transpose2d } from './transpose.js';
+import { readLinear } from './weights.js';
 
 function handle(name: string, shape: number[], values: number[]): TensorHandle {
   return {

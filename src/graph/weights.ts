@@ -2,13 +2,18 @@
 import { float32ToHalfBits } from '../checkpoint/float-convert.js';
 import { type ChunkedBytes, ELEM, type GraphBuilder } from '../onnx/builder.js';
 import type { DType, Linear, ModelIR, WeightLayout } from '../ir/model.js';
+import type { Precision } from '../ir/precision.js';
 import { InputError } from '../util/errors.js';
 import type { DecoderContext, WeightDtype } from './context.js';
+import { storeLinear } from './precision/linear-store.js';
+import { applyLinear, type LinearWeight } from './precision/linear-weight.js';
+import { transpose2d, transposedBlocks } from './transpose.js';
 
 export function makeContext(
   b: GraphBuilder,
   config: DecoderContext['config'],
   dtype: WeightDtype,
+  precision: Precision = 'fp32',
 ): DecoderContext {
   const stored = (name: string, dims: readonly number[], bytes: ArrayBufferView | ChunkedBytes): string => {
     if (dtype === 'float32') return b.weight(name, ELEM.float, dims, bytes);
@@ -22,6 +27,7 @@ export function makeContext(
     config,
     dtype,
     compute: 'float32',
+    precision,
     weight: (name, data, dims) => stored(name, dims, toStored(data)),
     weightTransposed: (name, data, rows, cols) =>
       stored(name, [cols, rows], transposedBlocks({ data, rows, cols, encode: toStored })),
@@ -42,55 +48,6 @@ export function resolveWeightDtype(choice: WeightDtype | 'auto' | undefined, ir:
   return choice === undefined || choice === 'auto' ? weightDtypeOf(ir.embed.dtype) : choice;
 }
 
-/** Output rows per block of a streamed transpose: ~4 M values (16 MB as float32). */
-const BLOCK_VALUES = 1 << 22;
-
-/** The bytes of the transpose of [rows, cols] `data`, produced a block of output rows at a time. */
-function transposedBlocks(t: {
-  data: Float32Array;
-  rows: number;
-  cols: number;
-  encode: (values: Float32Array) => ArrayBufferView;
-}): ChunkedBytes {
-  const elementBytes = t.encode(new Float32Array(1)).byteLength;
-  const perBlock = Math.max(1, Math.floor(BLOCK_VALUES / Math.max(1, t.rows)));
-  return {
-    byteLength: t.rows * t.cols * elementBytes,
-    *chunks() {
-      for (let c0 = 0; c0 < t.cols; c0 += perBlock) {
-        const c1 = Math.min(t.cols, c0 + perBlock);
-        const block = new Float32Array((c1 - c0) * t.rows); // [c1 − c0, rows]
-        transposeInto({ src: t.data, rows: t.rows, cols: t.cols, c0, c1, dst: block });
-        const encoded = t.encode(block);
-        yield new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-      }
-    },
-  };
-}
-
-/** dst[c − c0, r] = src[r, c] for columns [c0, c1) of the row-major [rows, cols] `src`. */
-function transposeInto(t: {
-  src: Float32Array;
-  rows: number;
-  cols: number;
-  c0: number;
-  c1: number;
-  dst: Float32Array;
-}): void {
-  const { src, rows, cols, c0, c1, dst } = t;
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = c0; c < c1; c++) dst[(c - c0) * rows + r] = src[base + c]!;
-  }
-}
-
-/** [rows, cols] → [cols, rows], done while streaming one tensor so only it is in memory. */
-export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  transposeInto({ src: data, rows, cols, c0: 0, c1: cols, dst: out });
-  return out;
-}
-
 /**
  * The linear's weight as float32 in the asked layout, whatever its stored one: `in_out` ([in, out], what MatMul
  * takes) for graph building, `out_in` ([out, in], torch's) for the importance math of src/experts.
@@ -105,18 +62,19 @@ export async function readLinear(lin: Linear, layout: WeightLayout): Promise<Flo
 }
 
 /**
- * The linear's weight as an [in, out] value. Kept checkpoint bytes stay [out, in] behind an in-graph Transpose
- * that ORT folds at load, so exporting copies bytes; otherwise `out_in` weights are transposed as they stream out.
+ * The linear's weight in the context's precision. In fp32, kept checkpoint bytes stay [out, in] behind an in-graph
+ * Transpose that ORT folds at load, so exporting copies bytes; otherwise the weight is read (one tensor at a time)
+ * and stored by precision/linear-store.ts, `out_in` weights transposed or quantized as they stream out.
  */
-async function linearWeight(ctx: DecoderContext, lin: Linear): Promise<string> {
-  const { weight, inFeatures: inF, outFeatures: outF } = lin;
+async function linearWeight(ctx: DecoderContext, lin: Linear): Promise<LinearWeight> {
+  const { weight, inFeatures: k, outFeatures: n } = lin;
   checkLinearShape(lin);
-  const kept = ctx.keep(weight);
-  if (kept !== undefined) return lin.layout === 'out_in' ? ctx.b.transpose(kept, [1, 0]) : kept;
-  const data = await weight.read();
-  return lin.layout === 'out_in'
-    ? ctx.weightTransposed(weight.name, data, outF, inF)
-    : ctx.weight(weight.name, data, [inF, outF]);
+  const kept = ctx.precision === 'fp32' ? ctx.keep(weight) : undefined;
+  if (kept !== undefined) {
+    const value = lin.layout === 'out_in' ? ctx.b.transpose(kept, [1, 0]) : kept;
+    return { kind: 'float', value, half: false };
+  }
+  return storeLinear(ctx, { name: weight.name, data: await weight.read(), k, n, layout: lin.layout });
 }
 
 function checkLinearShape(lin: Linear): void {
@@ -141,8 +99,7 @@ export async function readVector(handle: Linear['weight'], length: number): Prom
 
 /** y = x W (+ b): x [..., in] → [..., out]. Weights are named after their checkpoint tensors. */
 export async function linear(ctx: DecoderContext, lin: Linear, x: string): Promise<string> {
-  const w = await linearWeight(ctx, lin);
-  const y = ctx.b.matMul(x, w);
+  const y = applyLinear(ctx, await linearWeight(ctx, lin), x);
   if (!lin.bias) return y;
   return ctx.b.add(
     y,

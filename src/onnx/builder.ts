@@ -30,6 +30,9 @@ export { encodeModel, writeModel } from './serialize.js';
 
 export const OPSET = 17;
 export const IR_VERSION = 8;
+/** ONNX Runtime's contrib operators (MatMulNBits): imported only by graphs that use them. */
+export const MS_DOMAIN = 'com.microsoft';
+const DOMAIN_OPSETS: Readonly<Record<string, number>> = { [MS_DOMAIN]: 1 };
 
 export class GraphBuilder extends MathOps {
   // ── shape ──
@@ -102,14 +105,20 @@ export class GraphBuilder extends MathOps {
     return this.op('ConstantOfShape', [shape], { value: { tensor } })[0]!;
   }
 
-  /** The model: opset 17, IR 8, no timestamps or paths, so identical builds serialize to identical bytes. */
+  /**
+   * The model: opset 17, IR 8 (plus com.microsoft 1 where a contrib op is used), no timestamps or paths, so
+   * identical builds serialize to identical bytes.
+   */
   model(opts: { producerVersion?: string; metadata?: Readonly<Record<string, string>> } = {}): ModelProto {
     const metadataProps = Object.keys(opts.metadata ?? {})
       .sort()
       .map((key) => ({ key, value: opts.metadata![key]! }));
     return {
       irVersion: IR_VERSION,
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [
+        { domain: '', version: OPSET },
+        ...[...this.domains].sort().map((domain) => ({ domain, version: DOMAIN_OPSETS[domain] ?? 1 })),
+      ],
       producerName: 'moefy',
       producerVersion: opts.producerVersion ?? '',
       graph: this.graph(),

@@ -30,6 +30,8 @@ export class GraphCore {
   private readonly taken = new Set<string>();
   private readonly scopes: string[] = [];
   private readonly constants = new Map<string, string>();
+  /** Operator domains other than the default one that nodes use (each needs an opset import). */
+  protected readonly domains = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -94,7 +96,10 @@ export class GraphCore {
       output,
       attribute: encodeAttributes(attrs),
     };
-    if (opts.domain) node.domain = opts.domain;
+    if (opts.domain) {
+      node.domain = opts.domain;
+      this.domains.add(opts.domain);
+    }
     this.nodes.push(node);
     return output;
   }

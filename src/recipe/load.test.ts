@@ -33,7 +33,7 @@ describe('defaults', () => {
       sizes: [0.125, 0.25, 0.5, 0.75, 1],
       ordering: 'activation',
       grouping: 'none',
-      align: 16,
+      align: 32,
       adapt: 'lsq',
       adapt_ridge: 1e-3,
     });
@@ -54,7 +54,7 @@ describe('defaults', () => {
       max_task_drop_se: 2,
     });
     expect(recipe.eval.thresholds).toEqual([0, 0.02, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1]);
-    expect(recipe.output).toEqual({ dense: true, fixed_threshold: 0.1 });
+    expect(recipe.output).toEqual({ dense: true, fixed_threshold: 0.1, dtypes: ['fp32', 'q4'] });
   });
 
   it('resolves relative paths against the recipe file; a non-path model stays a Hub id', () => {
@@ -133,6 +133,24 @@ describe('errors, each with its path and line:col', () => {
     ]);
     expect(problemsOf('calibration: { text: missing.txt }\n')).toEqual([
       `calibration.text (1:22): file not found: ${join(dir, 'missing.txt')}`,
+    ]);
+  });
+
+  it('output.dtypes: fp32 required, no repeats, 4-bit needs experts on quantization-block boundaries', () => {
+    expect(problemsOf('output: { dtypes: [q4] }\n')).toEqual([
+      'output.dtypes (1:19): must include fp32 (the full sweep runs on it), got [q4]',
+    ]);
+    expect(problemsOf('output: { dtypes: [fp32, q8, q8] }\n')).toEqual([
+      'output.dtypes[2] (1:30): q8 is listed twice',
+    ]);
+    expect(problemsOf('experts: { align: 16 }\noutput: { dtypes: [fp32, q4f16] }\n')).toEqual([
+      'experts.align (1:19): must be a multiple of 32 (the 4-bit quantization block) when output.dtypes has ' +
+        'q4f16, got 16; set experts.align: 32 or drop q4f16 from output.dtypes',
+    ]);
+    const noFourBit = parseRecipeText('experts: { align: 16 }\noutput: { dtypes: [fp32, fp16, q8] }\n', file);
+    expect(noFourBit.output.dtypes).toEqual(['fp32', 'fp16', 'q8']);
+    expect(problemsOf('output: { dtypes: [fp32, int4] }\n')).toEqual([
+      "output.dtypes[1] (1:26): must be one of 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16', got 'int4'",
     ]);
   });
 

@@ -3,6 +3,7 @@
  * every value here is typed and defaulted; each rule reports the field the user should change.
  */
 import { heldoutEvaluations } from '../train/settings.js';
+import { isFourBit, Q4_BLOCK } from '../ir/precision.js';
 import type { Problem } from './problems.js';
 import { tasksRules } from './tasks-rules.js';
 import type { ParsedRecipe } from './types.js';
@@ -15,7 +16,38 @@ export function recipeRules(recipe: ParsedRecipe): Problem[] {
     ...trainRules(recipe),
     ...dataRules(recipe),
     ...tasksRules(recipe.eval.tasks),
+    ...dtypeRules(recipe),
   ];
+}
+
+/**
+ * The fp32 graphs carry the whole sweep (static slices, oracle, `moefy check`); 4-bit weights are quantized in
+ * blocks of 32 inputs, so every nested expert must end on a block boundary for each block to be its own
+ * MatMulNBits weight (and the quantized dense baseline to hold the very same blocks).
+ */
+function dtypeRules({ output, experts }: ParsedRecipe): Problem[] {
+  const problems: Problem[] = [];
+  const path = ['output', 'dtypes'];
+  if (!output.dtypes.includes('fp32')) {
+    problems.push({
+      path,
+      message: `must include fp32 (the full sweep runs on it), got [${output.dtypes.join(', ')}]`,
+    });
+  }
+  output.dtypes.forEach((d, i) => {
+    if (output.dtypes.indexOf(d) !== i)
+      problems.push({ path: [...path, i], message: `${d} is listed twice` });
+  });
+  const fourBit = output.dtypes.find(isFourBit);
+  if (fourBit && experts.align % Q4_BLOCK !== 0) {
+    problems.push({
+      path: ['experts', 'align'],
+      message:
+        `must be a multiple of ${Q4_BLOCK} (the 4-bit quantization block) when output.dtypes has ${fourBit}, ` +
+        `got ${experts.align}; set experts.align: ${Q4_BLOCK} or drop ${fourBit} from output.dtypes`,
+    });
+  }
+  return problems;
 }
 
 function expertRules({ experts }: ParsedRecipe): Problem[] {

@@ -4,6 +4,7 @@
  * Path-valued fields are optional: when absent they mean the kjv-llama fixture shipped with moefy (load.ts).
  */
 import { z } from 'zod';
+import { PRECISIONS, Q4_BLOCK } from '../ir/precision.js';
 import { ROUTER_KINDS } from '../router/spec.js';
 import { DEVICES } from '../runtime/device.js';
 import { taskDropField, taskLimitField, tasksField } from './tasks-schema.js';
@@ -39,7 +40,11 @@ const expertsSchema = z
       .enum(['none', 'coactivation'])
       .default('none')
       .describe('cluster neurons that fire together before ordering'),
-    align: count().default(16).describe('expert widths are rounded to a multiple of this many neurons'),
+    align: count()
+      .default(Q4_BLOCK)
+      .describe(
+        `expert widths are rounded to a multiple of this many neurons; with 4-bit output.dtypes a multiple of ${Q4_BLOCK}, the quantization block`,
+      ),
     adapt: z
       .enum(['none', 'lsq'])
       .default('lsq')
@@ -227,6 +232,13 @@ const outputSchema = z
     fixed_threshold: nonNegative()
       .default(0.1)
       .describe('threshold baked into the fixed-operating-point graph'),
+    dtypes: z
+      .array(z.enum(PRECISIONS))
+      .min(1)
+      .default(['fp32', 'q4'])
+      .describe(
+        'precisions written, as transformers.js names its dtype option (onnx/model.onnx, model_fp16, model_quantized, model_q4, model_q4f16); fp32 is required, every other one adds its MoE, fixed-threshold and dense graphs and its perplexities',
+      ),
   })
   .prefault({})
   .describe('extra graphs written beside model.onnx');

@@ -6,7 +6,7 @@
 import { DASH, percent, perplexity, signedPercentChange, speedupWithInterval } from './format.js';
 import { recommendedPoint, tolerance } from './recommendation.js';
 import { speedSentence } from './speed.js';
-import type { Point, Report } from './types.js';
+import type { Point, PrecisionSection, Report } from './types.js';
 
 function thresholdLine(p: Point, dense: Point | undefined): string {
   const delta = dense ? signedPercentChange(p.perplexity, dense.perplexity) : DASH;
@@ -55,5 +55,20 @@ export function summaryLines(report: Report): string[] {
     .filter((p) => p.kind === 'learned')
     .sort((a, b) => a.threshold! - b.threshold!)
     .map((p) => thresholdLine(p, dense));
-  return [...thresholds, ...recommendedLines(report, dense), ...fixedLine(report)];
+  const precisions = (report.precisions ?? []).map((s) => precisionLine(s, dense));
+  return [...thresholds, ...precisions, ...recommendedLines(report, dense), ...fixedLine(report)];
+}
+
+/** `q4: dense ppl 3.9012 (+2.11% vs fp32 dense); threshold 0 +0.00%, 0.1 +1.52% vs q4 dense`. */
+function precisionLine(s: PrecisionSection, fp32Dense: Point | undefined): string {
+  const dense = s.points.find((p) => p.kind === 'dense');
+  const learned = s.points
+    .filter((p) => p.kind === 'learned')
+    .sort((a, b) => a.threshold! - b.threshold!)
+    .map((p) => `${p.threshold} ${dense ? signedPercentChange(p.perplexity, dense.perplexity) : DASH}`);
+  const head = dense
+    ? `dense ppl ${perplexity(dense.perplexity)}` +
+      (fp32Dense ? ` (${signedPercentChange(dense.perplexity, fp32Dense.perplexity)} vs fp32 dense)` : '')
+    : 'no dense graph';
+  return `${s.dtype}: ${head}; threshold ${learned.join(', ')} vs ${s.dtype} dense`;
 }

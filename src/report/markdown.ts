@@ -1,6 +1,7 @@
 /** report.md: what a reviewer reads in a PR. Formatting only; every figure comes from the report. */
 import { DASH, fixed, percent, perplexity, signedPercentChange, speedupWithInterval } from './format.js';
 import { recommendationParagraphs } from './recommendation.js';
+import { precisionSection } from './precisions-markdown.js';
 import { summaryParagraph } from './summary.js';
 import { tasksMarkdown } from './tasks-markdown.js';
 import type { Point, PointKind, Report, Speedup } from './types.js';
@@ -168,6 +169,7 @@ export function reportToMarkdown(report: Report): string {
     ...SECTIONS.flatMap((s) => table(s, report, dense)),
     ...columnNotes(report),
     ...tasksMarkdown(report),
+    ...(report.precisions?.length ? ['', ...precisionSection(report)] : []),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
 }

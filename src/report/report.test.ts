@@ -175,3 +175,27 @@ describe('report.md', () => {
     );
   });
 });
+
+describe('precisions', () => {
+  const base = fakeReport();
+  const q4 = base.points
+    .filter((p) => p.kind === 'dense' || p.kind === 'learned')
+    .map((p) => ({ ...p, perplexity: p.perplexity * 1.02 }));
+  const report: Report = { ...base, precisions: [{ dtype: 'q4', points: q4 }] };
+
+  it('round-trip in report.json after the fp32 sections; a report without them has no key', () => {
+    const json = reportToJson(report);
+    expect(parseReport(json, 'report.json').precisions?.[0]?.points).toHaveLength(q4.length);
+    expect(json.indexOf('"precisions"')).toBeGreaterThan(json.indexOf('"pareto"'));
+    expect(reportToJson(base)).not.toContain('precisions');
+  });
+
+  it('get a report.md section: routing cost against the same precision, precision cost against fp32', () => {
+    const md = reportToMarkdown(report);
+    const section = md.slice(md.indexOf('## Precisions'));
+    expect(section).toContain('| q4 | dense | 100.0% |');
+    expect(section).toMatch(/\| fp32 \| dense \| 100\.0% \| [\d.]+ \| — \| \+0\.00% \|/);
+    expect(section).toMatch(/\| q4 \| dense \| 100\.0% \| [\d.]+ \| — \| \+2\.00% \|/);
+    expect(reportToMarkdown(base)).not.toContain('## Precisions');
+  });
+});

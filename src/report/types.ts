@@ -4,6 +4,7 @@
  * json.ts writes.
  */
 import { z } from 'zod';
+import { PRECISIONS } from '../ir/precision.js';
 import { pointTasksSchema, taskInfoSchema } from './task-types.js';
 
 export const REPORT_SCHEMA_ID = 'moefy.report/1';
@@ -114,6 +115,15 @@ const recommendedSchema = z.object({
   ppl_increase: z.number(),
 });
 
+/**
+ * One more precision of the same model (output.dtypes): its dense graph and its router graph at every threshold,
+ * measured like `points` (same tokens, same compute accounting). `points` itself is the fp32 sweep.
+ */
+const precisionSchema = z.object({
+  dtype: z.enum(PRECISIONS),
+  points: z.array(pointSchema).min(1),
+});
+
 export const reportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA_ID),
   moefy_version: z.string().min(1),
@@ -162,6 +172,8 @@ export const reportSchema = z.object({
   fixed_threshold: z.number().nonnegative().nullable().optional(),
   /** The downstream tasks every point was scored on, in order; absent when the evaluation ran none. */
   tasks: z.array(taskInfoSchema).optional(),
+  /** Absent in reports of conversions that wrote only fp32 graphs. */
+  precisions: z.array(precisionSchema).optional(),
 });
 
 export type Report = z.infer<typeof reportSchema>;
@@ -172,3 +184,4 @@ export type Timing = z.infer<typeof timingSchema>;
 export type Recommended = z.infer<typeof recommendedSchema>;
 export type ParetoSection = Report['pareto'];
 export type LearnedVsStatic = ParetoSection['learned_vs_static'][number];
+export type PrecisionSection = z.infer<typeof precisionSchema>;

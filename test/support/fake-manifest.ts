@@ -60,6 +60,7 @@ export function fakeMoeManifest(over: Partial<MoeManifest> = {}): MoeManifest {
         role: 'moe',
         file: 'model.onnx',
         data: 'model.onnx.data',
+        dtype: 'fp32',
         inputs: [],
         outputs: [],
         sha256: '0'.repeat(64),

@@ -28,11 +28,14 @@ ${extra}
   return recipe;
 }
 
-/** Converts kjv-llama into `root/out` with a stage cache under `root`; throws with moefy's stderr on failure. */
-export function convertKjv(root: string): string {
+/**
+ * Converts kjv-llama into `root/out` with a stage cache under `root`; throws with moefy's stderr on failure.
+ * `extra` is appended to the recipe (e.g. `output: { dtypes: [fp32, fp16, q4] }`).
+ */
+export function convertKjv(root: string, extra = ''): string {
   const out = join(root, 'out');
   const r = moefy(
-    ['convert', fixtureDir('kjv-llama'), '--recipe', kjvRecipe(root), '--out', out, '--quiet'],
+    ['convert', fixtureDir('kjv-llama'), '--recipe', kjvRecipe(root, extra), '--out', out, '--quiet'],
     {
       MOEFY_CACHE_DIR: join(root, 'cache'),
     },

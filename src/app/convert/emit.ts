@@ -3,14 +3,16 @@
  * input-choice `model_choice.onnx` and oracle-routed `model_oracle.onnx` for baselines, the fixed-operating-point
  * `model_fixed.onnx` with Optimum's I/O), all with KV cache and sharing `model.onnx.data`; the fixed graph again as
  * `onnx/model.onnx` for transformers.js (transformers-js.ts); the dense baseline `dense.onnx` — then
- * `routers.safetensors`, the checkpoint's config and tokenizer files and `moefy.json`.
+ * `routers.safetensors`, the checkpoint's config and tokenizer files and `moefy.json`. Every other precision of
+ * `output.dtypes` the plan lists adds its own set (emit-precisions.ts).
  * Each graph is loaded in ORT before the output is declared complete.
  */
 import { basename, join } from 'node:path';
 import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
-import { buildMoeDecoder, type ChoiceKind } from '../../graph/moe-decoder.js';
+import { buildMoeDecoder } from '../../graph/moe-decoder.js';
 import type { WeightDtype } from '../../graph/context.js';
 import { FIXED_THRESHOLD_METADATA } from '../../graph/names.js';
+import { protoIo } from './graph-io.js';
 import { resolveWeightDtype } from '../../graph/weights.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { RouterWeights } from '../../router/spec.js';
@@ -20,7 +22,6 @@ import { permutationDigest } from '../../experts/permutation.js';
 import { InternalError } from '../../util/errors.js';
 import {
   modelToManifest,
-  type GraphRole,
   MANIFEST_FILE,
   GRAPH_FILES,
   MANIFEST_SCHEMA_ID,
@@ -43,6 +44,8 @@ import { carryCheckpointFiles } from '../shared/carried-files.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { writeRouters } from '../../train/router-file.js';
 import type { TrainSummary } from './mlp-routers.js';
+import { CHOICES } from './choices.js';
+import { emitPrecisions } from './emit-precisions.js';
 import { emitTransformersJsGraph, markConfigForTransformersJs } from './transformers-js.js';
 import type { ModelProto } from '../../onnx/proto.js';
 
@@ -68,18 +71,10 @@ export interface EmitResult {
   readonly graphs: GraphEntry[];
 }
 
-/** Where each MoE graph's expert choice comes from. */
-const CHOICES: Partial<Record<GraphRole, ChoiceKind>> = {
-  moe: 'router',
-  moe_choice: 'input',
-  moe_fixed: 'fixed',
-  moe_oracle: 'oracle',
-};
-
 export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   const { dir, model, plan } = input;
   const { recipe } = plan;
-  const planned = plan.stages.emit.graphs;
+  const planned = plan.stages.emit.graphs.filter((g) => g.dtype === 'fp32');
   const dtype = resolveWeightDtype(recipe.dtype, model.ir);
   const graphs: GraphEntry[] = [];
   const data = new ExternalDataWriter(join(dir, MOE_DATA));
@@ -142,6 +137,9 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
     });
     known[basename(dense.dataPath)] = dense.dataSha256;
   }
+  const precisions = await emitPrecisions({ ...input, dtype });
+  graphs.push(...precisions.graphs);
+  Object.assign(known, precisions.known);
   const withIo = graphs;
   await writeRouters(join(dir, ROUTERS_FILE), input.routers, input.routerLoss);
   const routersFile = ROUTERS_FILE;
@@ -150,17 +148,6 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   const files = [...withIo.flatMap((g) => [g.file, g.data]), routersFile, ...carried];
   await writeMoeManifest({ ...input, dtype, graphs: withIo, files, known });
   return { files: [...new Set([...files, MANIFEST_FILE])].sort(), graphs: withIo };
-}
-
-/**
- * A graph's I/O names from its proto (what ORT reports: our graphs never list initializers as inputs). Not from an
- * ORT session: opening a whole graph holds the whole model in RAM, which a layer-sequential run must never do; the
- * evaluation's sessions and the ONNX checker in the tests prove the graphs load.
- */
-function protoIo(proto: ModelProto): GraphEntry['io'] {
-  const names = (values: readonly { name?: string | null }[] | null | undefined) =>
-    (values ?? []).map((v) => v.name ?? '');
-  return { inputs: names(proto.graph?.input), outputs: names(proto.graph?.output) };
 }
 
 async function writeMoeManifest(

@@ -7,35 +7,48 @@
  * `model.onnx.data` (no extra disk), or a byte copy where the filesystem has no hard links.
  */
 import { copyFile, link, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeModel } from '../../onnx/builder.js';
 import type { ModelProto } from '../../onnx/proto.js';
+import type { Precision } from '../../ir/precision.js';
 import { relocateExternalData } from '../../onnx/relocate.js';
-import { GRAPH_FILES } from '../shared/manifest.js';
+import { graphFile } from '../shared/manifest.js';
 import type { GraphEntry } from '../shared/manifest-write.js';
 
-export const TJS_MODEL = GRAPH_FILES.transformers_js;
-export const TJS_DATA = 'onnx/model.onnx_data';
+/** `onnx/model{suffix}.onnx` and its `onnx/model{suffix}.onnx_data`, the names `dtype` selects. */
+function transformersJsFiles(precision: Precision): { model: string; data: string } {
+  const model = graphFile('transformers_js', precision);
+  return { model, data: `${model}_data` };
+}
 
 /** Filesystems without hard links (FAT, some network mounts, cross-device) answer with one of these. */
 const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
 
-/** Writes `onnx/model.onnx` (the fixed graph, data location renamed) and its `onnx/model.onnx_data`. */
+/** Writes `onnx/model{suffix}.onnx` (the fixed graph, data location renamed) and its data file beside it. */
 export async function emitTransformersJsGraph(opts: {
   readonly dir: string;
   readonly fixed: ModelProto;
   /** The complete shared data file the fixed graph's offsets point into. */
   readonly dataFile: string;
+  readonly precision?: Precision;
 }): Promise<GraphEntry> {
+  const precision = opts.precision ?? 'fp32';
+  const files = transformersJsFiles(precision);
   await mkdir(join(opts.dir, 'onnx'), { recursive: true });
-  writeModel(relocateExternalData(opts.fixed, 'model.onnx_data'), join(opts.dir, TJS_MODEL));
+  writeModel(relocateExternalData(opts.fixed, basename(files.data)), join(opts.dir, files.model));
   const source = join(opts.dir, opts.dataFile);
-  const target = join(opts.dir, TJS_DATA);
+  const target = join(opts.dir, files.data);
   await link(source, target).catch(async (err: NodeJS.ErrnoException) => {
     if (!NO_LINK.has(err.code ?? '')) throw err;
     await copyFile(source, target);
   });
-  return { role: 'transformers_js', file: TJS_MODEL, data: TJS_DATA, io: { inputs: [], outputs: [] } };
+  return {
+    role: 'transformers_js',
+    file: files.model,
+    data: files.data,
+    dtype: precision,
+    io: { inputs: [], outputs: [] },
+  };
 }
 
 /**

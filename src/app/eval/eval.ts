@@ -18,6 +18,7 @@ import { routerShape } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { readOutputEval } from './output-manifest.js';
 import { summaryLines } from '../../report/console-summary.js';
+import { measurePrecisions } from './precisions.js';
 import { downloadProgress } from '../shared/download-progress.js';
 import type { Stage } from '../shared/progress.js';
 import { openTextSource } from '../shared/text-source.js';
@@ -63,7 +64,7 @@ export interface Evaluation {
 
 /** Measures the report of an output directory without writing it (also `moefy check`'s evaluation stage). */
 export async function computeReport(opts: EvaluateOptions): Promise<Report> {
-  const { plan, graphs, files } = await readOutputEval(opts.dir, {
+  const { plan, graphs, files, precisions } = await readOutputEval(opts.dir, {
     ...(opts.plan && { plan: opts.plan }),
     ...(opts.settings && { settings: opts.settings }),
     overrides: recipeOverrides(opts.overrides ?? {}),
@@ -119,6 +120,16 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
       }),
   });
   if (cached) opts.stage?.note('measurements from cache (same graph bytes and eval settings)');
+  // Other precisions (output.dtypes) on the same windows and thresholds; measured on every evaluation, not cached.
+  const perPrecision = await measurePrecisions({
+    windows,
+    batch: settings.batch,
+    thresholds,
+    latency,
+    model,
+    precisions,
+    stage: opts.stage,
+  });
   const c = plan.model;
   const { source } = plan;
   return buildReport(
@@ -148,6 +159,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
       ...(tasks && { tasks: tasks.info }),
     },
     measured,
+    perPrecision,
   );
 }
 

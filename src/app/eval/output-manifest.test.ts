@@ -23,6 +23,7 @@ async function outputDir(name: string, adapt?: MoeManifest['experts']['adapt']):
       role,
       file: GRAPH_FILES[role],
       data: 'model.onnx.data',
+      dtype: 'fp32' as const,
       inputs: [],
       outputs: [],
       sha256: '0'.repeat(64),

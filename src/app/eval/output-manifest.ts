@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import type { CheckpointSource } from '../../checkpoint/resolve.js';
 import type { EvalGraphs } from '../../eval/eval-model.js';
+import type { Precision } from '../../ir/precision.js';
 import { reviseRecipe } from '../../recipe/load.js';
 import type { Recipe } from '../../recipe/types.js';
 import { InputError } from '../../util/errors.js';
@@ -40,12 +41,21 @@ const SWEEP_ROLES = {
   dense: 'dense',
 } as const satisfies Record<keyof EvalGraphs, GraphRole>;
 
+/** The graphs of a non-fp32 precision the sweep measures: its router graph and (with output.dense) its dense. */
+export interface PrecisionGraphs {
+  readonly dtype: Exclude<Precision, 'fp32'>;
+  readonly learned: string;
+  readonly dense?: string;
+}
+
 export interface OutputEval {
   readonly plan: Plan;
-  /** Absolute paths of the graphs the sweep runs. */
+  /** Absolute paths of the fp32 graphs the sweep runs. */
   readonly graphs: EvalGraphs;
   /** Every file those graphs read, their external data included (the evaluation cache's key). */
   readonly files: string[];
+  /** Other precisions (output.dtypes), in the manifest's order. */
+  readonly precisions: PrecisionGraphs[];
 }
 
 export interface OutputEvalOptions {
@@ -69,8 +79,15 @@ export async function readOutputEval(dir: string, opts: OutputEvalOptions = {}):
     );
   }
   const swept: readonly GraphRole[] = Object.values(SWEEP_ROLES);
-  const files = m.graphs.filter((g) => swept.includes(g.role)).flatMap((g) => [g.file, g.data]);
-  return { plan: planned, graphs: graphFiles(dir, m, path), files: files.map((f) => join(dir, f)) };
+  const files = m.graphs
+    .filter((g) => swept.includes(g.role) && g.dtype === 'fp32')
+    .flatMap((g) => [g.file, g.data]);
+  return {
+    plan: planned,
+    graphs: graphFiles(dir, m, path),
+    files: files.map((f) => join(dir, f)),
+    precisions: precisionGraphs(dir, m.graphs),
+  };
 }
 
 function planFromManifest(m: EvalFields, path: string, opts: OutputEvalOptions): Plan {
@@ -97,7 +114,7 @@ function checkpointSource(s: ManifestSource): CheckpointSource {
 
 function graphFiles(dir: string, m: EvalFields, path: string): EvalGraphs {
   const file = (role: GraphRole): string => {
-    const found = m.graphs.find((g) => g.role === role)?.file;
+    const found = m.graphs.find((g) => g.role === role && g.dtype === 'fp32')?.file;
     if (!found)
       throw new InputError(`${path}: graphs: no ${role} graph; rerun \`moefy convert\` (with output.dense)`);
     return join(dir, found);
@@ -108,4 +125,14 @@ function graphFiles(dir: string, m: EvalFields, path: string): EvalGraphs {
     choice: file(SWEEP_ROLES.choice),
     dense: file(SWEEP_ROLES.dense),
   };
+}
+
+function precisionGraphs(dir: string, graphs: EvalFields['graphs']): PrecisionGraphs[] {
+  const dtypes = [...new Set(graphs.flatMap((g) => (g.dtype === 'fp32' ? [] : [g.dtype])))];
+  return dtypes.flatMap((dtype) => {
+    const file = (role: GraphRole) => graphs.find((g) => g.role === role && g.dtype === dtype)?.file;
+    const [learned, dense] = [file(SWEEP_ROLES.learned), file(SWEEP_ROLES.dense)];
+    if (!learned) return [];
+    return [{ dtype, learned: join(dir, learned), ...(dense && { dense: join(dir, dense) }) }];
+  });
 }

@@ -4,6 +4,7 @@
  */
 import { loadTokenizer } from '../../data/tokenizer.js';
 import { ROUTER_THRESHOLD } from '../../graph/names.js';
+import type { Precision } from '../../ir/precision.js';
 import { createSession, releaseSession } from '../../runtime/session.js';
 import { float32Tensor } from '../../runtime/tensors.js';
 import { InputError } from '../../util/errors.js';
@@ -22,6 +23,8 @@ export interface GenerateOptions {
   /** 0 = greedy. */
   readonly temperature: number;
   readonly seed: number;
+  /** Which precision's router graph runs (output.dtypes); default fp32. */
+  readonly dtype?: Precision;
   readonly write: (text: string) => void;
 }
 
@@ -39,7 +42,7 @@ export interface GenerateResult {
 }
 
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
-  const target = await readGenerateTarget(opts.dir);
+  const target = await readGenerateTarget(opts.dir, opts.dtype);
   const tokenizer = loadTokenizer(opts.dir);
   const prompt = tokenizer.encode(opts.prompt);
   if (prompt.length === 0) throw new InputError('--prompt: expected text that encodes to at least one token');

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { Precision } from '../../ir/precision.js';
 import type { CacheShape } from '../../runtime/decoder-feeds.js';
 import { InputError } from '../../util/errors.js';
 import { MANIFEST_FILE, moeManifestSchema, readManifest } from '../shared/manifest.js';
@@ -33,11 +34,20 @@ export interface GenerateTarget {
   readonly recomputePast?: number;
 }
 
-export async function readGenerateTarget(dir: string): Promise<GenerateTarget> {
+/** The router graph of `dtype` (default fp32: `model.onnx`; q4: `model_q4.onnx`, …). */
+export async function readGenerateTarget(dir: string, dtype: Precision = 'fp32'): Promise<GenerateTarget> {
+  const path = join(dir, MANIFEST_FILE);
   const m = await readManifest(dir, generateFields);
-  const graph = m.graphs.find((g) => g.role === 'moe')?.file;
-  if (!graph)
-    throw new InputError(`${join(dir, MANIFEST_FILE)}: graphs: no "moe" graph; rerun \`moefy convert\``);
+  const moe = m.graphs.filter((g) => g.role === 'moe');
+  const graph = moe.find((g) => g.dtype === dtype)?.file;
+  if (!graph && moe.length === 0)
+    throw new InputError(`${path}: graphs: no "moe" graph; rerun \`moefy convert\``);
+  if (!graph) {
+    const have = [...new Set(moe.map((g) => g.dtype))].join(', ');
+    throw new InputError(
+      `--dtype ${dtype}: ${path} has no ${dtype} graphs (it has ${have}); convert with ${dtype} in output.dtypes`,
+    );
+  }
   const { model } = m;
   return {
     graph: join(dir, graph),

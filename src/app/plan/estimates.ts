@@ -5,6 +5,7 @@
 import { layerParams, tokenMacs } from '../../ir/flops.js';
 import { MAX_RUN_FLOPS } from '../../pipeline/run-size.js';
 import type { Recipe } from '../../recipe/types.js';
+import { precisionGraphBytes, precisionPasses } from './precisions.js';
 import type { PlanDisk, PlanMemory, PlanModel, PlanTime } from './types.js';
 import { latencyPromptTokens } from '../../eval/latency-prompt.js';
 
@@ -105,12 +106,14 @@ export function estimateDisk({
     model.params * emitBytes(recipe.dtype, model.sourceDtype) + adaptedBytes + routerParams * FLOAT32;
   const denseGraphBytes = recipe.output.dense ? model.params * emitBytes(recipe.dtype, model.sourceDtype) : 0;
   const routersBytes = routerParams * FLOAT32;
+  const precisions = precisionGraphBytes(recipe, model);
   return {
     moeGraphBytes,
     adaptedBytes,
     denseGraphBytes,
     routersBytes,
-    totalBytes: moeGraphBytes + denseGraphBytes + routersBytes,
+    precisionGraphBytes: precisions,
+    totalBytes: moeGraphBytes + denseGraphBytes + routersBytes + precisions,
   };
 }
 
@@ -148,12 +151,12 @@ export function estimateTime({ recipe, model, routerMacs, experts }: TimeEstimat
     model.numLayers * steps * TRAIN_STEP_OVERHEAD_S +
     ridgeFlops / JS_FLOPS_PER_S;
   const thresholds = recipe.eval.thresholds.length;
-  // dense + learned and oracle at every threshold + one static slice per expert.
-  const passes = 1 + 2 * thresholds + experts;
+  // dense + learned and oracle at every threshold + one static slice per expert, + the other precisions'.
+  const passes = 1 + 2 * thresholds + experts + precisionPasses(recipe);
   const { repeats, decode_tokens } = recipe.eval.latency;
   const seq = latencyPromptTokens(recipe.eval.latency, model.maxPositions);
   const latencyTokens = recipe.eval.latency.enabled
-    ? (thresholds + experts + 1) * repeats * (seq + decode_tokens)
+    ? (thresholds + experts + 1 + precisionPasses(recipe)) * repeats * (seq + decode_tokens)
     : 0;
   const evalSeconds =
     (passes * flops(recipe.eval.tokens, recipe.eval.seq_len) + flops(latencyTokens, seq)) / CPU_FLOPS_PER_S +

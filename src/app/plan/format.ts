@@ -88,7 +88,8 @@ function diskLines({ disk: d }: Plan): string[] {
   return [
     `≈ ${bytes(d.totalBytes)}: MoE graph ${bytes(d.moeGraphBytes)}, dense graph ${bytes(d.denseGraphBytes)}, ` +
       `routers ${bytes(d.routersBytes)}` +
-      (d.adaptedBytes > 0 ? ` (MoE graph includes adapted experts ${bytes(d.adaptedBytes)})` : ''),
+      (d.adaptedBytes > 0 ? ` (MoE graph includes adapted experts ${bytes(d.adaptedBytes)})` : '') +
+      (d.precisionGraphBytes > 0 ? `, other output.dtypes ${bytes(d.precisionGraphBytes)}` : ''),
   ];
 }
 

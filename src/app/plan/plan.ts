@@ -17,8 +17,10 @@ import type { ModelConfig } from '../../ir/model.js';
 import type { Recipe } from '../../recipe/types.js';
 import { CUDA_INSTALL_HINT } from '../../runtime/device.js';
 import { InputError, RuntimeSetupError } from '../../util/errors.js';
-import { GRAPH_FILES, type GraphRole } from '../shared/manifest.js';
+import type { Precision } from '../../ir/precision.js';
+import { graphFile, type GraphRole } from '../shared/manifest.js';
 import { estimateDisk, estimateMemory, estimateTime } from './estimates.js';
+import { precisionPasses } from './precisions.js';
 import {
   type Plan,
   type PlanExpert,
@@ -126,21 +128,32 @@ function planStages(recipe: Recipe, sizes: readonly number[], config: ModelConfi
     router: {
       train: router.kind === 'mlp' ? { device: router.train.device, steps: router.train.steps } : null,
     },
-    emit: { graphs: emittedGraphs(recipe).map((role) => ({ role, file: GRAPH_FILES[role] })) },
+    emit: { graphs: emittedGraphs(recipe) },
     eval: {
       device: recipe.device,
       windows: Math.floor(ev.tokens / ev.seq_len),
       seqLen: ev.seq_len,
-      points: 1 + experts + 2 * thresholds,
-      timed: 1 + experts + thresholds,
+      points: 1 + experts + 2 * thresholds + precisionPasses(recipe),
+      timed: 1 + experts + thresholds + precisionPasses(recipe),
     },
   };
 }
 
-/** The graphs `convert` writes, in order: the MoE variants, the transformers.js copy, the dense baseline. */
-function emittedGraphs(recipe: Recipe): GraphRole[] {
-  const moe: GraphRole[] = ['moe', 'moe_choice', 'moe_fixed', 'moe_oracle', 'transformers_js'];
-  return recipe.output.dense ? [...moe, 'dense'] : moe;
+/**
+ * The graphs `convert` writes, in order: the fp32 MoE variants, the transformers.js copy, the dense baseline; then
+ * per other precision of output.dtypes its router and fixed graphs, their transformers.js copy and its dense
+ * baseline (the input-choice and oracle graphs are baselines of routing, not of precision: fp32 only).
+ */
+function emittedGraphs(recipe: Recipe): PlanStages['emit']['graphs'] {
+  const dense: GraphRole[] = recipe.output.dense ? ['dense'] : [];
+  const roles = (dtype: Precision): GraphRole[] =>
+    dtype === 'fp32'
+      ? ['moe', 'moe_choice', 'moe_fixed', 'moe_oracle', 'transformers_js', ...dense]
+      : ['moe', 'moe_fixed', 'transformers_js', ...dense];
+  const dtypes: Precision[] = ['fp32', ...recipe.output.dtypes.filter((d) => d !== 'fp32')];
+  return dtypes.flatMap((dtype) =>
+    roles(dtype).map((role) => ({ role, file: graphFile(role, dtype), dtype })),
+  );
 }
 
 /** Every refusal of the stages that will run, before any of them starts. */

@@ -4,6 +4,7 @@ import type { FfnKind, ModelConfig, PositionEncoding } from '../../ir/model.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { RouterKind } from '../../router/spec.js';
 import type { Device } from '../../runtime/device.js';
+import type { Precision } from '../../ir/precision.js';
 import type { GraphRole } from '../shared/manifest.js';
 
 /** What planning needs of a model: its shapes, never its weights (from the IR, or from an output's manifest). */
@@ -94,6 +95,8 @@ export interface PlanDisk {
   readonly adaptedBytes: number;
   readonly denseGraphBytes: number;
   readonly routersBytes: number;
+  /** The graphs of output.dtypes besides fp32. */
+  readonly precisionGraphBytes: number;
   readonly totalBytes: number;
 }
 
@@ -131,13 +134,22 @@ export interface PlanStages {
   /** The closed-form ridge fit always runs; `train` is the mlp router's ORT training (null for ridge). */
   readonly router: { readonly train: { readonly device: Device; readonly steps: number } | null };
   /** Graphs in the order they are written. */
-  readonly emit: { readonly graphs: readonly { readonly role: GraphRole; readonly file: string }[] };
+  readonly emit: {
+    readonly graphs: readonly {
+      readonly role: GraphRole;
+      readonly file: string;
+      readonly dtype: Precision;
+    }[];
+  };
   readonly eval: {
     readonly device: Device;
     /** Windows of seqLen tokens scored per point (fewer if the text runs out). */
     readonly windows: number;
     readonly seqLen: number;
-    /** dense + one static point per expert + learned and oracle at every threshold. */
+    /**
+     * dense + one static point per expert + learned and oracle at every threshold, + per other precision of
+     * output.dtypes its dense and learned points (plan/precisions.ts).
+     */
     readonly points: number;
     /** Points whose graphs are timed (the oracle's are not). */
     readonly timed: number;

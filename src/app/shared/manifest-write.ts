@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ResolvedCheckpoint, sha256File } from '../../checkpoint/resolve.js';
+import type { Precision } from '../../ir/precision.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 import {
   type DenseManifest,
@@ -22,6 +23,8 @@ export interface GraphEntry {
   readonly role: GraphRole;
   readonly file: string;
   readonly data: string;
+  /** The graph's precision (output.dtypes); fp32 when absent. */
+  readonly dtype?: Precision;
   readonly io: GraphIo;
 }
 
@@ -39,6 +42,7 @@ export async function graphSection(dir: string, g: GraphEntry): Promise<Manifest
     role: g.role,
     file: g.file,
     data: g.data,
+    dtype: g.dtype ?? 'fp32',
     inputs: [...g.io.inputs],
     outputs: [...g.io.outputs],
     sha256: await sha256File(join(dir, g.file)),

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ModelConfig, ModelIR } from '../../ir/model.js';
+import { type Precision, PRECISIONS, withPrecisionSuffix } from '../../ir/precision.js';
 import { resolvedRecipeSchema } from '../../recipe/schema.js';
 import { ROUTER_KINDS } from '../../router/spec.js';
 import { DEVICES } from '../../runtime/device.js';
@@ -41,6 +42,14 @@ export const GRAPH_FILES: Readonly<Record<GraphRole, string>> = {
   transformers_js: 'onnx/model.onnx',
   dense: 'dense.onnx',
 };
+
+/**
+ * The file of a role's graph in a precision of `output.dtypes`: GRAPH_FILES for fp32, the transformers.js suffix
+ * before the extension otherwise (`model_q4.onnx`, `onnx/model_fp16.onnx`, `dense_quantized.onnx`; ir/precision.ts).
+ */
+export function graphFile(role: GraphRole, dtype: Precision): string {
+  return withPrecisionSuffix(GRAPH_FILES[role], dtype);
+}
 
 /** Manifest name → ModelConfig name, for every ModelConfig field (checked below). */
 export const MODEL_FIELDS = {
@@ -134,6 +143,8 @@ const graphSchema = z.object({
   role: z.enum(GRAPH_ROLES),
   file: z.string(),
   data: z.string(),
+  /** The graph's precision (output.dtypes); manifests written before precisions hold fp32 graphs only. */
+  dtype: z.enum(PRECISIONS).default('fp32'),
   inputs: z.array(z.string()),
   outputs: z.array(z.string()),
   sha256,

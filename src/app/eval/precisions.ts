@@ -1,0 +1,41 @@
+/**
+ * The evaluation of every precision besides fp32 (output.dtypes): its dense graph and its router graph at every
+ * threshold, on the same token windows and with the same latency settings as the fp32 sweep, so each figure
+ * compares like for like (q4 routing against q4 dense, q4 dense against fp32 dense).
+ */
+import type { TokenWindows } from '../../data/windows.js';
+import type { PrecisionMeasurement } from '../../eval/build-report.js';
+import type { EvalModel, LatencySettings } from '../../eval/eval-model.js';
+import { runSweep } from '../../eval/sweep.js';
+import type { Stage } from '../shared/progress.js';
+import type { PrecisionGraphs } from './output-manifest.js';
+
+export async function measurePrecisions(a: {
+  /** The fp32 model; each precision swaps in its own learned and dense graphs. */
+  readonly model: EvalModel;
+  readonly precisions: readonly PrecisionGraphs[];
+  readonly windows: TokenWindows;
+  readonly batch: number;
+  readonly thresholds: readonly number[];
+  readonly latency: LatencySettings | null;
+  readonly stage?: Stage | undefined;
+}): Promise<PrecisionMeasurement[]> {
+  const out: PrecisionMeasurement[] = [];
+  for (const p of a.precisions) {
+    const { model } = a;
+    const points = await runSweep({
+      windows: a.windows,
+      batch: a.batch,
+      thresholds: a.thresholds,
+      latency: a.latency,
+      model: {
+        ...model,
+        graphs: { ...model.graphs, learned: p.learned, dense: p.dense ?? model.graphs.dense },
+      },
+      kinds: p.dense ? ['dense', 'learned'] : ['learned'],
+      onPoint: (q) => a.stage?.note(`${p.dtype} ${q.index + 1}/${q.total} ${q.label}`),
+    });
+    out.push({ dtype: p.dtype, points });
+  }
+  return out;
+}
