@@ -97,9 +97,21 @@ async function runOnce(path: string, feeds: Feeds): Promise<Record<string, Tenso
   }
 }
 
-// qwen2-tied: biases, a tied head (quantized from the embedding rows in 4-bit), the harder path of each precision.
-describe.each(['qwen2-tied', 'gpt2'])('%s in every precision', (name) => {
-  it.each(PRECISIONS)(
+/**
+ * qwen2-tied: biases, a tied head (quantized from the embedding rows in 4-bit), the harder path of each precision;
+ * gpt2: in_out weights, FFN biases, learned positions. The newer families in the precisions whose math differs
+ * (float16 linears, 4-bit blocks): gemma2's embedding scale, sandwich norms and attention/final soft-caps,
+ * gemma3's q/k norms and local RoPE, phi3's fused projections — norms, soft-caps and softmax stay float32.
+ */
+const CASES: readonly (readonly [string, readonly Precision[]])[] = [
+  ['qwen2-tied', PRECISIONS],
+  ['gpt2', PRECISIONS],
+  ['gemma2', ['fp16', 'q4', 'q4f16']],
+  ['gemma3-text', ['fp16', 'q4f16']],
+  ['phi3', ['fp16', 'q4']],
+];
+describe.each(CASES)('%s in its precisions', (name, precisions) => {
+  it.each(precisions)(
     '%s: MoE at threshold 0 equals the same-precision dense graph; graphs pass the checker',
     async (precision) => {
       const c = await setup(name, 32);

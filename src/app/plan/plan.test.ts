@@ -139,15 +139,21 @@ describe('plan for kjv-llama under the default recipe', () => {
       router: { train: { device: 'cpu', steps: 400 } },
       emit: {
         graphs: [
-          { role: 'moe', file: 'model.onnx' },
-          { role: 'moe_choice', file: 'model_choice.onnx' },
-          { role: 'moe_fixed', file: 'model_fixed.onnx' },
-          { role: 'moe_oracle', file: 'model_oracle.onnx' },
-          { role: 'transformers_js', file: 'onnx/model.onnx' },
-          { role: 'dense', file: 'dense.onnx' },
+          { role: 'moe', file: 'model.onnx', dtype: 'fp32' },
+          { role: 'moe_choice', file: 'model_choice.onnx', dtype: 'fp32' },
+          { role: 'moe_fixed', file: 'model_fixed.onnx', dtype: 'fp32' },
+          { role: 'moe_oracle', file: 'model_oracle.onnx', dtype: 'fp32' },
+          { role: 'transformers_js', file: 'onnx/model.onnx', dtype: 'fp32' },
+          { role: 'dense', file: 'dense.onnx', dtype: 'fp32' },
+          // output.dtypes [fp32, q4]: q4's router and fixed graphs, their transformers.js copy, its dense baseline.
+          { role: 'moe', file: 'model_q4.onnx', dtype: 'q4' },
+          { role: 'moe_fixed', file: 'model_fixed_q4.onnx', dtype: 'q4' },
+          { role: 'transformers_js', file: 'onnx/model_q4.onnx', dtype: 'q4' },
+          { role: 'dense', file: 'dense_q4.onnx', dtype: 'q4' },
         ],
       },
-      eval: { device: 'cpu', windows: 512, seqLen: 128, points: 26, timed: 16 },
+      // + q4's dense and its router graph at the 10 thresholds, all timed.
+      eval: { device: 'cpu', windows: 512, seqLen: 128, points: 37, timed: 27 },
     });
   });
 
