@@ -51,9 +51,17 @@ const D2048: SynthShape = { hidden: 2048, ffn: 5632, layers: 2, heads: 16, kvHea
 const SMALL: SynthShape = { hidden: 256, ffn: 704, layers: 2, heads: 4, kvHeads: 2, vocab: 256 };
 const TINYLLAMA: SynthShape = { hidden: 2048, ffn: 5632, layers: 22, heads: 32, kvHeads: 4, vocab: 32000 };
 
-export async function precisionSuite(opts: { quick: boolean }): Promise<SuiteResult> {
+/**
+ * `precisionShapes` picks shapes by label (`d=2048`, `1.1B`; default both): the 1.1B shape alone takes the better
+ * part of an hour on two shared cores. Each shape's figures go to stderr as soon as it is done, so a run stopped
+ * during the next shape still leaves them.
+ */
+export async function precisionSuite(opts: {
+  quick: boolean;
+  precisionShapes?: readonly string[];
+}): Promise<SuiteResult> {
   const dir = mkdtempSync(join(tmpdir(), 'moefy-bench-precision-'));
-  const runs: ShapeRun[] = [
+  const all: ShapeRun[] = [
     {
       label: opts.quick ? 'd=256' : 'd=2048',
       shape: opts.quick ? SMALL : D2048,
@@ -82,23 +90,38 @@ export async function precisionSuite(opts: { quick: boolean }): Promise<SuiteRes
           },
         ]),
   ];
+  const known = all.map((r) => r.label);
+  const unknown = (opts.precisionShapes ?? []).filter((l) => !known.includes(l));
+  if (unknown.length > 0)
+    throw new Error(`--precision-shapes: unknown ${unknown.join(', ')}; expected ${known.join(', ')}`);
+  const runs = all.filter(
+    (r) => opts.quick || !opts.precisionShapes || opts.precisionShapes.includes(r.label),
+  );
+  const ran = (label: string) => runs.some((r) => r.label === label);
   try {
     const tokens = loadTokenizer(KJV)
       .encode(readFileSync(join(KJV, 'eval.txt'), 'utf8'))
       .slice(0, 512);
     const figures: Figure[] = [];
-    for (const r of runs) figures.push(...(await shapeFigures(r, { dir: join(dir, r.label), tokens })));
+    for (const r of runs) {
+      const shape = await shapeFigures(r, { dir: join(dir, r.label), tokens });
+      process.stderr.write(`bench: precision ${r.label} done\n${JSON.stringify(shape)}\n`);
+      figures.push(...shape);
+    }
     return {
       suite: 'precision',
       settings: {
         runtime: 'onnxruntime-node CPU EP',
         'intra-op threads': THREADS,
         batch: 1,
-        [runs[0]!.label]:
-          `FFN ${runs[0]!.shape.ffn}, 2 layers, vocab 256, f32 checkpoint; prefill ${runs[0]!.timing.seq}, decode ${runs[0]!.timing.decodeTokens}, ${runs[0]!.timing.repeats} rounds`,
+        [all[0]!.label]: ran(all[0]!.label)
+          ? `FFN ${all[0]!.shape.ffn}, 2 layers, vocab 256, f32 checkpoint; prefill ${all[0]!.timing.seq}, decode ${all[0]!.timing.decodeTokens}, ${all[0]!.timing.repeats} rounds`
+          : 'skipped (--precision-shapes)',
         '1.1B': opts.quick
           ? 'skipped (--quick)'
-          : 'TinyLlama shape, 22 layers, vocab 32000, bf16 checkpoint; prefill 64, decode 16, 3 rounds',
+          : ran('1.1B')
+            ? 'TinyLlama shape, 22 layers, vocab 32000, bf16 checkpoint; prefill 64, decode 16, 3 rounds'
+            : 'skipped (--precision-shapes)',
         mix: `${MIX.join('/')} of tokens on experts 1/8…1 of the FFN, i.i.d. per (layer, token)`,
         'q4 kernel': 'MatMulNBits without accuracy_level (float32 compute, as ORT’s quantizer writes it)',
       },

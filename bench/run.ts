@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --json] [-- --suite convert,latency,train,eval,scale,precision] [-- --quick] [-- --update-docs]`:
+ * `npm run bench [-- --json] [-- --suite convert,latency,train,eval,scale,precision] [-- --quick] [-- --update-docs]
+ * [-- --precision-shapes d=2048,1.1B]`:
  * runs the suites, prints their figures (or JSON), and — after a complete run (every suite, no --quick) — rewrites
  * docs/benchmarks.md with the machine; `--update-docs` lets a partial run replace just its own sections there.
  * Exit 0 unless a suite crashes: a missed budget is a finding, not a failure.
@@ -20,7 +21,8 @@ import { trainSuite } from './train-suite.js';
 
 const DOCS = join(REPO_ROOT, 'docs/benchmarks.md');
 
-type SuiteFn = (opts: { quick: boolean }) => Promise<SuiteResult>;
+/** `precisionShapes`: the precision suite's shapes (all by default); the other suites ignore it. */
+type SuiteFn = (opts: { quick: boolean; precisionShapes?: readonly string[] }) => Promise<SuiteResult>;
 const SUITES: Record<string, SuiteFn> = {
   convert: convertSuite,
   latency: latencySuite,
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       suite: { type: 'string', default: Object.keys(SUITES).join(',') },
       'update-docs': { type: 'boolean', default: false },
+      'precision-shapes': { type: 'string' },
     },
   });
   const names = values.suite
@@ -54,14 +57,16 @@ async function main(): Promise<void> {
   const results: SuiteResult[] = [];
   for (const name of names) {
     if (!values.json) process.stderr.write(`bench: ${name}…\n`);
-    const result = await SUITES[name]!({ quick: values.quick });
+    const shapes = values['precision-shapes']?.split(',').map((s) => s.trim());
+    const result = await SUITES[name]!({ quick: values.quick, ...(shapes && { precisionShapes: shapes }) });
     results.push(result);
     if (!values.json) process.stdout.write(`${textReport([result])}\n`);
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const date = new Date().toISOString().slice(0, 10);
   // Only a complete run replaces the record: a --quick smoke run or a subset must not clobber it.
-  const complete = !values.quick && names.length === Object.keys(SUITES).length;
+  const complete =
+    !values.quick && names.length === Object.keys(SUITES).length && !values['precision-shapes'];
   if (complete) writeFileSync(DOCS, markdownReport({ machine, results, command, date }));
   else if (values['update-docs'] && !values.quick)
     writeFileSync(DOCS, replaceSections(readFileSync(DOCS, 'utf8'), results, { command, date }));
