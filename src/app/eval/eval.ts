@@ -120,7 +120,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
       }),
   });
   if (cached) opts.stage?.note('measurements from cache (same graph bytes and eval settings)');
-  // Other precisions (output.dtypes) on the same windows and thresholds; measured on every evaluation, not cached.
+  // Other precisions (output.dtypes) on the same windows and thresholds, cached like the fp32 sweep.
   const perPrecision = await measurePrecisions({
     windows,
     batch: settings.batch,
@@ -129,6 +129,15 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
     model,
     precisions,
     stage: opts.stage,
+    cached: async (p, measure) =>
+      (
+        await cachedMeasurements({
+          root: opts.cacheRoot ?? defaultCacheRoot(),
+          key: { files: p.files, text: text.identity, tasks: null, settings, thresholds, latency },
+          reuse: opts.remeasure !== true,
+          measure,
+        })
+      ).points,
   });
   const c = plan.model;
   const { source } = plan;

@@ -46,6 +46,8 @@ export interface PrecisionGraphs {
   readonly dtype: Exclude<Precision, 'fp32'>;
   readonly learned: string;
   readonly dense?: string;
+  /** Those graphs and their external data (the evaluation cache's key). */
+  readonly files: string[];
 }
 
 export interface OutputEval {
@@ -130,9 +132,14 @@ function graphFiles(dir: string, m: EvalFields, path: string): EvalGraphs {
 function precisionGraphs(dir: string, graphs: EvalFields['graphs']): PrecisionGraphs[] {
   const dtypes = [...new Set(graphs.flatMap((g) => (g.dtype === 'fp32' ? [] : [g.dtype])))];
   return dtypes.flatMap((dtype) => {
-    const file = (role: GraphRole) => graphs.find((g) => g.role === role && g.dtype === dtype)?.file;
-    const [learned, dense] = [file(SWEEP_ROLES.learned), file(SWEEP_ROLES.dense)];
+    const entry = (role: GraphRole) => graphs.find((g) => g.role === role && g.dtype === dtype);
+    const [learned, dense] = [entry(SWEEP_ROLES.learned), entry(SWEEP_ROLES.dense)];
     if (!learned) return [];
-    return [{ dtype, learned: join(dir, learned), ...(dense && { dense: join(dir, dense) }) }];
+    const files = [learned, ...(dense ? [dense] : [])]
+      .flatMap((g) => [g.file, g.data])
+      .map((f) => join(dir, f));
+    return [
+      { dtype, learned: join(dir, learned.file), ...(dense && { dense: join(dir, dense.file) }), files },
+    ];
   });
 }

@@ -5,6 +5,7 @@
  */
 import type { TokenWindows } from '../../data/windows.js';
 import type { PrecisionMeasurement } from '../../eval/build-report.js';
+import type { PointMeasurement } from '../../eval/pareto.js';
 import type { EvalModel, LatencySettings } from '../../eval/eval-model.js';
 import { runSweep } from '../../eval/sweep.js';
 import type { Stage } from '../shared/progress.js';
@@ -19,22 +20,29 @@ export async function measurePrecisions(a: {
   readonly thresholds: readonly number[];
   readonly latency: LatencySettings | null;
   readonly stage?: Stage | undefined;
+  /** Runs `measure`, or returns what it gave for the same graph bytes and settings (app/eval/cache.ts). */
+  readonly cached: (
+    p: PrecisionGraphs,
+    measure: () => Promise<PointMeasurement[]>,
+  ) => Promise<PointMeasurement[]>;
 }): Promise<PrecisionMeasurement[]> {
   const out: PrecisionMeasurement[] = [];
   for (const p of a.precisions) {
     const { model } = a;
-    const points = await runSweep({
-      windows: a.windows,
-      batch: a.batch,
-      thresholds: a.thresholds,
-      latency: a.latency,
-      model: {
-        ...model,
-        graphs: { ...model.graphs, learned: p.learned, dense: p.dense ?? model.graphs.dense },
-      },
-      kinds: p.dense ? ['dense', 'learned'] : ['learned'],
-      onPoint: (q) => a.stage?.note(`${p.dtype} ${q.index + 1}/${q.total} ${q.label}`),
-    });
+    const points = await a.cached(p, () =>
+      runSweep({
+        windows: a.windows,
+        batch: a.batch,
+        thresholds: a.thresholds,
+        latency: a.latency,
+        model: {
+          ...model,
+          graphs: { ...model.graphs, learned: p.learned, dense: p.dense ?? model.graphs.dense },
+        },
+        kinds: p.dense ? ['dense', 'learned'] : ['learned'],
+        onPoint: (q) => a.stage?.note(`${p.dtype} ${q.index + 1}/${q.total} ${q.label}`),
+      }),
+    );
     out.push({ dtype: p.dtype, points });
   }
   return out;
