@@ -190,9 +190,9 @@ describe('the kjv-llama report', () => {
     expect(lines.filter((l) => /^(recommended|fixed graphs)/.test(l))).toHaveLength(2);
     const q4 = lines.filter((l) => l.startsWith('q4: '));
     expect(q4).toHaveLength(1);
-    // The same thresholds as the fp32 lines, the fixed graph's 0.2 included.
+    // The same thresholds as the fp32 lines, the fixed graph's 0.2 included, each at its FFN+router compute.
     expect(q4[0]).toMatch(
-      /^q4: dense ppl [\d.]+ \(\+[\d.]+% vs fp32 dense\); threshold 0 [-+]0\.00%, 0\.2 [-+][\d.]+%, 0\.3 [-+][\d.]+% vs q4 dense$/,
+      /^q4: dense ppl [\d.]+ \(\+[\d.]+% vs fp32 dense\); threshold 0 [-+]0\.00% at 100\.3%, 0\.2 [-+][\d.]+% at [\d.]+%, 0\.3 [-+][\d.]+% at [\d.]+% FFN\+router vs q4 dense$/,
     );
     const again = parseReport(readFileSync(join(out, 'report.json'), 'utf8'), 'report.json');
     expect(again.points.filter((p) => p.kind === 'learned').map((p) => p.threshold)).toEqual([0, 0.2, 0.3]);

@@ -23,24 +23,13 @@ import { float32Tensor, int64Tensor, readFloat32, readInt64 } from '../src/runti
 import { InputError } from '../src/util/errors.js';
 import { Rng } from '../src/util/random.js';
 import { fixtureDir, maxAbsDiff, openReference, type Reference } from './support/golden.js';
-import { caseExperts } from './support/moe-build.js';
+import { adaptedExperts, caseExperts } from './support/moe-build.js';
 import { adaptedFfn, loadJsFfn, prefixFfn } from './support/moe-reference.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
 
 const TOL = 1e-4;
 const root = mkdtempSync(join(tmpdir(), 'moefy-adapted-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** Seeded adapted weights, scaled like a down projection so outputs stay in the dense model's range. */
-function adaptedFor(ir: ModelIR, sizes: readonly number[], seed: number): AdaptedExpert[] {
-  const rng = new Rng(seed);
-  const d = ir.config.hidden;
-  const scale = 1 / Math.sqrt(ir.config.ffnDim);
-  return sizes.slice(0, -1).map((n) => ({
-    down: Float32Array.from({ length: n * d }, () => (rng.next() - 0.5) * 2 * scale),
-    bias: Float32Array.from({ length: d }, () => (rng.next() - 0.5) * 0.02),
-  }));
-}
 
 interface AdaptedCase {
   ir: ModelIR;
@@ -56,7 +45,10 @@ async function buildCase(name: string, dir: string): Promise<AdaptedCase> {
   const ir = await loadModelIR(fixtureDir(name));
   const ref = await openReference(fixtureDir(name));
   const sizes = expertSizes(ir.config.ffnDim, [0.25, 0.5, 1], 8);
-  const experts = caseExperts(ir, sizes).map((e, i) => ({ ...e, adapted: adaptedFor(ir, sizes, 40 + i) }));
+  const experts = caseExperts(ir, sizes).map((e, i) => ({
+    ...e,
+    adapted: adaptedExperts(ir, sizes, 40 + i),
+  }));
   const data = new ExternalDataWriter(join(dir, 'moe.onnx.data'));
   const paths = {} as AdaptedCase['paths'];
   const choices: Record<keyof AdaptedCase['paths'], ChoiceKind> = {
@@ -168,7 +160,7 @@ describe('adapted experts that do not fit the expert sizes', () => {
   it('are refused before any weight is read, naming the layer and field', async () => {
     const ir = await loadModelIR(fixtureDir('llama-gqa'));
     const sizes = expertSizes(ir.config.ffnDim, [0.25, 0.5, 1], 8);
-    const good = adaptedFor(ir, sizes, 1);
+    const good = adaptedExperts(ir, sizes, 1);
     const experts = caseExperts(ir, sizes);
     const build = (adapted: AdaptedExpert[]) =>
       buildMoeDecoder(ir, {

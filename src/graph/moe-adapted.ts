@@ -35,7 +35,13 @@ export function adaptedDownWeights(
   const base = ffn.down.weight.name;
   return {
     down: adapted.map((e, k) =>
-      storeLinear(ctx, { name: `${base}.adapted.${k}`, data: e.down, k: sizes[k]!, n: hidden, layout: 'in_out' }),
+      storeLinear(ctx, {
+        name: `${base}.adapted.${k}`,
+        data: e.down,
+        k: sizes[k]!,
+        n: hidden,
+        layout: 'in_out',
+      }),
     ),
     bias: adapted.map((e, k) => ctx.weight(`${base}.adapted_bias.${k}`, e.bias, [hidden])),
   };

@@ -59,16 +59,22 @@ export function summaryLines(report: Report): string[] {
   return [...thresholds, ...precisions, ...recommendedLines(report, dense), ...fixedLine(report)];
 }
 
-/** `q4: dense ppl 3.9012 (+2.11% vs fp32 dense); threshold 0 +0.00%, 0.1 +1.52% vs q4 dense`. */
+/**
+ * `q4: dense ppl 3.9012 (+2.11% vs fp32 dense); threshold 0 +0.00% at 100.3%, 0.1 +1.52% at 55.0% FFN+router vs
+ * q4 dense`: routed points pay for their router, as the fp32 lines.
+ */
 function precisionLine(s: PrecisionSection, fp32Dense: Point | undefined): string {
   const dense = s.points.find((p) => p.kind === 'dense');
   const learned = s.points
     .filter((p) => p.kind === 'learned')
     .sort((a, b) => a.threshold! - b.threshold!)
-    .map((p) => `${p.threshold} ${dense ? signedPercentChange(p.perplexity, dense.perplexity) : DASH}`);
+    .map((p) => {
+      const delta = dense ? signedPercentChange(p.perplexity, dense.perplexity) : DASH;
+      return `${p.threshold} ${delta} at ${percent(p.ffn_router_fraction ?? p.ffn_fraction)}`;
+    });
   const head = dense
     ? `dense ppl ${perplexity(dense.perplexity)}` +
       (fp32Dense ? ` (${signedPercentChange(dense.perplexity, fp32Dense.perplexity)} vs fp32 dense)` : '')
     : 'no dense graph';
-  return `${s.dtype}: ${head}; threshold ${learned.join(', ')} vs ${s.dtype} dense`;
+  return `${s.dtype}: ${head}; threshold ${learned.join(', ')} FFN+router vs ${s.dtype} dense`;
 }

@@ -9,6 +9,7 @@ import type { Point, Report } from './types.js';
 const HEADER = [
   'dtype',
   'graph',
+  'FFN+router',
   'FFN',
   'perplexity',
   'Δppl vs same-dtype dense',
@@ -27,6 +28,8 @@ function rows(dtype: string, points: readonly Point[], fp32Dense: Point | undefi
     const cells = [
       dtype,
       p.kind === 'dense' ? 'dense' : `threshold ${p.threshold}`,
+      // Routed points pay for their router, as in the fp32 tables (the same accounting in every precision).
+      percent(p.ffn_router_fraction ?? p.ffn_fraction),
       percent(p.ffn_fraction),
       perplexity(p.perplexity),
       dense && p !== dense ? signedPercentChange(p.perplexity, dense.perplexity) : DASH,

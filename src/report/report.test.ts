@@ -4,6 +4,7 @@ import { recommendPoint } from '../eval/recommend.js';
 import { InputError, InternalError } from '../util/errors.js';
 import { reportToJson } from './json.js';
 import { reportToMarkdown } from './markdown.js';
+import { percent } from './format.js';
 import { parseReport } from './parse.js';
 import type { Report } from './types.js';
 
@@ -193,9 +194,15 @@ describe('precisions', () => {
   it('get a report.md section: routing cost against the same precision, precision cost against fp32', () => {
     const md = reportToMarkdown(report);
     const section = md.slice(md.indexOf('## Precisions'));
-    expect(section).toContain('| q4 | dense | 100.0% |');
-    expect(section).toMatch(/\| fp32 \| dense \| 100\.0% \| [\d.]+ \| — \| \+0\.00% \|/);
-    expect(section).toMatch(/\| q4 \| dense \| 100\.0% \| [\d.]+ \| — \| \+2\.00% \|/);
+    expect(section).toContain('| dtype | graph | FFN+router | FFN | perplexity |');
+    expect(section).toContain('| q4 | dense | 100.0% | 100.0% |');
+    expect(section).toMatch(/\| fp32 \| dense \| 100\.0% \| 100\.0% \| [\d.]+ \| — \| \+0\.00% \|/);
+    expect(section).toMatch(/\| q4 \| dense \| 100\.0% \| 100\.0% \| [\d.]+ \| — \| \+2\.00% \|/);
+    // A learned point's first compute column is FFN+router (it pays for its router), the second FFN alone.
+    const learned = q4.find((p) => p.kind === 'learned' && p.ffn_router_fraction !== undefined)!;
+    expect(section).toContain(
+      `| q4 | threshold ${learned.threshold} | ${percent(learned.ffn_router_fraction!)} | ${percent(learned.ffn_fraction)} |`,
+    );
     expect(reportToMarkdown(base)).not.toContain('## Precisions');
   });
 });

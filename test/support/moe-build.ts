@@ -3,6 +3,7 @@
  * graphs plus one probe per layer, all sharing one external data file, with a seeded random permutation and router.
  */
 import { join } from 'node:path';
+import type { AdaptedExpert } from '../../src/experts/adapt-lsq.js';
 import { loadModelIR } from '../../src/families/load.js';
 import { buildMoeDecoder, type MoeDecoderOptions } from '../../src/graph/moe-decoder.js';
 import type { LayerExperts } from '../../src/graph/moe-spec.js';
@@ -31,6 +32,17 @@ export interface MoeCase {
   readonly dataPath: string;
   /** Data file bytes after the first (router) graph and after all graphs: sharing means they are equal. */
   readonly bytes: { readonly first: number; readonly all: number };
+}
+
+/** Seeded adapted weights (experts.adapt), scaled like a down projection so outputs stay in the dense model's range. */
+export function adaptedExperts(ir: ModelIR, sizes: readonly number[], seed: number): AdaptedExpert[] {
+  const rng = new Rng(seed);
+  const d = ir.config.hidden;
+  const scale = 1 / Math.sqrt(ir.config.ffnDim);
+  return sizes.slice(0, -1).map((n) => ({
+    down: Float32Array.from({ length: n * d }, () => (rng.next() - 0.5) * 2 * scale),
+    bias: Float32Array.from({ length: d }, () => (rng.next() - 0.5) * 0.02),
+  }));
 }
 
 export function caseExperts(ir: ModelIR, sizes: readonly number[]): LayerExperts[] {

@@ -5,9 +5,12 @@
  * `dense{s}.onnx` (file names: manifest.ts graphFile). The input-choice and oracle graphs stay fp32 only: static
  * slices and the oracle are baselines of routing, not of precision. The dense baseline of a precision holds its FFN
  * neurons in the MoE's order (same function): a 4-bit block then quantizes the same 32 neurons in both, so routing
- * is compared on equal weights. Each precision is written from the checkpoint, one tensor at a time, like fp32.
+ * is compared on equal weights; the adapted experts' own down projections (experts.adapt) are quantized like every
+ * other linear, so threshold 0 (the full, unadapted expert) is still that dense graph. Each precision is written
+ * from the checkpoint, one tensor at a time, like fp32.
  */
 import { join } from 'node:path';
+import type { AdaptedExpert } from '../../experts/adapt-lsq.js';
 import { permutedFfnIr } from '../../experts/permuted-ir.js';
 import type { WeightDtype } from '../../graph/context.js';
 import { buildMoeDecoder } from '../../graph/moe-decoder.js';
@@ -33,6 +36,11 @@ export interface PrecisionInput {
   readonly plan: Plan;
   readonly model: ResolvedModel;
   readonly perms: readonly Int32Array[];
+  /**
+   * Per layer, the adapted experts (`experts.adapt`); empty: bare prefixes. Their down projections are linears of
+   * the precision like the nested blocks (graph/moe-adapted.ts).
+   */
+  readonly adapted: readonly (readonly AdaptedExpert[])[];
   readonly routers: readonly RouterWeights[];
   readonly stage: Stage;
   readonly dtype: WeightDtype;
@@ -82,7 +90,11 @@ async function emitMoe(input: PrecisionInput, v: Variant, out: PrecisionGraphs):
       input.stage.note(file);
       const b = await buildMoeDecoder(input.model.ir, {
         name: `${role}_${v.precision}`,
-        experts: input.perms.map((permutation, i) => ({ permutation, router: input.routers[i] })),
+        experts: input.perms.map((permutation, i) => ({
+          permutation,
+          router: input.routers[i],
+          ...(input.adapted[i] && { adapted: input.adapted[i] }),
+        })),
         sizes: plan.experts.map((e) => e.neurons),
         choice,
         ...(choice === 'fixed' ? { threshold: recipe.output.fixed_threshold } : {}),
