@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/report/types.js';
 import { fixtureDir } from './support/golden.js';
-import { moefy, SMALL_EVAL } from './support/kjv-convert.js';
+import { FP32_ONLY, moefy, SMALL_EVAL } from './support/kjv-convert.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
 
 const root = mkdtempSync(join(tmpdir(), 'moefy-adapt-'));
@@ -26,6 +26,7 @@ function recipe(name: string, adapt: 'none' | 'lsq'): string {
 experts: { adapt: ${adapt} }
 router: { kind: ridge }
 ${SMALL_EVAL}
+${FP32_ONLY}
 `,
   );
   return path;

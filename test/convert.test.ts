@@ -10,7 +10,7 @@ import { emptyPast, tokenFeeds } from '../src/runtime/decoder-feeds.js';
 import { createSession, run, type Session } from '../src/runtime/session.js';
 import { float32Tensor, readFloat32, readInt64 } from '../src/runtime/tensors.js';
 import { fixtureDir, maxAbsDiff, openReference } from './support/golden.js';
-import { SMALL_EVAL } from './support/kjv-convert.js';
+import { FP32_ONLY, SMALL_EVAL } from './support/kjv-convert.js';
 import { checkOnnxModel } from './support/onnx-checker.js';
 import { runCli } from './support/cli.js';
 
@@ -28,6 +28,7 @@ function recipe(name: string, extra = ''): string {
     `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
 router: { kind: ridge }
 ${SMALL_EVAL}
+${FP32_ONLY}
 ${extra}`,
   );
   return path;
@@ -157,6 +158,7 @@ describe('moefy convert with the trained MLP router (the default kind)', () => {
       `calibration: { text: ${fixtureDir('kjv-llama')}/calibration.txt, tokens: 16384, seq_len: 128, rows_per_layer: 4096 }
 router: { kind: mlp, train: { steps: 200, batch: 512 } }
 ${SMALL_EVAL}
+${FP32_ONLY}
 `,
     );
     const r = moefy(

@@ -11,7 +11,7 @@ import { CONFIG, writeWikiRepo } from './support/dataset-fixture.js';
 import { type FakeHub, fakeSha, startFakeHub } from './support/fake-hub.js';
 import { fixtureDir } from './support/golden.js';
 import { removeTempDirs, tempDir } from './support/hub-cache-check.js';
-import { SMALL_EVAL } from './support/kjv-convert.js';
+import { FP32_ONLY, SMALL_EVAL } from './support/kjv-convert.js';
 
 let root: string;
 let hub: FakeHub;
@@ -33,6 +33,7 @@ beforeAll(async () => {
 calibration: { dataset: ${dataset('train')}, tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
 router: { kind: ridge }
 ${SMALL_EVAL.replace('eval: { ', `eval: { dataset: ${dataset('test')}, `)}
+${FP32_ONLY}
 `,
   );
 });

@@ -28,7 +28,7 @@ describe('the kjv-llama report', () => {
   const of = (kind: Point['kind']) => report.points.filter((p) => p.kind === kind);
   const dense = () => of('dense')[0]!;
   beforeAll(() => {
-    out = convertKjv(root);
+    out = convertKjv(root, '', 'recipe default'); // the one kjv conversion in the tests with default output.dtypes
     report = parseReport(readFileSync(join(out, 'report.json'), 'utf8'), 'report.json');
   });
 
@@ -163,7 +163,7 @@ describe('the kjv-llama report', () => {
   });
 
   it('a rerun with only output.fixed_threshold changed takes the measurements from the cache', () => {
-    const recipe = kjvRecipe(root, 'output: { fixed_threshold: 0.2 }', 'fixed.yaml');
+    const recipe = kjvRecipe(root, 'output: { fixed_threshold: 0.2 }', 'fixed.yaml', 'recipe default');
     const r = moefy(['convert', fixtureDir('kjv-llama'), '--recipe', recipe, '--out', out, '--force'], {
       MOEFY_CACHE_DIR: join(root, 'cache'),
     });

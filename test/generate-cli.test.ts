@@ -54,7 +54,7 @@ function stat(stderr: string, name: string): string | undefined {
 describe('moefy generate', () => {
   let out: string;
   beforeAll(() => {
-    out = convertKjv(root);
+    out = convertKjv(root, 'output: { dtypes: [fp32, q4] }'); // generate --dtype q4 below
   });
 
   it('streams text at the recipe threshold and reports tokens/s per phase and the FFN fraction', () => {
@@ -103,7 +103,7 @@ describe('moefy generate', () => {
 
   it("--dtype picks that precision's router graph; a precision the conversion did not write is an InputError", async () => {
     const base = { prompt: PROMPT, maxNewTokens: 4, temperature: 0, seed: 0, write: () => {} };
-    const q4 = await generate({ ...base, dir: out, dtype: 'q4' }); // the default output.dtypes: [fp32, q4]
+    const q4 = await generate({ ...base, dir: out, dtype: 'q4' }); // output.dtypes [fp32, q4]
     expect(q4.newTokens).toHaveLength(4);
     await expectInputError(
       generate({ ...base, dir: out, dtype: 'q8' }),

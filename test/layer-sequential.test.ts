@@ -31,7 +31,7 @@ import { createSession, run } from '../src/runtime/session.js';
 import { readFloat32 } from '../src/runtime/tensors.js';
 import { InternalError } from '../src/util/errors.js';
 import { fixtureDir, GOLDEN_CASES, maxAbsDiff, openReference } from './support/golden.js';
-import { convertKjv, moefy, SMALL_EVAL } from './support/kjv-convert.js';
+import { convertKjv, FP32_ONLY, moefy, SMALL_EVAL } from './support/kjv-convert.js';
 
 const TOL = 1e-5;
 const root = mkdtempSync(join(tmpdir(), 'moefy-layerseq-'));
@@ -168,7 +168,7 @@ describe('calibration resume', () => {
     writeFileSync(
       recipe,
       `calibration: { text: ${kjv}/calibration.txt, tokens: 16384, seq_len: 128, rows_per_layer: 1024 }\n` +
-        `router: { kind: ridge }\n${SMALL_EVAL}\n`,
+        `router: { kind: ridge }\n${SMALL_EVAL}\n${FP32_ONLY}\n`,
     );
     const convertArgs = (out: string) => ['convert', kjv, '--recipe', recipe, '--out', join(dir, out)];
     const cache = join(dir, 'cache');

@@ -22,7 +22,7 @@ import { runCliAsync } from './support/cli.js';
 import { type FakeHub, fakeSha, startFakeHub } from './support/fake-hub.js';
 import { fixtureDir } from './support/golden.js';
 import { removeTempDirs, tempDir } from './support/hub-cache-check.js';
-import { SMALL_EVAL } from './support/kjv-convert.js';
+import { FP32_ONLY, SMALL_EVAL } from './support/kjv-convert.js';
 import { writeTaskDatasets } from './support/task-fixture.js';
 
 let root: string;
@@ -47,6 +47,7 @@ beforeAll(async () => {
 calibration: { tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
 router: { kind: ridge }
 ${SMALL_EVAL.replace('eval: { ', 'eval: { tasks: [hellaswag, arc_easy], ')}
+${FP32_ONLY}
 `,
   );
   out = join(root, 'out');

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fixtureDir } from '../support/golden.js';
+import { FP32_ONLY } from '../support/kjv-convert.js';
 
 const bin = new URL('../../src/bin.ts', import.meta.url).pathname;
 export const CACHED_STAGES = ['calibrate', 'adapt', 'targets', 'router'] as const;
@@ -23,6 +24,7 @@ export function smallRecipe(root: string, router: 'ridge' | 'mlp' = 'ridge'): st
 calibration: { text: ${kjv}/calibration.txt, tokens: 4096, seq_len: 128, rows_per_layer: 1024 }
 eval: { text: ${kjv}/eval.txt, tokens: 512, seq_len: 64, batch: 8, thresholds: [0, 0.1], latency: { seq: 16, repeats: 1, decode_tokens: 2 } }
 router: ${routerYaml}
+${FP32_ONLY}
 `,
   );
   return path;

@@ -1,6 +1,7 @@
 /** A small kjv-llama MoE conversion (ridge routers, little calibration) for tests that need an output directory. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { fixtureDir } from './golden.js';
 import { runCli } from './cli.js';
 
@@ -13,33 +14,44 @@ export const SMALL_EVAL =
   'eval: { tokens: 2048, seq_len: 64, batch: 8, thresholds: [0, 0.05, 0.1, 0.2, 0.5], ' +
   'latency: { seq: 32, repeats: 2, decode_tokens: 4, threads: 1 } }';
 
-/** The small ridge recipe of convertKjv, written into `root` (`extra` YAML lines appended). */
-export function kjvRecipe(root: string, extra = '', name = 'ridge.yaml'): string {
+/**
+ * fp32 graphs only: every other precision of output.dtypes (the default adds q4) is emitted and evaluated too, so
+ * conversions in tests about something else leave it out. test/eval-report.test.ts keeps the default.
+ */
+export const FP32_ONLY = 'output: { dtypes: [fp32] }';
+
+/** Which output.dtypes a test conversion writes: fp32 only, or the recipe default ([fp32, q4]). */
+export type KjvDtypes = 'fp32' | 'recipe default';
+
+/**
+ * The small ridge recipe of convertKjv, written into `root` (`extra` YAML merged in); fp32 graphs only unless
+ * `dtypes` says otherwise or `extra` names output.dtypes.
+ */
+export function kjvRecipe(root: string, extra = '', name = 'ridge.yaml', dtypes: KjvDtypes = 'fp32'): string {
   const kjv = fixtureDir('kjv-llama');
   const recipe = join(root, name);
-  writeFileSync(
-    recipe,
+  const doc = parse(
     `calibration: { text: ${kjv}/calibration.txt, tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
 router: { kind: ridge }
 ${SMALL_EVAL}
 ${extra}
 `,
-  );
+  ) as Record<string, unknown>;
+  if (dtypes === 'fp32') doc.output = { dtypes: ['fp32'], ...(doc.output as object | undefined) };
+  writeFileSync(recipe, stringify(doc));
   return recipe;
 }
 
 /**
  * Converts kjv-llama into `root/out` with a stage cache under `root`; throws with moefy's stderr on failure.
- * `extra` is appended to the recipe (e.g. `output: { dtypes: [fp32, fp16, q4] }`).
+ * `extra` is merged into the recipe (e.g. `output: { dtypes: [fp32, fp16, q4] }`).
  */
-export function convertKjv(root: string, extra = ''): string {
+export function convertKjv(root: string, extra = '', dtypes: KjvDtypes = 'fp32'): string {
   const out = join(root, 'out');
-  const r = moefy(
-    ['convert', fixtureDir('kjv-llama'), '--recipe', kjvRecipe(root, extra), '--out', out, '--quiet'],
-    {
-      MOEFY_CACHE_DIR: join(root, 'cache'),
-    },
-  );
+  const recipe = kjvRecipe(root, extra, 'ridge.yaml', dtypes);
+  const r = moefy(['convert', fixtureDir('kjv-llama'), '--recipe', recipe, '--out', out, '--quiet'], {
+    MOEFY_CACHE_DIR: join(root, 'cache'),
+  });
   if (r.code !== 0) throw new Error(`moefy convert failed (${r.code}): ${r.stderr}`);
   return out;
 }
