@@ -8,11 +8,7 @@
  * Each graph is loaded in ORT before the output is declared complete.
  */
 import { basename, join } from 'node:path';
-import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
-import { buildMoeDecoder } from '../../graph/moe-decoder.js';
 import type { WeightDtype } from '../../graph/context.js';
-import { FIXED_THRESHOLD_METADATA } from '../../graph/names.js';
-import { protoIo } from './graph-io.js';
 import { resolveWeightDtype } from '../../graph/weights.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { RouterWeights } from '../../router/spec.js';
@@ -44,12 +40,10 @@ import { carryCheckpointFiles } from '../shared/carried-files.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { writeRouters } from '../../train/router-file.js';
 import type { TrainSummary } from './mlp-routers.js';
-import { CHOICES } from './choices.js';
+import { emitMoeGraphs } from './emit-moe.js';
 import { emitPrecisions } from './emit-precisions.js';
-import { emitTransformersJsGraph, markConfigForTransformersJs } from './transformers-js.js';
-import type { ModelProto } from '../../onnx/proto.js';
+import { markConfigForTransformersJs } from './transformers-js.js';
 
-export const MOE_DATA = 'model.onnx.data';
 export interface EmitInput {
   readonly dir: string;
   readonly plan: Plan;
@@ -76,50 +70,14 @@ export async function emitOutputs(input: EmitInput): Promise<EmitResult> {
   const { recipe } = plan;
   const planned = plan.stages.emit.graphs.filter((g) => g.dtype === 'fp32');
   const dtype = resolveWeightDtype(recipe.dtype, model.ir);
-  const graphs: GraphEntry[] = [];
-  const data = new ExternalDataWriter(join(dir, MOE_DATA));
-  let fixed: ModelProto | undefined;
-  try {
-    for (const p of planned) {
-      const choice = CHOICES[p.role];
-      if (!choice) continue;
-      const g = { ...p, choice };
-      input.stage.note(g.file);
-      const b = await buildMoeDecoder(model.ir, {
-        name: g.role,
-        experts: input.perms.map((permutation, i) => ({
-          permutation,
-          router: input.routers[i],
-          ...(input.adapted[i] && { adapted: input.adapted[i] }),
-        })),
-        sizes: plan.experts.map((e) => e.neurons),
-        choice: g.choice,
-        ...(g.choice === 'fixed' ? { threshold: recipe.output.fixed_threshold } : {}),
-        withPast: true,
-        dtype,
-        errorBase: recipe.router.error,
-        data,
-      });
-      // The fixed graph says which operating point it is (`moefy inspect` reads it); its I/O cannot.
-      const metadata =
-        g.choice === 'fixed'
-          ? { [FIXED_THRESHOLD_METADATA]: String(recipe.output.fixed_threshold) }
-          : undefined;
-      const proto = b.model({ producerVersion: VERSION, ...(metadata && { metadata }) });
-      writeModel(proto, join(dir, g.file));
-      if (g.choice === 'fixed') fixed = proto;
-      graphs.push({ role: g.role, file: g.file, data: MOE_DATA, io: protoIo(proto) });
-    }
-  } finally {
-    data.close();
-  }
-  // Data files hashed as they were written; the transformers.js data is the same bytes (a link or a copy).
-  const known: Record<string, string> = { [MOE_DATA]: data.sha256() };
-  if (fixed && planned.some((g) => g.role === 'transformers_js')) {
-    const tjs = await emitTransformersJsGraph({ dir, fixed, dataFile: MOE_DATA });
-    known[tjs.data] = known[MOE_DATA]!;
-    graphs.push({ ...tjs, io: protoIo(fixed) });
-  }
+  // Data files are hashed as they are written (`known`).
+  const moe = await emitMoeGraphs(input, {
+    precision: 'fp32',
+    dtype,
+    roles: new Set(planned.map((g) => g.role)),
+  });
+  const graphs: GraphEntry[] = [...moe.graphs];
+  const known: Record<string, string> = { ...moe.known };
   if (planned.some((g) => g.role === 'dense')) {
     input.stage.note(GRAPH_FILES.dense);
     const dense = await writeDecoder(model.ir, {
