@@ -106,7 +106,7 @@ export function estimateDisk({
     model.params * emitBytes(recipe.dtype, model.sourceDtype) + adaptedBytes + routerParams * FLOAT32;
   const denseGraphBytes = recipe.output.dense ? model.params * emitBytes(recipe.dtype, model.sourceDtype) : 0;
   const routersBytes = routerParams * FLOAT32;
-  const precisions = precisionGraphBytes(recipe, model);
+  const precisions = precisionGraphBytes(recipe, model, adaptedParams);
   return {
     moeGraphBytes,
     adaptedBytes,

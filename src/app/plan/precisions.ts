@@ -21,14 +21,16 @@ function others(recipe: Recipe): Exclude<Precision, 'fp32'>[] {
   return recipe.output.dtypes.filter((d): d is Exclude<Precision, 'fp32'> => d !== 'fp32');
 }
 
-/** Bytes of every non-fp32 precision's graphs. */
-export function precisionGraphBytes(recipe: Recipe, model: PlanModel): number {
+/**
+ * Bytes of every non-fp32 precision's graphs; `adaptedParams`, the adapted experts' down projections and biases
+ * (experts.adapt), are linears of the MoE graph's precision (its dense baseline has none).
+ */
+export function precisionGraphBytes(recipe: Recipe, model: PlanModel, adaptedParams: number): number {
   const embed = model.vocabSize * model.hidden;
   const copies = recipe.output.dense ? 2 : 1;
-  return others(recipe).reduce(
-    (sum, p) => sum + copies * ((model.params - embed) * LINEAR_BYTES[p] + embed * EMBED_BYTES[p]),
-    0,
-  );
+  const weights = (p: Exclude<Precision, 'fp32'>) =>
+    (model.params - embed) * LINEAR_BYTES[p] + embed * EMBED_BYTES[p];
+  return others(recipe).reduce((sum, p) => sum + copies * weights(p) + adaptedParams * LINEAR_BYTES[p], 0);
 }
 
 /** Evaluation passes over eval.tokens the other precisions add. */
