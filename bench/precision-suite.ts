@@ -7,10 +7,10 @@
  * Per precision, interleaved in one group: its dense graph, its MoE router graph at threshold 0, its input-choice
  * graph fed experts drawn i.i.d. from a fixed mix (≈52% FFN, like kjv-llama's router near threshold 0.15) and the
  * static dense slice at that width. Across precisions, interleaved: the router graphs at threshold 0, against
- * fp32's. RAM: one child process per precision opens its router graph and runs it (session-rss.ts).
+ * fp32's, and q4's with and without MatMulNBits accuracy_level (int8 vs float32 compute). RAM: one child process per precision opens its router graph and runs it (session-rss.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,8 @@ import { loadTokenizer } from '../src/data/tokenizer.js';
 import { loadModelIR } from '../src/families/load.js';
 import { expertSizes } from '../src/ir/flops.js';
 import type { ModelIR } from '../src/ir/model.js';
-import { type Precision, PRECISIONS } from '../src/ir/precision.js';
+import { type Precision, PRECISIONS, Q4_ACCURACY_LEVEL } from '../src/ir/precision.js';
+import { onnx } from '../src/onnx/proto.js';
 import { float32Tensor, int64Tensor } from '../src/runtime/tensors.js';
 import { Rng } from '../src/util/random.js';
 import { REPO_ROOT } from './cli-path.js';
@@ -123,7 +124,7 @@ export async function precisionSuite(opts: {
             ? 'TinyLlama shape, 22 layers, vocab 32000, bf16 checkpoint; prefill 64, decode 16, 3 rounds'
             : 'skipped (--precision-shapes)',
         mix: `${MIX.join('/')} of tokens on experts 1/8…1 of the FFN, i.i.d. per (layer, token)`,
-        'q4 kernel': 'MatMulNBits without accuracy_level (float32 compute, as ORT’s quantizer writes it)',
+        'q4 kernel': `MatMulNBits accuracy_level ${Q4_ACCURACY_LEVEL} (int8 activations); the q4 router graph without it (float32 compute, ORT's quantizer default) timed in the same rounds`,
       },
       figures,
     };
@@ -145,11 +146,13 @@ async function shapeFigures(r: ShapeRun, a: { dir: string; tokens: number[] }): 
     const set = { dense: routed, choice: routed, ...(routed && { slice: sliceNeurons }) };
     graphs.set(p, await writePrecisionGraphs(ir, { dir: a.dir, precision: p, sizes, set }));
   }
+  // q4 as ORT's quantizer writes it by default (no accuracy_level: float32 compute), timed beside moefy's q4.
+  const q4Float = r.cross.includes('q4') ? withoutAccuracyLevel(graphs.get('q4')!.router) : undefined;
   const figures: Figure[] = [];
   for (const p of r.routed) {
     figures.push(...(await routingFigures(r, { ir, setup, sizes, graphs: graphs.get(p)!, precision: p })));
   }
-  figures.push(...(await crossFigures(r, { ir, setup, sizes, graphs })));
+  figures.push(...(await crossFigures(r, { ir, setup, sizes, graphs, q4Float })));
   figures.push(...(await rssFigures(r, { ir, graphs })));
   return figures;
 }
@@ -204,28 +207,75 @@ async function routingFigures(
   ];
 }
 
-/** The router graph of every precision at threshold 0, interleaved: decode and prefill against fp32's. */
+/**
+ * The router graph of every precision at threshold 0, interleaved: decode and prefill against fp32's; and q4's
+ * against the same graph without accuracy_level (`q4Float`), the kernel choice ir/precision.ts makes.
+ */
 async function crossFigures(
   r: ShapeRun,
-  a: { ir: ModelIR; setup: LatencySetup; sizes: readonly number[]; graphs: Map<Precision, PrecisionGraphs> },
+  a: {
+    ir: ModelIR;
+    setup: LatencySetup;
+    sizes: readonly number[];
+    graphs: Map<Precision, PrecisionGraphs>;
+    q4Float: string | undefined;
+  },
 ): Promise<Figure[]> {
   const zero = () => ({ router_threshold: float32Tensor([0], []) });
-  const runs = r.cross.map((p) => ({ path: a.graphs.get(p)!.router, sizes: a.sizes, extraFeeds: zero }));
-  const timed = await timeGroup(a.setup, runs);
+  const paths = [...r.cross.map((p) => a.graphs.get(p)!.router), ...(a.q4Float ? [a.q4Float] : [])];
+  const timed = await timeGroup(
+    a.setup,
+    paths.map((path) => ({ path, sizes: a.sizes, extraFeeds: zero })),
+  );
   const fp32 = timed[r.cross.indexOf('fp32')]!;
-  return r.cross.flatMap((p, i) => [
-    ...(r.routed.includes(p) ? [] : speedFigures(`${r.label} ${p} MoE at threshold 0`, timed[i]!)),
-    ...(p === 'fp32'
-      ? []
-      : (['decode', 'prefill'] as const).map((phase) =>
-          ratioFigure({
-            name: `${r.label} ${phase}: ${p} / fp32 speed, MoE at threshold 0`,
-            stats: speedupStats(fp32, timed[i]!, phase),
-            rounds: a.setup.repeats,
-            ...(r.targets && p === 'q4' && phase === 'decode' && { budget: minBudget(2, '≥ 2×') }),
-          }),
-        )),
-  ]);
+  const q4 = timed[r.cross.indexOf('q4')];
+  const q4Float = a.q4Float ? timed[r.cross.length] : undefined;
+  return [
+    ...r.cross.flatMap((p, i) => [
+      ...(r.routed.includes(p) ? [] : speedFigures(`${r.label} ${p} MoE at threshold 0`, timed[i]!)),
+      ...(p === 'fp32'
+        ? []
+        : (['decode', 'prefill'] as const).map((phase) =>
+            ratioFigure({
+              name: `${r.label} ${phase}: ${p} / fp32 speed, MoE at threshold 0`,
+              stats: speedupStats(fp32, timed[i]!, phase),
+              rounds: a.setup.repeats,
+              ...(r.targets && p === 'q4' && phase === 'decode' && { budget: minBudget(2, '≥ 2×') }),
+            }),
+          )),
+    ]),
+    ...(q4 && q4Float
+      ? [
+          ...speedFigures(`${r.label} q4 without accuracy_level MoE at threshold 0`, q4Float),
+          ...(['decode', 'prefill'] as const).flatMap((phase) => [
+            ratioFigure({
+              name: `${r.label} ${phase}: q4 without accuracy_level / fp32 speed, MoE at threshold 0`,
+              stats: speedupStats(fp32, q4Float, phase),
+              rounds: a.setup.repeats,
+              note: 'float32 compute, as ORT’s quantizer writes MatMulNBits by default',
+            }),
+            ratioFigure({
+              name: `${r.label} ${phase}: q4 (accuracy_level ${Q4_ACCURACY_LEVEL}) / q4 without accuracy_level speed`,
+              stats: speedupStats(q4Float, q4, phase),
+              rounds: a.setup.repeats,
+              note: 'int8 activations vs float32 compute, the same 4-bit weights',
+            }),
+          ]),
+        ]
+      : []),
+  ];
+}
+
+/** A copy of a graph (same directory, same data file) whose MatMulNBits nodes have no accuracy_level. */
+function withoutAccuracyLevel(path: string): string {
+  const model = onnx.ModelProto.decode(readFileSync(path));
+  for (const node of model.graph?.node ?? []) {
+    if (node.opType === 'MatMulNBits')
+      node.attribute = (node.attribute ?? []).filter((x) => x.name !== 'accuracy_level');
+  }
+  const out = path.replace(/\.onnx$/, '_float_compute.onnx');
+  writeFileSync(out, onnx.ModelProto.encode(model).finish());
+  return out;
 }
 
 /** RAM of a session on each precision's router graph, in its own process, against fp32's. */

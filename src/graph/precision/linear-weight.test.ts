@@ -1,13 +1,14 @@
 /**
  * Every precision's linear layer, built by storeLinear/applyLinear and run by ONNX Runtime's CPU provider, against
- * the float32 product: q4 exactly equals x times its dequantized weight (proof of the MatMulNBits layout), the
- * others within their rounding. Inputs are rank 3, as the decoder's, and an empty batch of rows (a nested block
+ * the float32 product: q4 exactly equals int8-quantized x times its dequantized weight (proof of the MatMulNBits
+ * layout and of accuracy_level 4), the others within their rounding. Inputs are rank 3, as the decoder's, and an empty batch of rows (a nested block
  * no token chose) runs too.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { f16BitsToFloat, float32ToHalfBits } from '../../checkpoint/float-convert.js';
 import { PRECISIONS, type Precision } from '../../ir/precision.js';
 import { ELEM, GraphBuilder } from '../../onnx/builder.js';
 import { writeModel } from '../../onnx/serialize.js';
@@ -56,13 +57,39 @@ const rows = 3;
 const x = Float32Array.from({ length: rows * K }, (_, i) => Math.cos(i * 0.41));
 const exact = matmul(x, W, rows);
 const maxError = (y: Float32Array, ref: Float64Array) => Math.max(...ref.map((v, i) => Math.abs(v - y[i]!)));
+const toHalf = (v: number) => f16BitsToFloat(float32ToHalfBits(Float32Array.of(v), 'F16')[0]!);
+
+/**
+ * x as MatMulNBits' int8 path sees it: per row, per block of 32 inputs, symmetric int8 with scale max|x|/127
+ * (MLAS QuantizeARow_CompInt8), dequantized.
+ */
+function int8Blocks(x: Float32Array, rows: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < rows; r++) {
+    for (let k0 = 0; k0 < K; k0 += 32) {
+      const block = x.subarray(r * K + k0, r * K + Math.min(K, k0 + 32));
+      const scale = Math.fround(Math.max(...block.map(Math.abs)) / 127);
+      const inv = scale === 0 ? 0 : Math.fround(1 / scale);
+      block.forEach((v, i) => (out[r * K + k0 + i] = Math.fround(Math.round(Math.fround(v * inv)) * scale)));
+    }
+  }
+  return out;
+}
 
 describe('linear layers in every precision', () => {
-  it('q4 is x times the dequantized 4-bit weight, to float32 rounding', async () => {
+  it('q4 is int8 x times the dequantized 4-bit weight (accuracy_level 4), to float32 rounding', async () => {
     const q = quantizeNbits4({ data: W, k: K, n: N, layout: 'in_out', block: 32 });
     const y = await product('q4', x, rows);
-    expect(maxError(y, matmul(x, dequantizeNbits4(q), rows))).toBeLessThan(1e-5);
+    const weights = dequantizeNbits4(q);
+    expect(maxError(y, matmul(int8Blocks(x, rows), weights, rows))).toBeLessThan(1e-5);
+    expect(maxError(y, matmul(x, weights, rows))).toBeGreaterThan(1e-4); // activations are quantized too
     expect(maxError(y, exact)).toBeGreaterThan(1e-3); // it is quantized
+  });
+
+  it('q4f16 is float16 x times the dequantized 4-bit weight (no int8 activations)', async () => {
+    const q = quantizeNbits4({ data: W, k: K, n: N, layout: 'in_out', block: 32, roundScale: toHalf });
+    const y = await product('q4f16', x, rows);
+    expect(maxError(y, matmul(x.map(toHalf), dequantizeNbits4(q), rows))).toBeLessThan(2e-2);
   });
 
   it.each([

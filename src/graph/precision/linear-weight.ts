@@ -5,7 +5,9 @@
  *
  *   fp32   MatMul(x, W)                                    W float32 (or a kept bf16/f16 checkpoint + Cast)
  *   fp16   Cast(MatMul(Cast(x, f16), W), f32)              W float16 [in, out]
- *   q4     MatMulNBits(x, B, scales, zero_points)          4-bit blocks of 32 along `in` (onnx/quantize-nbits.ts)
+ *   q4     MatMulNBits(x, B, scales, zero_points)          4-bit blocks of 32 along `in` (onnx/quantize-nbits.ts),
+ *                                                          int8 activations (accuracy_level 4, ir/precision.ts)
+ *                                                          (q4f16: float16 activations, no accuracy_level)
  *   q4f16  Cast(MatMulNBits(Cast(x, f16), …), f32)         float16 scales
  *   q8     DynamicQuantizeLinear(x) → MatMulInteger(x_q, W_q, x_zp, w_zp) → Cast → Mul(x_scale · w_scale)
  *          W_q uint8 per output column (onnx/quantize-uint8.ts)
@@ -15,7 +17,7 @@
  * the one ORT's dynamic quantizer emits (operators/matmul.py MatMulInteger); ORT fuses it into
  * DynamicQuantizeMatMul when it loads the graph.
  */
-import { Q4_BLOCK } from '../../ir/precision.js';
+import { Q4_ACCURACY_LEVEL, Q4_BLOCK } from '../../ir/precision.js';
 import { ELEM, type GraphBuilder, MS_DOMAIN } from '../../onnx/builder.js';
 import type { DecoderContext } from '../context.js';
 
@@ -54,7 +56,15 @@ export function applyLinear(ctx: DecoderContext, w: LinearWeight, x: string): st
       return w.half ? toFloat(b, b.matMul(toHalf(b, x), w.value)) : b.matMul(x, w.value);
     case 'nbits': {
       const a = w.half ? toHalf(b, x) : x;
-      const attrs = { K: w.k, N: w.n, bits: 4, block_size: Q4_BLOCK };
+      // int8 activations for float32 inputs only: with float16 inputs (q4f16, meant for GPUs) the MoE at threshold 0
+      // no longer matched the dense graph on ORT's CPU kernel (|Δ logits| ≈ 0.04 on the golden cases).
+      const attrs = {
+        K: w.k,
+        N: w.n,
+        bits: 4,
+        block_size: Q4_BLOCK,
+        ...(!w.half && { accuracy_level: Q4_ACCURACY_LEVEL }),
+      };
       const inputs = [a, w.packed, w.scales, w.zeroPoints];
       const y = b.op('MatMulNBits', inputs, attrs, { domain: MS_DOMAIN })[0]!;
       return w.half ? toFloat(b, y) : y;
