@@ -21,8 +21,6 @@ export interface PrecisionInput extends MoeInput {
   readonly dtype: WeightDtype;
 }
 
-export type PrecisionGraphs = EmittedGraphs;
-
 interface Variant {
   readonly precision: Precision;
   readonly dtype: WeightDtype;
@@ -30,8 +28,8 @@ interface Variant {
 }
 
 /** Graph entries of each non-fp32 precision, in the plan's order. */
-export async function emitPrecisions(input: PrecisionInput): Promise<PrecisionGraphs> {
-  const out: PrecisionGraphs = { graphs: [], known: {} };
+export async function emitPrecisions(input: PrecisionInput): Promise<EmittedGraphs> {
+  const out: EmittedGraphs = { graphs: [], known: {} };
   const planned = input.plan.stages.emit.graphs.filter((g) => g.dtype !== 'fp32');
   for (const precision of [...new Set(planned.map((g) => g.dtype))]) {
     const roles = new Set(planned.filter((g) => g.dtype === precision).map((g) => g.role));
@@ -49,7 +47,7 @@ function storageDtype(precision: Precision, fp32Dtype: WeightDtype): WeightDtype
   return computesInHalf(precision) ? 'float16' : fp32Dtype;
 }
 
-async function emitDense(input: PrecisionInput, v: Variant, out: PrecisionGraphs): Promise<void> {
+async function emitDense(input: PrecisionInput, v: Variant, out: EmittedGraphs): Promise<void> {
   const fileName = graphFile('dense', v.precision);
   input.stage.note(fileName);
   const dense = await writeDecoder(permutedFfnIr(input.model.ir, input.perms), {
