@@ -19,10 +19,15 @@ export function speedupStats(base: Timed, other: Timed, phase: Phase): RatioStat
   return { median: median(r), min: Math.min(...r), max: Math.max(...r) };
 }
 
-export function spreadNote(s: RatioStats, rounds: number): string {
+/**
+ * `speed` ratios are > 1 when the second graph is faster; `time` ratios (an overhead: other time / base time) are
+ * > 1 when it is slower, so their words are swapped.
+ */
+export function spreadNote(s: RatioStats, rounds: number, kind: 'speed' | 'time' = 'speed'): string {
   const range = `${rounds} rounds ${round(s.min, 2)}–${round(s.max, 2)}×`;
-  if (s.min > 1) return `speedup (${range})`;
-  if (s.max < 1) return `slowdown (${range})`;
+  const [above, below] = kind === 'speed' ? ['speedup', 'slowdown'] : ['slower', 'faster'];
+  if (s.min > 1) return `${above} (${range})`;
+  if (s.max < 1) return `${below} (${range})`;
   return `spread includes 1: no measured difference (${range})`;
 }
 
@@ -32,8 +37,9 @@ export function ratioFigure(a: {
   rounds: number;
   note?: string;
   budget?: Budget;
+  kind?: 'speed' | 'time';
 }): Figure {
-  const note = [spreadNote(a.stats, a.rounds), a.note].filter(Boolean).join('; ');
+  const note = [spreadNote(a.stats, a.rounds, a.kind), a.note].filter(Boolean).join('; ');
   return {
     name: a.name,
     value: round(a.stats.median, 2),

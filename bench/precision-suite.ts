@@ -189,6 +189,7 @@ async function routingFigures(
         name: `${label} ${phase}: MoE at threshold 0 / dense time`,
         stats: speedupStats(t0!, dense!, phase),
         rounds,
+        kind: 'time',
         note: 'routing overhead',
       }),
       ratioFigure({
