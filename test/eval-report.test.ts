@@ -134,12 +134,12 @@ describe('the kjv-llama report', () => {
   });
 
   it('recommends a threshold and states the fixed graphs’ one; convert prints both', () => {
-    expect(report.fixed_threshold).toBe(0.1);
+    expect(report.fixed_threshold).toBe(0.075);
     expect(report.recommended).not.toBeNull();
     expect(report.timing).toMatchObject({ reference: 'dense', repeats: 2, prompt_tokens: 32 });
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/^\*\*Recommended: (threshold [\d.]+\*\* \(learned routing\)|the dense model\.\*\*)/m);
-    expect(md).toContain('have threshold 0.1 baked in (`output.fixed_threshold`)');
+    expect(md).toContain('have threshold 0.075 baked in (`output.fixed_threshold`)');
     // Two repeats are too few for a 99% interval: nothing is called faster or slower.
     const timed = report.points.flatMap((p) =>
       p.latency?.prefill_speedup ? [p.latency.prefill_speedup] : [],

@@ -211,6 +211,14 @@ describe('calibration resume', () => {
       return readFileSync(join(parent, key, 'calibration.safetensors'));
     };
     expect(calibration('cache').equals(calibration('cache2'))).toBe(true);
+    // The adapted experts are fitted in the same pass, layer by layer: the resumed run's equal the fresh run's.
+    const adapted = (c: string, i: number) => {
+      const parent = join(dir, c, 'calibrate');
+      const key = readdirSync(parent).find((f) => !f.startsWith('.'))!;
+      return readFileSync(join(parent, key, 'adapt', `adapt.${i}.safetensors`));
+    };
+    for (let i = 0; i < 4; i++)
+      expect(adapted('cache', i).equals(adapted('cache2', i)), `layer ${i}`).toBe(true);
     // The finished stage leaves no per-layer work behind.
     expect(readdirSync(join(cache, 'calibrate')).filter((f) => f.startsWith('.layers-'))).toEqual([]);
     expect(

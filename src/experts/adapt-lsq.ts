@@ -6,9 +6,11 @@
  * λ_k = ridge · mean(diag(hᵀh)[:n_k]) (relative, so one setting fits every layer's scale; the bias is not
  * penalized). The normal equations need only hᵀh, hᵀy, Σh, Σy and the count, accumulated in float64 over every
  * calibration token in the FFN's own neuron order; a permutation then picks the rows and columns of each prefix.
- * The full expert keeps the dense weights, so threshold 0 is still the dense model.
+ * The full expert keeps the dense weights, so threshold 0 is still the dense model. The solve is X = A⁻¹B with A⁻¹
+ * by blocks (experts/spd-inverse.ts), its O(n³) products in the caller's float64 GEMM (ORT's in practice).
  */
 import { InputError, InternalError } from '../util/errors.js';
+import { type Gemm, spdInverse } from './spd-inverse.js';
 
 /** The sufficient statistics of one layer over the calibration tokens (unpermuted neuron order). */
 export class NormalEquations {
@@ -50,21 +52,25 @@ export interface AdaptedExpert {
 }
 
 /** One layer's adapted experts k = 0..K−2 (the full expert keeps the dense down projection). */
-export function fitAdaptedExperts(
+export async function fitAdaptedExperts(
   eq: NormalEquations,
-  a: { permutation: Int32Array; sizes: readonly number[]; ridge: number },
-): AdaptedExpert[] {
+  a: { permutation: Int32Array; sizes: readonly number[]; ridge: number; gemm: Gemm; base?: number },
+): Promise<AdaptedExpert[]> {
   if (eq.count === 0) throw new InputError('expert adaptation: no calibration tokens to fit on');
   if (!(a.ridge >= 0) || !Number.isFinite(a.ridge)) {
     throw new InputError(`experts.adapt_ridge: expected a finite number ≥ 0, got ${a.ridge}`);
   }
-  return a.sizes
-    .slice(0, -1)
-    .map((n) => fitPrefix(eq, { perm: a.permutation.subarray(0, n), ridge: a.ridge }));
+  const out: AdaptedExpert[] = [];
+  for (const n of a.sizes.slice(0, -1))
+    out.push(await fitPrefix(eq, { ...a, perm: a.permutation.subarray(0, n) }));
+  return out;
 }
 
 /** Solves the ridge normal equations of the prefix `perm` (old neuron indices) plus the bias. */
-function fitPrefix(eq: NormalEquations, a: { perm: Int32Array; ridge: number }): AdaptedExpert {
+async function fitPrefix(
+  eq: NormalEquations,
+  a: { perm: Int32Array; ridge: number; gemm: Gemm; base?: number },
+): Promise<AdaptedExpert> {
   const { ffnDim: m, hidden: d } = eq;
   const n = a.perm.length;
   const p = n + 1; // prefix neurons, then the constant
@@ -80,43 +86,9 @@ function fitPrefix(eq: NormalEquations, a: { perm: Int32Array; ridge: number }):
   for (let r = 0; r < n; r++) meanDiag += A[r * p + r]! / n;
   const lambda = a.ridge * meanDiag + 1e-12 * eq.count; // the floor keeps a dead neuron's row solvable
   for (let r = 0; r < n; r++) A[r * p + r]! += lambda;
-  choleskySolve(A, B, p, d);
+  const inverse = await spdInverse(A, p, { gemm: a.gemm, ...(a.base !== undefined && { base: a.base }) });
+  const X = await a.gemm({ a: inverse, b: B, m: p, k: p, n: d }); // [p, d]: W_k, then b_k
   const down = new Float32Array(n * d);
-  for (let i = 0; i < n * d; i++) down[i] = B[i]!;
-  return { down, bias: Float32Array.from(B.subarray(n * d, p * d)) };
-}
-
-/** In place: A [p, p] symmetric positive definite → its Cholesky factor; B [p, d] → A⁻¹ B. */
-function choleskySolve(A: Float64Array, B: Float64Array, p: number, d: number): void {
-  for (let j = 0; j < p; j++) {
-    let s = A[j * p + j]!;
-    for (let k = 0; k < j; k++) s -= A[j * p + k]! ** 2;
-    if (!(s > 0))
-      throw new InternalError(`expert adaptation: normal equations not positive definite at ${j}`);
-    const l = Math.sqrt(s);
-    A[j * p + j] = l;
-    for (let i = j + 1; i < p; i++) {
-      let t = A[i * p + j]!;
-      for (let k = 0; k < j; k++) t -= A[i * p + k]! * A[j * p + k]!;
-      A[i * p + j] = t / l;
-    }
-  }
-  for (let i = 0; i < p; i++) {
-    // forward: L z = B
-    for (let k = 0; k < i; k++) {
-      const f = A[i * p + k]!;
-      for (let c = 0; c < d; c++) B[i * d + c]! -= f * B[k * d + c]!;
-    }
-    const l = A[i * p + i]!;
-    for (let c = 0; c < d; c++) B[i * d + c]! /= l;
-  }
-  for (let i = p - 1; i >= 0; i--) {
-    // backward: Lᵀ x = z
-    for (let k = i + 1; k < p; k++) {
-      const f = A[k * p + i]!;
-      for (let c = 0; c < d; c++) B[i * d + c]! -= f * B[k * d + c]!;
-    }
-    const l = A[i * p + i]!;
-    for (let c = 0; c < d; c++) B[i * d + c]! /= l;
-  }
+  for (let i = 0; i < n * d; i++) down[i] = X[i]!;
+  return { down, bias: Float32Array.from(X.subarray(n * d, p * d)) };
 }

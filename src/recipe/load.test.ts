@@ -54,7 +54,7 @@ describe('defaults', () => {
       max_task_drop_se: 2,
     });
     expect(recipe.eval.thresholds).toEqual([0, 0.02, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1]);
-    expect(recipe.output).toEqual({ dense: true, fixed_threshold: 0.1, dtypes: ['fp32', 'q4'] });
+    expect(recipe.output).toEqual({ dense: true, fixed_threshold: 0.075, dtypes: ['fp32', 'q4'] });
   });
 
   it('resolves relative paths against the recipe file; a non-path model stays a Hub id', () => {

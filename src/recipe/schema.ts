@@ -229,9 +229,14 @@ const memorySchema = z
 const outputSchema = z
   .strictObject({
     dense: z.boolean().default(true).describe('also write dense.onnx, the baseline graph'),
+    // 0.075: the built-in recipe's recommended point on kjv-llama (+1.39% perplexity, inside the report's +2%
+    // tolerance; 0.1 cost +2.40%). A constant picked on that model's eval text, not chosen per model: the
+    // report names the recommended threshold of each conversion and says when the fixed graphs differ from it.
     fixed_threshold: nonNegative()
-      .default(0.1)
-      .describe('threshold baked into the fixed-operating-point graph'),
+      .default(0.075)
+      .describe(
+        'threshold baked into the fixed-operating-point graphs (model_fixed.onnx, onnx/model.onnx); the report recommends one per model and says when they differ',
+      ),
     dtypes: z
       .array(z.enum(PRECISIONS))
       .min(1)

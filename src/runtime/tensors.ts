@@ -14,10 +14,7 @@ export function float32Tensor(data: Float32Array | readonly number[], dims: read
   return new ort.Tensor('float32', values, dims);
 }
 
-/**
- * float64 tensors serve the gradient checks of train-step graphs built in double precision (tests).
- * @internal
- */
+/** float64 tensors: the adaptation's ridge solves (graph/gemm.ts) and the train-step gradient checks. */
 export function float64Tensor(data: Float64Array, dims: readonly number[]): Tensor {
   checkSize('float64', data.length, dims);
   return new ort.Tensor('float64', data, dims);
@@ -35,10 +32,7 @@ export function readFloat32(tensor: Tensor): Float32Array {
   return tensor.data as Float32Array;
 }
 
-/**
- * A float64 tensor's values (throws on any other type); for the gradient checks.
- * @internal
- */
+/** A float64 tensor's values (throws on any other type). */
 export function readFloat64(tensor: Tensor): Float64Array {
   if (tensor.type !== 'float64') throw new InternalError(`expected a float64 tensor, got ${tensor.type}`);
   return tensor.data as Float64Array;

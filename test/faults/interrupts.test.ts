@@ -48,8 +48,8 @@ describe('interrupting convert with no previous output', () => {
     { stage: 'calibrate', signal: 'SIGINT', cachedBefore: [] },
     // Each run finishes the stage the previous one was interrupted in, so the cache grows by one stage a run.
     { stage: 'targets', signal: 'SIGTERM', cachedBefore: [] },
-    // The run interrupted in [targets] finished calibrate and adapt (expert adaptation) before it.
-    { stage: 'router', signal: 'SIGINT', cachedBefore: ['calibrate', 'adapt'] },
+    // The run interrupted in [targets] finished calibrate (expert adaptation included) before it.
+    { stage: 'router', signal: 'SIGINT', cachedBefore: ['calibrate'] },
   ];
   for (const { stage, signal, cachedBefore } of points) {
     it(`${signal} in [${stage}]: no output, no temp dirs, no complete entry for ${stage}`, async () => {
@@ -78,8 +78,8 @@ describe('interrupting convert with no previous output', () => {
     });
 
     const points: { stage: string; signal: Signal; cachedBefore: string[] }[] = [
-      { stage: 'emit', signal: 'SIGTERM', cachedBefore: ['calibrate', 'adapt', 'targets'] },
-      { stage: 'eval', signal: 'SIGINT', cachedBefore: ['calibrate', 'adapt', 'targets', 'router'] },
+      { stage: 'emit', signal: 'SIGTERM', cachedBefore: ['calibrate', 'targets'] },
+      { stage: 'eval', signal: 'SIGINT', cachedBefore: ['calibrate', 'targets', 'router'] },
     ];
     for (const { stage, signal, cachedBefore } of points) {
       it(`${signal} in [${stage}] keeps the old output byte for byte`, async () => {
@@ -98,10 +98,10 @@ describe('interrupting convert with no previous output', () => {
     it('the rerun resumes from the cache and writes the bytes of an uninterrupted run', async () => {
       const r = await startConvert({ recipe, out: oldOut, cache, force: true }).done;
       expect(r.code, r.stderr).toBe(0);
-      expect(fromCache(r.stderr)).toEqual(['calibrate', 'adapt', 'targets', 'router']);
+      expect(fromCache(r.stderr)).toEqual(['calibrate', 'targets', 'router']);
       expect(treeDigest(oldOut)).toEqual(baseline);
       expect(strays(root)).toEqual([]);
-      expect(stagesOf(cache)).toEqual(['calibrate', 'adapt', 'targets', 'router']);
+      expect(stagesOf(cache)).toEqual(['calibrate', 'targets', 'router']);
     });
   });
 });
@@ -141,7 +141,7 @@ describe('SIGKILL (no handler can run)', () => {
 
     const r = await startConvert({ recipe, out: join(root, 'kill'), cache }).done;
     expect(r.code, r.stderr).toBe(0);
-    expect(fromCache(r.stderr)).toEqual(['calibrate', 'adapt']);
+    expect(fromCache(r.stderr)).toEqual(['calibrate']);
     expect(treeDigest(join(root, 'kill'))).toEqual(baseline);
     // What remains is the killed run's temp dir, named `.tmp-*`: no lookup ever reads it as an entry.
     expect(strays(cache).every((p) => /^targets\/\.tmp-/.test(p))).toBe(true);

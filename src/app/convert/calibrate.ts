@@ -5,6 +5,8 @@
  * |h| of every FFN neuron (activation ordering) and, for co-activation grouping, a smaller sample of activation
  * rows h. Memory is bounded by one layer, the hidden states in flight (spilled past `memory.max_gb`) and the sample
  * sizes; each finished layer is kept beside the cache entry so an interrupted run resumes at the next layer.
+ * With `experts.adapt: lsq` the same pass fits each layer's adapted experts (adapt.ts) as soon as the layer is done,
+ * so the adaptation needs no second pass and holds one layer's normal equations at a time.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,13 +34,22 @@ import type { Device } from '../../runtime/device.js';
 import { readFloat32 } from '../../runtime/tensors.js';
 import { InputError, InternalError } from '../../util/errors.js';
 import { makeDirs } from '../../util/make-dirs.js';
+import { ADAPT_DIR, adaptKey, LayerAdapter } from './adapt-layer.js';
+import type { LayerCalibration } from './calibration-types.js';
 import { downloadProgress } from '../shared/download-progress.js';
 import type { Stage } from '../shared/progress.js';
 import { cachedStage, stageKey } from '../shared/stage-cache.js';
 import type { TextSource } from '../shared/text-source.js';
 import { memoryBudgetBytes } from '../shared/memory-budget.js';
 import type { StageContext } from './context.js';
-import { hiddenSnapshot, mergeLayers, resumePoint, writeLayerFile } from './calibration-layers.js';
+import {
+  hiddenSnapshot,
+  mergeLayers,
+  moveAdaptFiles,
+  resumePoint,
+  writeAdaptFile,
+  writeLayerFile,
+} from './calibration-layers.js';
 
 export const CALIBRATION_FILE = 'calibration.safetensors';
 /** Activation rows kept for co-activation grouping: enough for stable patterns, small beside x samples. */
@@ -59,11 +70,15 @@ export interface CalibrationInput {
    * stopped (default: inside the output dir, no resume), and the hidden-state bytes it may hold in RAM.
    */
   readonly work?: { readonly dir: string; readonly memoryBudgetBytes: number };
+  /** Expert sizes n_1..n_K: with `experts.adapt: lsq`, each layer's adapted experts are fitted in the pass. */
+  readonly adaptSizes?: readonly number[];
 }
 
 export interface Calibration {
   /** The stage's cache key inputs: the targets stage's key includes them. */
   readonly key: unknown;
+  /** The stage's cache entry (the adapted experts are in its `adapt/`). */
+  readonly dir: string;
   readonly rows: LayerCalibration[];
 }
 
@@ -71,6 +86,7 @@ export interface Calibration {
 export async function calibrationStage(ctx: StageContext): Promise<Calibration> {
   const { plan, model } = ctx;
   const { recipe } = plan;
+  const sizes = plan.experts.map((e) => e.neurons);
   const key = {
     source: model.identity,
     text: ctx.data.calibration.identity,
@@ -80,6 +96,8 @@ export async function calibrationStage(ctx: StageContext): Promise<Calibration> 
     grouping: recipe.experts.grouping,
     // Rows carry their window and every layer samples the same tokens (older entries did neither).
     rows: 'aligned-windows',
+    // Present only with `experts.adapt: lsq`, whose per-layer fit runs in this pass.
+    ...(recipe.experts.adapt !== 'none' && { adapt: adaptKey(recipe, sizes) }),
   };
   const stage = ctx.progress.stage('calibrate', `${recipe.calibration.tokens} tokens`);
   const cal = await cachedStage({
@@ -101,29 +119,13 @@ export async function calibrationStage(ctx: StageContext): Promise<Calibration> 
             dir: join(ctx.root, 'calibrate', `.layers-${stageKey(key)}`),
             memoryBudgetBytes: memoryBudgetBytes(recipe),
           },
+          ...(recipe.experts.adapt !== 'none' && { adaptSizes: sizes }),
         },
         dir,
       ),
   });
   stage.succeed(cal.cached ? 'from cache' : undefined);
-  return { key, rows: await readCalibration(cal.dir, model.ir.config.numLayers) };
-}
-
-export interface LayerCalibration {
-  readonly rows: number;
-  /** [rows, hidden] sampled FFN inputs (after the FFN norm). */
-  readonly x: Float32Array;
-  /** [rows] ‖r + y‖: the norm of the layer's output at each sampled token. */
-  readonly outputNorms: Float32Array;
-  /**
-   * [rows] the calibration window each row came from. Every layer samples the same token positions (one reservoir
-   * seed), so row r is the same token in every layer and held-out splits can take whole windows.
-   */
-  readonly windows: Int32Array;
-  /** [ffnDim] E|h_i| over every calibration token. */
-  readonly meanAbs: Float32Array;
-  /** [groupRows, ffnDim] sampled activations, present when grouping needs them. */
-  readonly h?: { rows: number; data: Float32Array };
+  return { key, dir: cal.dir, rows: await readCalibration(cal.dir, model.ir.config.numLayers) };
 }
 
 interface LayerAccumulators {
@@ -152,6 +154,9 @@ export async function calibrate(input: CalibrationInput, dir: string): Promise<v
   const hidden = newHiddenStates(setup, 'hidden');
   const start = resumePoint(work.dir, ir.layers.length);
   const bar = input.stage.bar('layers', ir.layers.length);
+  const adapter = input.adaptSizes
+    ? await LayerAdapter.open({ ir, recipe, sizes: input.adaptSizes, dir: work.dir, device: input.device })
+    : undefined;
   try {
     if (start === 0) await embedAll(setup, hidden);
     else {
@@ -161,17 +166,20 @@ export async function calibrate(input: CalibrationInput, dir: string): Promise<v
     }
     for (let i = start; i < ir.layers.length; i++) {
       // Hidden states first, then the layer's file (its existence marks the layer done), then the old snapshot.
-      const results = await calibrateLayer(input, { setup, hidden, index: i });
+      const results = await calibrateLayer(input, { setup, hidden, index: i, adapter });
       hidden.snapshot(hiddenSnapshot(work.dir, i));
+      if (adapter) await writeAdaptFile(work.dir, i, await adapter.finish(i, layerFromTensors(results, i)));
       await writeLayerFile(work.dir, i, results);
       rmSync(hiddenSnapshot(work.dir, i - 1), { force: true });
       bar.tick();
     }
   } finally {
     hidden.release();
+    await adapter?.release();
   }
   bar.done();
   await mergeLayers(work.dir, ir, join(dir, CALIBRATION_FILE), windows.count * seqLen);
+  if (adapter) moveAdaptFiles(work.dir, join(dir, ADAPT_DIR), ir.layers.length);
   rmSync(work.dir, { recursive: true, force: true });
 }
 
@@ -198,10 +206,11 @@ async function readWindows(input: CalibrationInput): Promise<TokenWindows> {
 /** One layer's pass: its graph with the FFN input, activation and output, folded into its accumulators. */
 async function calibrateLayer(
   input: CalibrationInput,
-  a: { setup: RunnerSetup; hidden: HiddenStates; index: number },
+  a: { setup: RunnerSetup; hidden: HiddenStates; index: number; adapter: LayerAdapter | undefined },
 ): Promise<Record<string, TensorToWrite>> {
   const { ir, recipe } = input;
   const acc = newAccumulators(ir, recipe, a.index);
+  a.adapter?.begin();
   const part = await openPart(
     `layer.${a.index}`,
     (data) => buildLayerGraph(ir, a.index, { data, debugOutputs: true, activationOutputs: true }),
@@ -209,8 +218,8 @@ async function calibrateLayer(
   );
   try {
     await passBatches(a.setup, part.session, a.hidden, {
-      outputs: [LAYER_DEBUG.mlpInput, LAYER_DEBUG.mlpAct],
-      visit: (batch, out) => {
+      outputs: [LAYER_DEBUG.mlpInput, LAYER_DEBUG.mlpAct, ...(a.adapter?.outputs ?? [])],
+      visit: async (batch, out) => {
         const x = out[LAYER_DEBUG.mlpInput];
         const h = out[LAYER_DEBUG.mlpAct];
         const layerOut = out[HIDDEN_OUT];
@@ -226,6 +235,7 @@ async function calibrateLayer(
         const hv = readFloat32(h);
         acc.stats.add(hv, rows);
         acc.h?.add(hv, rows);
+        await a.adapter?.add(out);
       },
     });
   } finally {
@@ -298,6 +308,20 @@ function splitRows(
     windows[r] = kept.data[r * w + d + 1]!;
   }
   return { x, norms, windows };
+}
+
+/** A layer's calibration as the readers see it, from the tensors its layer file gets (same float32 values). */
+function layerFromTensors(t: Record<string, TensorToWrite>, i: number): LayerCalibration {
+  const f32 = (name: string) => t[`layers.${i}.${name}`]!.data as Float32Array;
+  const h = t[`layers.${i}.h`];
+  return {
+    rows: t[`layers.${i}.x`]!.shape[0]!,
+    x: f32('x'),
+    outputNorms: f32('output_norm'),
+    windows: Int32Array.from(f32('window')),
+    meanAbs: f32('mean_abs'),
+    ...(h ? { h: { rows: h.shape[0]!, data: h.data as Float32Array } } : {}),
+  };
 }
 
 /** Reads a finished calibration stage back. */

@@ -9,7 +9,7 @@ import { orderByImportance, validatePermutation } from '../../experts/permutatio
 import { readLinear } from '../../graph/weights.js';
 import type { ModelIR } from '../../ir/model.js';
 import type { Recipe } from '../../recipe/types.js';
-import type { LayerCalibration } from './calibrate.js';
+import type { LayerCalibration } from './calibration-types.js';
 
 export interface ExpertsInput {
   readonly ir: ModelIR;
@@ -22,32 +22,56 @@ export interface ExpertsInput {
 export async function computePermutations(input: ExpertsInput): Promise<Int32Array[]> {
   const perms: Int32Array[] = [];
   for (const layer of input.ir.layers) {
-    const importance = await layerImportance(input, layer.index);
-    const cal = input.calibration?.[layer.index];
-    const perm =
-      input.recipe.experts.grouping === 'coactivation' && cal?.h
-        ? coactivationGroups({
-            sample: cal.h.data,
-            rows: cal.h.rows,
-            ffnDim: input.ir.config.ffnDim,
-            groupSize: input.recipe.experts.align,
-            importance,
-            seed: input.recipe.seed + layer.index,
-          }).perm
-        : orderByImportance(importance);
-    validatePermutation(perm, input.ir.config.ffnDim, `layer ${layer.index} permutation`);
-    perms.push(perm);
+    perms.push(
+      await layerPermutation({
+        ir: input.ir,
+        recipe: input.recipe,
+        index: layer.index,
+        ...(input.calibration?.[layer.index] && { calibration: input.calibration[layer.index] }),
+      }),
+    );
   }
   return perms;
 }
 
-async function layerImportance(input: ExpertsInput, index: number): Promise<Float64Array> {
-  const { hidden, ffnDim } = input.ir.config;
-  const ffn = input.ir.layers[index]!.ffn;
+/**
+ * One layer's permutation from that layer's calibration alone, so the calibration pass can compute it as soon as
+ * the layer is done (expert adaptation fits each layer's experts there, one layer in memory at a time).
+ */
+export async function layerPermutation(a: {
+  ir: ModelIR;
+  recipe: Recipe;
+  index: number;
+  calibration?: LayerCalibration;
+}): Promise<Int32Array> {
+  const importance = await layerImportance(a);
+  const cal = a.calibration;
+  const perm =
+    a.recipe.experts.grouping === 'coactivation' && cal?.h
+      ? coactivationGroups({
+          sample: cal.h.data,
+          rows: cal.h.rows,
+          ffnDim: a.ir.config.ffnDim,
+          groupSize: a.recipe.experts.align,
+          importance,
+          seed: a.recipe.seed + a.index,
+        }).perm
+      : orderByImportance(importance);
+  validatePermutation(perm, a.ir.config.ffnDim, `layer ${a.index} permutation`);
+  return perm;
+}
+
+async function layerImportance(a: {
+  ir: ModelIR;
+  recipe: Recipe;
+  index: number;
+  calibration?: LayerCalibration;
+}): Promise<Float64Array> {
+  const { hidden, ffnDim } = a.ir.config;
+  const ffn = a.ir.layers[a.index]!.ffn;
   const down = await readLinear(ffn.down, 'out_in'); // [hidden, ffnDim]
-  const cal = input.calibration?.[index];
-  if (input.recipe.experts.ordering === 'activation' && cal) {
-    return importanceFromMeanAbs(cal.meanAbs, columnNorms(down, hidden, ffnDim));
+  if (a.recipe.experts.ordering === 'activation' && a.calibration) {
+    return importanceFromMeanAbs(a.calibration.meanAbs, columnNorms(down, hidden, ffnDim));
   }
   return weightImportance({
     up: await readLinear(ffn.up, 'out_in'),

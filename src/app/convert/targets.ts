@@ -17,7 +17,8 @@ import type { Device } from '../../runtime/device.js';
 import type { Stage } from '../shared/progress.js';
 import { cachedStage } from '../shared/stage-cache.js';
 import type { Adaptation } from './adapt.js';
-import type { Calibration, LayerCalibration } from './calibrate.js';
+import type { Calibration } from './calibrate.js';
+import type { LayerCalibration } from './calibration-types.js';
 import type { StageContext } from './context.js';
 
 export const TARGETS_FILE = 'targets.safetensors';

@@ -19,6 +19,11 @@ const CPU_FLOPS_PER_S = 20e9;
  * the synthetic 1.1B scale bench (492 s for 22 layers × 2048² at 1024 rows, on a loaded 2-core box).
  */
 const JS_FLOPS_PER_S = 0.75e9;
+/**
+ * Float64 GEMM on ORT (MLAS, 2 threads): the adaptation's ridge solves (graph/gemm.ts). Measured 7.4–8.6 GFLOP/s
+ * on 2048² products on the shared 2-core box with another conversion running.
+ */
+const F64_GEMM_FLOPS_PER_S = 8e9;
 /** Sequential read + write of weight files. */
 const DISK_BYTES_PER_S = 200e6;
 /** Fixed cost of one train-step session run (feeds, fetches, optimizer state) independent of batch size. */
@@ -53,6 +58,31 @@ const FLOAT64 = 8;
 interface Adapted {
   /** Extra parameters of the adapted experts, whole model (0 for `experts.adapt: none`). */
   readonly adaptedParams: number;
+  /** The size n_k + 1 of each adapted expert's ridge system (k < K; empty for `experts.adapt: none`). */
+  readonly adaptSystems: readonly number[];
+}
+
+/**
+ * One layer's adaptation inside the calibration pass: its float64 sums and one batch's float32 sums from the Gram
+ * graph, (n+1)(n+1+d) each, then the largest expert's solve (A, its inverse and the blocks of the recursion ≈ 5p²,
+ * right-hand sides and solution 2pd, float64).
+ */
+function adaptLayerBytes(model: PlanModel, systems: readonly number[]): number {
+  if (systems.length === 0) return 0;
+  const m = model.ffnDim + 1;
+  const p = Math.max(...systems);
+  return m * (m + model.hidden) * (FLOAT64 + FLOAT32) + (5 * p * p + 2 * p * model.hidden) * FLOAT64;
+}
+
+/** The adaptation's work in the calibration pass: the Gram products over every token, then the solves. */
+function adaptSeconds(recipe: Recipe, model: PlanModel, systems: readonly number[]): number {
+  if (systems.length === 0) return 0;
+  const m = model.ffnDim + 1;
+  const tokens =
+    Math.floor(recipe.calibration.tokens / recipe.calibration.seq_len) * recipe.calibration.seq_len;
+  const gram = 2 * tokens * m * (m + model.hidden);
+  const solve = systems.reduce((s, p) => s + (4 / 3) * p ** 3 + 2 * p * p * model.hidden, 0);
+  return model.numLayers * (gram / CPU_FLOPS_PER_S + solve / F64_GEMM_FLOPS_PER_S);
 }
 
 export function estimateMemory({
@@ -60,6 +90,7 @@ export function estimateMemory({
   model,
   experts,
   adaptedParams,
+  adaptSystems,
 }: Estimate & Adapted & { experts: number }): PlanMemory {
   const layersBytes = 2 * layerParams(model, model.ffnKind) * FLOAT32;
   const headBytes = model.vocabSize * model.hidden * FLOAT32;
@@ -80,16 +111,15 @@ export function estimateMemory({
   const logits =
     perRun(recipe.eval.seq_len, recipe.eval.batch) * recipe.eval.seq_len * model.vocabSize * FLOAT32;
   const hiddenBytes = Math.max(calHidden + calBatch, evalHidden + logits);
-  // Per kept row, every layer: x and ‖r + y‖, then the targets' errors and log-errors.
+  // Per kept row, every layer: x and ‖r + y‖, then the targets' errors and log-errors; and the adapted experts'
+  // weights of every layer, which the targets, emit and eval stages read back.
   const calibrationBytes =
-    model.numLayers * recipe.calibration.rows_per_layer * (model.hidden + 1 + 2 * experts) * FLOAT32;
+    model.numLayers * recipe.calibration.rows_per_layer * (model.hidden + 1 + 2 * experts) * FLOAT32 +
+    adaptedParams * FLOAT32;
   const evalBytes = recipe.eval.latency.enabled ? (4 * model.params + adaptedParams) * FLOAT32 : 0;
-  // hᵀh and hᵀy with a bias column, every layer summed at once over the calibration stream (adapt stage).
-  const adaptBytes =
-    recipe.experts.adapt === 'none'
-      ? 0
-      : model.numLayers * (model.ffnDim + 1) * (model.ffnDim + 1 + model.hidden) * FLOAT64;
-  const layered = layersBytes + Math.max(calHidden + calBatch, headBytes + evalHidden + logits, adaptBytes);
+  // [h 1]ᵀ[h 1] and [h 1]ᵀy of the layer being calibrated, and its solves: one layer at a time.
+  const adaptBytes = adaptLayerBytes(model, adaptSystems);
+  const layered = layersBytes + Math.max(calHidden + calBatch + adaptBytes, headBytes + evalHidden + logits);
   const peakBytes = Math.max(layered, evalBytes) + calibrationBytes + RUNTIME_BASELINE_BYTES;
   return { layersBytes, headBytes, hiddenBytes, calibrationBytes, adaptBytes, evalBytes, peakBytes };
 }
@@ -99,7 +129,7 @@ export function estimateDisk({
   model,
   routerParams,
   adaptedParams,
-}: Estimate & Adapted & { routerParams: number }): PlanDisk {
+}: Estimate & Pick<Adapted, 'adaptedParams'> & { routerParams: number }): PlanDisk {
   // The fixed-threshold graph shares model.onnx.data, so it adds only its (small) protobuf.
   const adaptedBytes = adaptedParams * emitBytes(recipe.dtype, model.sourceDtype);
   const moeGraphBytes =
@@ -117,13 +147,13 @@ export function estimateDisk({
   };
 }
 
-interface TimeEstimate extends Estimate {
+interface TimeEstimate extends Estimate, Pick<Adapted, 'adaptSystems'> {
   /** One layer's router MACs per row. */
   readonly routerMacs: number;
   readonly experts: number;
 }
 
-export function estimateTime({ recipe, model, routerMacs, experts }: TimeEstimate): PlanTime {
+export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems }: TimeEstimate): PlanTime {
   const flops = (tokens: number, seqLen: number) =>
     2 *
     tokens *
@@ -139,7 +169,9 @@ export function estimateTime({ recipe, model, routerMacs, experts }: TimeEstimat
   const partSeconds = (graphs: number, bytesPer: number) =>
     (model.numLayers * graphs * (sourceLayer + layerWeights * bytesPer)) / DISK_BYTES_PER_S;
   const calibrationSeconds =
-    flops(recipe.calibration.tokens, recipe.calibration.seq_len) / CPU_FLOPS_PER_S + partSeconds(1, FLOAT32);
+    flops(recipe.calibration.tokens, recipe.calibration.seq_len) / CPU_FLOPS_PER_S +
+    partSeconds(1, FLOAT32) +
+    adaptSeconds(recipe, model, adaptSystems);
   const { steps, batch } = recipe.router.train;
   // Forward + backward ≈ 3 forwards per row, every layer's router trained for `steps` steps.
   const trainFlops = model.numLayers * steps * batch * 3 * 2 * routerMacs;
@@ -163,7 +195,7 @@ export function estimateTime({ recipe, model, routerMacs, experts }: TimeEstimat
     partSeconds(4, emitBytes(recipe.dtype, model.sourceDtype));
   const basis =
     `CPU at ${CPU_FLOPS_PER_S / 1e9} GFLOP/s effective, disk at ${DISK_BYTES_PER_S / 1e6} MB/s, ` +
-    `${TRAIN_STEP_OVERHEAD_S * 1e3} ms per router train step, ridge fit in JavaScript at ${JS_FLOPS_PER_S / 1e9} GFLOP/s; evaluation prices ${passes} passes over ` +
+    `${TRAIN_STEP_OVERHEAD_S * 1e3} ms per router train step, ridge fit in JavaScript at ${JS_FLOPS_PER_S / 1e9} GFLOP/s, adaptation solves on ORT float64 at ${F64_GEMM_FLOPS_PER_S / 1e9} GFLOP/s; evaluation prices ${passes} passes over ` +
     `eval.tokens at dense cost (an upper bound) plus the latency runs; part graphs written per layer`;
   const totalSeconds = ioSeconds + calibrationSeconds + trainSeconds + evalSeconds;
   return { ioSeconds, calibrationSeconds, trainSeconds, evalSeconds, totalSeconds, basis };

@@ -76,11 +76,12 @@ function adaptLine(a: Plan['stages']['experts']['adapt']): string {
 }
 
 function memoryLines({ memory: m }: Plan): string[] {
-  const adapt = m.adaptBytes > 0 ? ` | adaptation sums ${bytes(m.adaptBytes)}` : '';
+  const adapt =
+    m.adaptBytes > 0 ? ` (calibration adds one layer's adaptation sums ${bytes(m.adaptBytes)})` : '';
   return [
     `peak ≈ ${bytes(m.peakBytes)}: max(2 layers ${bytes(m.layersBytes)} + head ${bytes(m.headBytes)} + ` +
-      `hidden states ${bytes(m.hiddenBytes)}, latency graphs ${bytes(m.evalBytes)}) + calibration rows ` +
-      `${bytes(m.calibrationBytes)}${adapt} + 300 MB runtime`,
+      `hidden states ${bytes(m.hiddenBytes)}${adapt}, latency graphs ${bytes(m.evalBytes)}) + calibration rows ` +
+      `${bytes(m.calibrationBytes)} + 300 MB runtime`,
   ];
 }
 

@@ -71,21 +71,25 @@ describe('plan for kjv-llama under the default recipe', () => {
   it('estimates memory and disk from the weights and calibration buffers', () => {
     const layerBytes = 4 * (65536 + 196608 + 256);
     expect(p.memory.layersBytes).toBe(2 * layerBytes);
-    expect(p.memory.calibrationBytes).toBe(4 * 8192 * (128 + 1 + 2 * 5) * 4);
+    // Calibration rows of every layer, and every layer's adapted experts (read back after calibration).
+    expect(p.memory.calibrationBytes).toBe(
+      4 * 8192 * (128 + 1 + 2 * 5) * 4 + 4 * (65 + 129 + 257 + 385) * 128 * 4,
+    );
     // The whole graphs for the timings, the MoE ones with their adapted experts.
     expect(p.memory.evalBytes).toBe((4 * p.model.params + 4 * (65 + 129 + 257 + 385) * 128) * 4);
-    // The adaptation's float64 normal equations, every layer at once.
-    expect(p.memory.adaptBytes).toBe(4 * 513 * (513 + 128) * 8);
+    // One layer's adaptation in the calibration pass: float64 sums + one batch's float32 sums, then the largest
+    // expert's solve (385 = 384 neurons + bias): independent of the depth.
+    expect(p.memory.adaptBytes).toBe(513 * (513 + 128) * 12 + (5 * 385 ** 2 + 2 * 385 * 128) * 8);
     const { memory: m } = p;
     const layered = m.layersBytes + m.hiddenBytes + m.calibrationBytes + 300e6;
     expect(m.peakBytes).toBeGreaterThanOrEqual(Math.max(layered, m.evalBytes + m.calibrationBytes + 300e6));
     expect(m.peakBytes).toBeLessThanOrEqual(
-      Math.max(layered + m.headBytes, m.evalBytes + m.calibrationBytes + 300e6),
+      Math.max(layered + m.headBytes + m.adaptBytes, m.evalBytes + m.calibrationBytes + 300e6),
     );
     // Without the whole-graph timings, the layer-sequential stages set the peak: it does not grow with depth.
     const untimed = planOf('eval: { latency: { enabled: false } }').memory;
     expect(untimed.evalBytes).toBe(0);
-    expect(untimed.peakBytes).toBeLessThanOrEqual(layered + m.headBytes);
+    expect(untimed.peakBytes).toBeLessThanOrEqual(layered + m.headBytes + m.adaptBytes);
     // memory.max_gb caps the hidden states held in RAM (the rest spills to disk).
     const capped = planOf('memory: { max_gb: 0.001 }\neval: { latency: { enabled: false } }').memory;
     expect(capped.hiddenBytes).toBeLessThan(untimed.hiddenBytes);
@@ -111,11 +115,14 @@ describe('plan for kjv-llama under the default recipe', () => {
       p.time.ioSeconds + p.time.calibrationSeconds + p.time.trainSeconds + p.time.evalSeconds,
       9,
     );
-    // The forward's FLOPs, plus each layer's part graph read from the checkpoint and written as float32.
+    // The forward's FLOPs, plus each layer's part graph read from the checkpoint and written as float32, plus the
+    // adaptation: per layer the Gram products over every token and the four experts' float64 solves.
     const layer = 65536 + 196608 + 256;
+    const solves = [65, 129, 257, 385].reduce((s, q) => s + (4 / 3) * q ** 3 + 2 * q * q * 128, 0);
     expect(p.time.calibrationSeconds).toBeCloseTo(
       (2 * 32768 * (4 * (65536 + 2 * 4 * 32 * 128.5 + 196608) + 32768)) / 20e9 +
-        (4 * (layer * 4 + layer * 4)) / 200e6,
+        (4 * (layer * 4 + layer * 4)) / 200e6 +
+        4 * ((2 * 32768 * 513 * (513 + 128)) / 20e9 + solves / 8e9),
       9,
     );
     expect(p.time.basis).toMatch(/^CPU at 20 GFLOP\/s effective, disk at 200 MB\/s/);

@@ -43,6 +43,8 @@ export function plan(input: PlanInput): Plan {
   const router = planRouter(model, shape);
   const perLayerRouter = routerMacs(shape);
   const adapted = adaptedModelParams(recipe, sizes, config);
+  // Each adapted expert's ridge system: its neurons and the bias.
+  const adaptSystems = recipe.experts.adapt === 'none' ? [] : sizes.slice(0, -1).map((n) => n + 1);
   const experts = sizes.map((neurons, index): PlanExpert => ({
     index,
     neurons,
@@ -58,9 +60,9 @@ export function plan(input: PlanInput): Plan {
     experts,
     router,
     stages: planStages(recipe, sizes, config),
-    memory: estimateMemory({ recipe, model, experts: sizes.length, adaptedParams: adapted }),
+    memory: estimateMemory({ recipe, model, experts: sizes.length, adaptedParams: adapted, adaptSystems }),
     disk: estimateDisk({ recipe, model, routerParams: router.params, adaptedParams: adapted }),
-    time: estimateTime({ recipe, model, routerMacs: perLayerRouter, experts: sizes.length }),
+    time: estimateTime({ recipe, model, routerMacs: perLayerRouter, experts: sizes.length, adaptSystems }),
     warnings: warnings(input),
   };
 }

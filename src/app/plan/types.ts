@@ -78,9 +78,12 @@ export interface PlanMemory {
   readonly headBytes: number;
   /** Hidden states in flight (calibration, or every eval point's) with one batch of outputs or logits. */
   readonly hiddenBytes: number;
-  /** Every layer's calibration rows and targets (float32), read back by the targets and router stages. */
+  /**
+   * Every layer's calibration rows and targets (float32), read back by the targets and router stages, and the
+   * adapted experts' weights of every layer (float32), read back by targets, emit and eval.
+   */
   readonly calibrationBytes: number;
-  /** Expert adaptation: every layer's normal equations (float64) while they are summed. */
+  /** Expert adaptation in the calibration pass: one layer's normal equations and solve workspace. */
   readonly adaptBytes: number;
   /** Latency timings: the four whole graphs open side by side (0 when eval.latency.enabled is false). */
   readonly evalBytes: number;

@@ -1,0 +1,118 @@
+/**
+ * Expert adaptation inside the layer-by-layer calibration pass (calibrate.ts), one layer at a time: while a
+ * layer's batches pass, ORT sums its [h 1]ᵀ[h 1] and [h 1]ᵀy (graph/gram.ts; moefy adds the batches in float64);
+ * when the layer is done, its permutation follows from its own calibration (experts.ts), each expert k < K's ridge
+ * system is solved (experts/adapt-lsq.ts, float64 GEMMs on ORT: adapt-gemm.ts) and the layer's weights go to
+ * `adapt.N.safetensors` beside the calibration's layer files. Only one layer's sums live at once, and an
+ * interrupted run resumes at the layer where it stopped, as calibration does.
+ */
+import { join } from 'node:path';
+import type { TensorToWrite } from '../../checkpoint/safetensors-write.js';
+import { fitAdaptedExperts, NormalEquations } from '../../experts/adapt-lsq.js';
+import { buildGram, GRAM_INPUTS, GRAM_OUTPUTS } from '../../graph/gram.js';
+import { LAYER_DEBUG } from '../../graph/names.js';
+import type { ModelIR } from '../../ir/model.js';
+import { writeModel } from '../../onnx/builder.js';
+import type { Recipe } from '../../recipe/types.js';
+import type { Device } from '../../runtime/device.js';
+import { createSession, releaseSession, run, type Session, type Tensor } from '../../runtime/session.js';
+import { float32Tensor, readFloat32 } from '../../runtime/tensors.js';
+import { InternalError } from '../../util/errors.js';
+import { openOrtGemm, type OrtGemm } from './adapt-gemm.js';
+import type { LayerCalibration } from './calibration-types.js';
+import { layerPermutation } from './experts.js';
+
+/** Inside the calibration entry: one file per layer. */
+export const ADAPT_DIR = 'adapt';
+export const adaptLayerFile = (i: number) => `adapt.${i}.safetensors`;
+
+/** The settings the fitted weights depend on beyond the calibration text (part of the calibration's key). */
+export function adaptKey(recipe: Recipe, sizes: readonly number[]): unknown {
+  const { experts } = recipe;
+  if (experts.adapt === 'none') return null;
+  return {
+    method: experts.adapt,
+    ridge: experts.adapt_ridge,
+    sizes,
+    // The permutation each layer's fit uses is computed from these (experts.ts).
+    ordering: experts.ordering,
+    align: experts.align,
+  };
+}
+
+/**
+ * The calibration pass's adaptation hook for one run: `begin` a layer, `add` each batch's outputs, `finish` with
+ * the layer's calibration → the tensors of its `adapt.N.safetensors`.
+ */
+export class LayerAdapter {
+  /** The layer graph outputs each batch must fetch. */
+  readonly outputs = [LAYER_DEBUG.mlpAct, LAYER_DEBUG.mlpOutput] as const;
+  private equations: NormalEquations | null = null;
+
+  private constructor(
+    private readonly a: { ir: ModelIR; recipe: Recipe; sizes: readonly number[] },
+    private readonly gram: Session,
+    private readonly gemm: OrtGemm,
+  ) {}
+
+  static async open(a: {
+    ir: ModelIR;
+    recipe: Recipe;
+    sizes: readonly number[];
+    dir: string;
+    device: Device;
+  }): Promise<LayerAdapter> {
+    const { ffnDim, hidden } = a.ir.config;
+    const gramPath = join(a.dir, 'gram.onnx');
+    writeModel(buildGram({ ffnDim, hidden }).model(), gramPath);
+    const gram = await createSession(gramPath, { device: a.device });
+    return new LayerAdapter(a, gram, openOrtGemm({ dir: a.dir, device: a.device }));
+  }
+
+  begin(): void {
+    const { ffnDim, hidden } = this.a.ir.config;
+    this.equations = new NormalEquations(ffnDim, hidden);
+  }
+
+  /** One batch's FFN activations h and outputs y, summed into the layer's normal equations. */
+  async add(out: Record<string, Tensor>): Promise<void> {
+    const eq = this.equations;
+    const h = out[LAYER_DEBUG.mlpAct];
+    const y = out[LAYER_DEBUG.mlpOutput];
+    if (!eq || !h || !y) throw new InternalError('adaptation: a batch without its layer, h or y');
+    const rows = h.dims.slice(0, -1).reduce((n, d) => n * d, 1);
+    const sums = await run(this.gram, {
+      [GRAM_INPUTS.h]: float32Tensor(readFloat32(h), [rows, eq.ffnDim]),
+      [GRAM_INPUTS.y]: float32Tensor(readFloat32(y), [rows, eq.hidden]),
+    });
+    eq.add({ hth: readFloat32(sums[GRAM_OUTPUTS.hth]!), hty: readFloat32(sums[GRAM_OUTPUTS.hty]!), rows });
+  }
+
+  /** Layer `index` is done: its permutation from its calibration, the fit, and the tensors to keep. */
+  async finish(index: number, cal: LayerCalibration): Promise<Record<string, TensorToWrite>> {
+    const eq = this.equations;
+    if (!eq) throw new InternalError(`adaptation: layer ${index} finished before it began`);
+    this.equations = null;
+    const { ir, recipe, sizes } = this.a;
+    const permutation = await layerPermutation({ ir, recipe, index, calibration: cal });
+    const fitted = await fitAdaptedExperts(eq, {
+      permutation,
+      sizes,
+      ridge: recipe.experts.adapt_ridge,
+      gemm: this.gemm.gemm,
+    });
+    const tensors: Record<string, TensorToWrite> = {
+      permutation: { dtype: 'I32', shape: [permutation.length], data: permutation },
+    };
+    fitted.forEach((e, k) => {
+      tensors[`down.${k}`] = { dtype: 'F32', shape: [sizes[k]!, eq.hidden], data: e.down };
+      tensors[`bias.${k}`] = { dtype: 'F32', shape: [eq.hidden], data: e.bias };
+    });
+    return tensors;
+  }
+
+  async release(): Promise<void> {
+    await releaseSession(this.gram);
+    await this.gemm.release();
+  }
+}
