@@ -50,6 +50,9 @@ export interface LayerEvalModel extends PartPlace {
   readonly memoryBudgetBytes: number;
 }
 
+/** What the layer sweep needs of the evaluated model (no whole graphs). */
+export type LayerSweepModel = Omit<EvalModel, 'graphs'>;
+
 /** The sweep's point, as far as the layer sweep needs it (sweep.ts LayerPoint). */
 export interface LayerPoint {
   readonly kind: PointKind;
@@ -59,6 +62,11 @@ export interface LayerPoint {
   /** The expert every token uses in a graph without `expert_index` (dense). */
   readonly fixedChoice?: number;
   readonly router: RouterShape | null;
+  /**
+   * Per-layer multipliers of a learned or oracle point's threshold (layer l is fed s_l · threshold): the per-layer
+   * budget search (app/convert/budgets.ts) measures many scale vectors in one pass. Absent: the graphs' own.
+   */
+  readonly layerScales?: readonly number[];
 }
 
 type GraphKind = 'dense' | ChoiceKind;
@@ -84,7 +92,7 @@ const GROUP_BYTES = 256 * 2 ** 20;
 
 export async function measureLayerSequential(a: {
   readonly layered: LayerEvalModel;
-  readonly model: EvalModel;
+  readonly model: LayerSweepModel;
   readonly windows: TokenWindows;
   readonly batch: number;
   readonly points: readonly LayerPoint[];
@@ -122,7 +130,7 @@ async function measureGroup(
   setup: RunnerSetup,
   a: {
     readonly layered: LayerEvalModel;
-    readonly model: EvalModel;
+    readonly model: LayerSweepModel;
     readonly points: readonly LayerPoint[];
     readonly embedded: HiddenStates;
     readonly perStore: number;
@@ -158,7 +166,13 @@ async function measureGroup(
 
 async function runLayerKind(
   setup: RunnerSetup,
-  a: { layered: LayerEvalModel; model: EvalModel; layer: number; kind: GraphKind; states: PointState[] },
+  a: {
+    layered: LayerEvalModel;
+    model: LayerSweepModel;
+    layer: number;
+    kind: GraphKind;
+    states: PointState[];
+  },
 ): Promise<void> {
   const { ir } = a.layered;
   const L = ir.config.numLayers;
@@ -167,7 +181,8 @@ async function runLayerKind(
     for (const s of a.states) {
       await passBatches(setup, part.session, s.hidden, {
         ...(a.kind !== 'dense' && { outputs: [EXPERT_INDEX] }),
-        extraFeeds: (_, rows) => pointFeeds(s.point, { layers: L, rows, seq: setup.batches[0]![0]!.length }),
+        extraFeeds: (_, rows) =>
+          pointFeeds(s.point, { layers: L, rows, seq: setup.batches[0]![0]!.length, layer: a.layer }),
         visit: (i, out) => {
           if (a.kind === 'dense') return;
           const index = out[EXPERT_INDEX]!.data as BigInt64Array;
@@ -184,7 +199,7 @@ async function runLayerKind(
 
 /** Layer `layer`'s graph of `kind`: the dense layer, or the MoE layer with an `expert_index` [B, T] output. */
 async function layerGraph(
-  a: { layered: LayerEvalModel; layer: number; kind: GraphKind; model: EvalModel },
+  a: { layered: LayerEvalModel; layer: number; kind: GraphKind; model: LayerSweepModel },
   data: ExternalDataWriter,
 ): Promise<GraphBuilder> {
   const { ir } = a.layered;
@@ -206,9 +221,9 @@ async function layerGraph(
 }
 
 /** The point's graph inputs for one batch (the whole graph's `expert_choice` is [layers, batch, seq]). */
-function pointFeeds(p: LayerPoint, s: { layers: number; rows: number; seq: number }): Feeds {
+function pointFeeds(p: LayerPoint, s: { layers: number; rows: number; seq: number; layer: number }): Feeds {
   if (p.graph === 'learned' || p.graph === 'oracle') {
-    return { [ROUTER_THRESHOLD]: float32Tensor([p.threshold!], []) };
+    return { [ROUTER_THRESHOLD]: float32Tensor([p.threshold! * (p.layerScales?.[s.layer] ?? 1)], []) };
   }
   if (p.graph === 'choice') {
     const n = s.layers * s.rows * s.seq;
@@ -222,7 +237,7 @@ function pointFeeds(p: LayerPoint, s: { layers: number; rows: number; seq: numbe
 /** Final norm + head on every point's last hidden states: quality, and compute from the recorded choices. */
 async function scoreHeads(
   setup: RunnerSetup,
-  a: { layered: LayerEvalModel; model: EvalModel; states: PointState[] },
+  a: { layered: LayerEvalModel; model: LayerSweepModel; states: PointState[] },
 ): Promise<PointMeasurement[]> {
   const { model } = a;
   const vocab = model.config.vocabSize;

@@ -155,6 +155,25 @@ const routerSchema = z
         'L2 penalty of the closed-form ridge fit (always run: the ridge router, or the baseline an mlp must beat)',
       ),
     train: trainSchema,
+    layer_budgets: z
+      .strictObject({
+        method: z
+          .enum(['none', 'greedy'])
+          .default('none')
+          .describe(
+            'none: every layer routes at router_threshold; greedy: per-layer multipliers s_l (layer l routes at s_l · router_threshold), searched at output.fixed_threshold on calibration text past calibration.tokens, moving compute between layers at no more total FFN compute',
+          ),
+        tokens: count()
+          .default(8192)
+          .describe(
+            'tuning tokens read from the calibration text after calibration.tokens (text that fitted nothing)',
+          ),
+        rounds: count()
+          .default(8)
+          .describe('greedy rounds; each measures 2 × layers + 1 scale vectors over the tuning tokens'),
+      })
+      .prefault({})
+      .describe('per-layer budgets (threshold multipliers), baked into the emitted graphs'),
   })
   .prefault({})
   .describe('per-layer token-difficulty router; one trained router serves every router_threshold');

@@ -20,6 +20,7 @@ import type { GraphEntry } from '../shared/manifest-write.js';
 import type { Stage } from '../shared/progress.js';
 import type { ResolvedModel } from '../shared/resolve-model.js';
 import { VERSION } from '../shared/version.js';
+import type { LayerBudgets } from './budgets.js';
 import { CHOICES } from './choices.js';
 import { protoIo } from './graph-io.js';
 import { emitTransformersJsGraph } from './transformers-js.js';
@@ -32,6 +33,8 @@ export interface MoeInput {
   readonly perms: readonly Int32Array[];
   /** Per layer, the adapted experts (`experts.adapt`); empty: bare prefixes. */
   readonly adapted: readonly (readonly AdaptedExpert[])[];
+  /** Per-layer threshold multipliers (`router.layer_budgets`); without `tuning`, every layer's is 1. */
+  readonly budgets?: LayerBudgets;
   readonly routers: readonly RouterWeights[];
   readonly stage: Stage;
 }
@@ -65,6 +68,7 @@ export async function emitMoeGraphs(
           permutation,
           router: input.routers[i],
           ...(input.adapted[i] && { adapted: input.adapted[i] }),
+          ...(input.budgets?.tuning && { thresholdScale: input.budgets.scales[i]! }),
         })),
         sizes: plan.experts.map((e) => e.neurons),
         choice,

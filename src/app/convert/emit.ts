@@ -14,6 +14,7 @@ import { writeDecoder } from '../../graph/write-decoder.js';
 import type { RouterWeights } from '../../router/spec.js';
 import type { RouterLoss } from '../../graph/router-train-io.js';
 import type { AdaptedExpert } from '../../experts/adapt-lsq.js';
+import type { LayerBudgets } from './budgets.js';
 import { permutationDigest } from '../../experts/permutation.js';
 import { InternalError } from '../../util/errors.js';
 import {
@@ -51,6 +52,8 @@ export interface EmitInput {
   readonly perms: readonly Int32Array[];
   /** Per layer, the adapted experts (`experts.adapt`); empty: bare prefixes. */
   readonly adapted: readonly (readonly AdaptedExpert[])[];
+  /** Per-layer threshold multipliers (`router.layer_budgets`); without `tuning`, every layer's is 1. */
+  readonly budgets?: LayerBudgets;
   readonly routers: readonly RouterWeights[];
   readonly routerLoss: RouterLoss;
   readonly train: TrainSummary | undefined;
@@ -145,6 +148,13 @@ async function writeMoeManifest(
       outputs: sizes.length - 1,
       fit: m.routerFit,
       train: m.train ?? null,
+      ...(m.budgets?.tuning && {
+        layer_budgets: {
+          ...m.budgets.tuning,
+          method: 'greedy' as const,
+          scales: m.budgets.scales,
+        },
+      }),
     },
     fixed_threshold: recipe.output.fixed_threshold,
     ...(m.data && Object.keys(m.data).length > 0 ? { data: { ...m.data } } : {}),

@@ -10,6 +10,7 @@ import { memoryBudgetBytes } from '../shared/memory-budget.js';
 import { withScratchDir } from '../shared/scratch-dir.js';
 import { type Evaluation, evaluateOutput } from '../eval/eval.js';
 import { type Adaptation, adaptStage } from './adapt.js';
+import { budgetStage, type LayerBudgets, tuningWindows } from './budgets.js';
 import { calibrationStage } from './calibrate.js';
 import { dataPins, type StageContext } from './context.js';
 import { emitOutputs, type EmitResult } from './emit.js';
@@ -32,6 +33,7 @@ export interface Executed {
 
 export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<Executed> {
   const { plan, model } = ctx;
+  const tuning = await tuningWindows(ctx);
   const cal = await calibrationStage(ctx);
 
   const sizes = plan.experts.map((e) => e.neurons);
@@ -43,8 +45,9 @@ export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<
   const targets = await targetsStage(ctx, { cal, perms, adaptation });
   const routers = await routerStage(ctx, { cal, targets });
   opts.acceptRouters?.(routers);
+  const budgets = await budgetStage(ctx, { perms, adaptation, routers, targets, windows: tuning });
   const { emitted, evaluation } = await withAtomicDir(opts.outDir, opts, (dir) =>
-    emitAndEvaluate(ctx, { dir, outDir: opts.outDir, perms, adaptation, routers }),
+    emitAndEvaluate(ctx, { dir, outDir: opts.outDir, perms, adaptation, routers, budgets }),
   );
   const files = [...emitted.files, ...evaluation.files.map((f) => basename(f))].sort();
   return { emitted: { ...emitted, files }, summary: evaluation.lines };
@@ -53,7 +56,14 @@ export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<
 /** Inside the atomic dir: an output directory that looks complete always has its report. */
 async function emitAndEvaluate(
   ctx: StageContext,
-  a: { dir: string; outDir: string; perms: Int32Array[]; adaptation: Adaptation; routers: FittedRouters },
+  a: {
+    dir: string;
+    outDir: string;
+    perms: Int32Array[];
+    adaptation: Adaptation;
+    routers: FittedRouters;
+    budgets: LayerBudgets;
+  },
 ): Promise<{ emitted: EmitResult; evaluation: Evaluation }> {
   const { plan, model, progress } = ctx;
   const emitStage = progress.stage('emit', a.outDir);
@@ -63,6 +73,7 @@ async function emitAndEvaluate(
     model,
     perms: a.perms,
     adapted: a.adaptation.layers,
+    budgets: a.budgets,
     ...a.routers,
     data: dataPins(ctx.data),
     stage: emitStage,
@@ -83,6 +94,7 @@ async function emitAndEvaluate(
           permutation,
           router: a.routers.routers[i],
           ...(a.adaptation.layers[i] && { adapted: a.adaptation.layers[i] }),
+          ...(a.budgets.tuning && { thresholdScale: a.budgets.scales[i]! }),
         })),
         errorBase: plan.recipe.router.error,
         dtype: resolveWeightDtype(plan.recipe.dtype, model.ir),

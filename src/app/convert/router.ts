@@ -46,7 +46,12 @@ export async function routerStage(
     windows: c.windows,
   }));
   const stage = ctx.progress.stage('router', recipe.router.kind);
-  const inputs = { targets: a.targets.key, router: recipe.router, seed: recipe.seed };
+  // Per-layer budgets are searched after the fit (budgets.ts): they do not change the routers.
+  const inputs = {
+    targets: a.targets.key,
+    router: { ...recipe.router, layer_budgets: undefined },
+    seed: recipe.seed,
+  };
   const checkpointDir = join(ctx.root, 'router', `.train-${stageKey(inputs)}`);
   const fitted = await cachedStage({
     root: ctx.root,

@@ -178,10 +178,17 @@ export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems 
   // Ridge: XᵀX over the training rows, then a dense solve, per layer, in float64 JavaScript.
   const d = model.hidden + 1;
   const ridgeFlops = model.numLayers * (2 * recipe.calibration.rows_per_layer * d * d + d * d * d);
+  // Per-layer budgets: every greedy round measures 2·layers + 1 scale vectors over the tuning tokens (dense cost).
+  const budgets = recipe.router.layer_budgets;
+  const budgetFlops =
+    budgets.method === 'none'
+      ? 0
+      : budgets.rounds * (2 * model.numLayers + 1) * flops(budgets.tokens, recipe.calibration.seq_len);
   const trainSeconds =
     trainFlops / CPU_FLOPS_PER_S +
     model.numLayers * steps * TRAIN_STEP_OVERHEAD_S +
-    ridgeFlops / JS_FLOPS_PER_S;
+    ridgeFlops / JS_FLOPS_PER_S +
+    budgetFlops / CPU_FLOPS_PER_S;
   const thresholds = recipe.eval.thresholds.length;
   // dense + learned and oracle at every threshold + one static slice per expert, + the other precisions'.
   const passes = 1 + 2 * thresholds + experts + precisionPasses(recipe);

@@ -242,6 +242,18 @@ export const moeManifestSchema = z.object({
       ridge_mean_heldout_mse: z.number().nullable(),
     }),
     train: trainSummarySchema.nullable(),
+    /** Per-layer threshold multipliers baked into the graphs (`router.layer_budgets`); absent: every layer 1. */
+    layer_budgets: z
+      .object({
+        method: z.enum(['greedy']),
+        scales: z.array(z.number().nonnegative()),
+        /** The search's tuning measurements (calibration text past calibration.tokens). */
+        threshold: z.number().nonnegative(),
+        windows: z.number().int().positive(),
+        uniform: z.object({ perplexity: z.number(), compute: z.number() }),
+        chosen: z.object({ perplexity: z.number(), compute: z.number() }),
+      })
+      .optional(),
   }),
   fixed_threshold: z.number().nonnegative(),
   /** Dataset sources of the calibration/eval text by section; absent when both came from text files. */
