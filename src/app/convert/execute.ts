@@ -1,5 +1,5 @@
 /**
- * Executing a plan: calibrate → experts → adapt → targets → routers → emit → eval, each from the plan (expert widths, the
+ * Executing a plan: calibrate → experts → adapt → targets → routers → budgets → emit → eval, each from the plan (expert widths, the
  * work and device of every stage) and the resolved model. Expensive stages go through the content-addressed stage
  * cache, so a rerun after a failure resumes; the output directory is written atomically, its report included.
  */
