@@ -18,7 +18,7 @@ import { readFloat32 } from '../src/runtime/tensors.js';
 import { fixtureDir } from './support/golden.js';
 import { convertKjv, kjvRecipe, moefy } from './support/kjv-convert.js';
 
-const THRESHOLDS = [0, 0.05, 0.1, 0.2, 0.5]; // SMALL_EVAL's
+const THRESHOLDS = [0, 0.05, 0.075, 0.2, 0.5]; // SMALL_EVAL's (0.075: the default fixed graphs')
 const root = mkdtempSync(join(tmpdir(), 'moefy-eval-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -153,12 +153,12 @@ describe('the kjv-llama report', () => {
     expect(dir.code, dir.stderr).toBe(0);
     expect(dir.stdout).toMatch(/^experts +64 \/ 128 \/ 256 \/ 384 \/ 512 neurons/m);
     expect(dir.stdout).toMatch(/^router +ridge \(linear, closed form\)$/m);
-    expect(dir.stdout).toMatch(/^fixed graphs +threshold 0\.1 baked in$/m);
-    expect(dir.stdout).toMatch(/model_fixed\.onnx .*: MoE with threshold 0\.1 baked in/);
+    expect(dir.stdout).toMatch(/^fixed graphs +threshold 0\.075 baked in$/m);
+    expect(dir.stdout).toMatch(/model_fixed\.onnx .*: MoE with threshold 0\.075 baked in/);
     expect(dir.stdout).toMatch(/^report +\d+ points; recommends /m);
     const fixed = moefy(['inspect', join(out, 'onnx/model.onnx')]);
     expect(fixed.code, fixed.stderr).toBe(0);
-    expect(fixed.stdout).toMatch(/^routing +threshold 0\.1 baked in /m);
+    expect(fixed.stdout).toMatch(/^routing +threshold 0\.075 baked in /m);
     expect(moefy(['inspect', join(out, 'model.onnx')]).stdout).not.toMatch(/^routing /m);
   });
 

@@ -11,7 +11,7 @@ export function moefy(args: readonly string[], env: Record<string, string> = {})
 
 /** convert ends with the evaluation: a small budget keeps the tests fast (the default sweeps 65536 tokens). */
 export const SMALL_EVAL =
-  'eval: { tokens: 2048, seq_len: 64, batch: 8, thresholds: [0, 0.05, 0.1, 0.2, 0.5], ' +
+  'eval: { tokens: 2048, seq_len: 64, batch: 8, thresholds: [0, 0.05, 0.075, 0.2, 0.5], ' +
   'latency: { seq: 32, repeats: 2, decode_tokens: 4, threads: 1 } }';
 
 /**
