@@ -1,9 +1,10 @@
 /**
- * Per-layer budgets (`router.layer_budgets: greedy`): the search's per-point scales (fed to each layer graph as
- * s_l · threshold) measure what the same scales baked into the graphs give; in a real `moefy convert` of kjv-llama
- * the scales searched on calibration text past `calibration.tokens` are recorded in the manifest with their tuning
- * measurements and the layer-by-layer report equals `moefy eval` on the whole graphs; a calibration text with
- * nothing past `calibration.tokens` is refused before any work, by message and exit code.
+ * Per-layer budgets (`router.layer_budgets: greedy`) and `output.fixed_threshold: auto`. The budget search's
+ * per-point scales (fed to each layer graph as s_l · threshold) measure what the same scales baked into the graphs
+ * give. In a real `moefy convert` of kjv-llama: `auto` bakes the largest swept threshold within the tolerance on
+ * calibration text past `calibration.tokens`, the budget scales searched there are recorded in the manifest with
+ * their tuning measurements, and the layer-by-layer report equals `moefy eval` on the whole graphs. A calibration
+ * text with nothing past `calibration.tokens` is refused before any work, by message and exit code.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,17 +95,50 @@ describe('greedy per-layer budgets', () => {
   beforeAll(() => {
     const recipe = kjvRecipe(
       root,
-      'router: { kind: ridge, layer_budgets: { method: greedy, tokens: 2048, rounds: 3 } }\noutput: { fixed_threshold: 0.2 }',
+      'router: { kind: ridge, layer_budgets: { method: greedy, rounds: 3 } }\noutput: { fixed_threshold: auto }',
       'budgets.yaml',
     );
-    // kjvRecipe's own `router: { kind: ridge }` line is replaced by the one above.
-    writeFileSync(recipe, readFileSync(recipe, 'utf8').replace('router: { kind: ridge }\n', ''));
+    // kjvRecipe's own `router: { kind: ridge }` line is replaced by the one above; 2048 tuning tokens.
+    writeFileSync(
+      recipe,
+      readFileSync(recipe, 'utf8')
+        .replace('router: { kind: ridge }\n', '')
+        .replace('rows_per_layer: 2048 }', 'rows_per_layer: 2048, tuning_tokens: 2048 }'),
+    );
     const r = moefy(['convert', kjv, '--recipe', recipe, '--out', out, '--quiet'], env);
     if (r.code !== 0) throw new Error(`moefy convert failed (${r.code}): ${r.stderr}`);
   }, 600_000);
 
+  it('auto: the fixed graphs get the largest swept threshold within +2% of dense on the tuning text', () => {
+    const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8')) as {
+      fixed_threshold: number;
+      recipe: { output: { fixed_threshold: number | string } };
+      fixed_threshold_tuning: {
+        threshold: number;
+        windows: number;
+        max_ppl_increase: number;
+        dense_perplexity: number;
+        points: { threshold: number; perplexity: number }[];
+      };
+    };
+    const t = manifest.fixed_threshold_tuning;
+    expect(t.windows).toBe(16);
+    expect(t.points.map((p) => p.threshold)).toEqual([0, 0.05, 0.075, 0.2, 0.5]);
+    const limit = t.dense_perplexity * (1 + t.max_ppl_increase);
+    const within = t.points.filter((p) => p.perplexity <= limit).map((p) => p.threshold);
+    expect(t.threshold).toBe(Math.max(...within));
+    expect(within).not.toContain(0.5); // the sweep reaches past the tolerance, so the choice is a real cut
+    // The resolved number is what the graphs, the manifest's recipe and the report carry.
+    expect(manifest.fixed_threshold).toBe(t.threshold);
+    expect(manifest.recipe.output.fixed_threshold).toBe(t.threshold);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { fixed_threshold: number };
+    expect(report.fixed_threshold).toBe(t.threshold);
+    console.log(`auto ${JSON.stringify(t)}`);
+  });
+
   it('records the scales and their tuning measurements in the manifest', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8')) as {
+      fixed_threshold: number;
       router: { layer_budgets: Record<string, unknown> };
     };
     const b = manifest.router.layer_budgets as {
@@ -116,7 +150,7 @@ describe('greedy per-layer budgets', () => {
       chosen: { perplexity: number; compute: number };
     };
     expect(b.method).toBe('greedy');
-    expect(b.threshold).toBe(0.2);
+    expect(b.threshold).toBe(manifest.fixed_threshold); // searched at the resolved fixed threshold
     expect(b.windows).toBe(16); // 2048 tokens in windows of 128
     expect(b.scales).toHaveLength(4);
     expect(b.scales.every((s) => s > 0)).toBe(true);

@@ -88,6 +88,16 @@ describe('errors, each with its path and line:col', () => {
     ]);
   });
 
+  it('output.fixed_threshold takes a number ≥ 0 or auto', () => {
+    expect(parseRecipeText('output: { fixed_threshold: auto }\n', file).output.fixed_threshold).toBe('auto');
+    expect(problemsOf('output: { fixed_threshold: best }\n')).toEqual([
+      "output.fixed_threshold (1:28): must be one of 'auto', got 'best'",
+    ]);
+    expect(problemsOf('output: { fixed_threshold: -1 }\n')).toEqual([
+      'output.fixed_threshold (1:28): must be ≥ 0, got -1',
+    ]);
+  });
+
   it('wrong types name what was expected and what came', () => {
     expect(problemsOf('seed: abc\ncheck: 5\neval: { thresholds: [0, "a"] }\n')).toEqual([
       "seed (1:7): expected number, got 'abc'",

@@ -89,6 +89,11 @@ const calibrationFields = z.strictObject({
   rows_per_layer: count()
     .default(8192)
     .describe('token rows sampled per layer for ordering and router targets'),
+  tuning_tokens: count()
+    .default(8192)
+    .describe(
+      'tokens read past `tokens` from the same text for what is tuned after the fit (router.layer_budgets, output.fixed_threshold: auto): text that fitted nothing, never the eval text',
+    ),
 });
 const calibrationSchema = calibrationFields
   .prefault({})
@@ -162,11 +167,6 @@ const routerSchema = z
           .default('none')
           .describe(
             'none: every layer routes at router_threshold; greedy: per-layer multipliers s_l (layer l routes at s_l · router_threshold), searched at output.fixed_threshold on calibration text past calibration.tokens, moving compute between layers at no more total FFN compute',
-          ),
-        tokens: count()
-          .default(8192)
-          .describe(
-            'tuning tokens read from the calibration text after calibration.tokens (text that fitted nothing)',
           ),
         rounds: count()
           .default(8)
@@ -251,10 +251,11 @@ const outputSchema = z
     // 0.075: the built-in recipe's recommended point on kjv-llama (+1.39% perplexity, inside the report's +2%
     // tolerance; 0.1 cost +2.40%). A constant picked on that model's eval text, not chosen per model: the
     // report names the recommended threshold of each conversion and says when the fixed graphs differ from it.
-    fixed_threshold: nonNegative()
+    fixed_threshold: z
+      .union([nonNegative(), z.literal('auto')])
       .default(0.075)
       .describe(
-        'threshold baked into the fixed-operating-point graphs (model_fixed.onnx, onnx/model.onnx); the report recommends one per model and says when they differ',
+        "threshold baked into the fixed-operating-point graphs (model_fixed.onnx, onnx/model.onnx); 'auto': the largest eval.thresholds value whose perplexity on calibration.tuning_tokens (text that fitted nothing, never the eval text) stays within report.max_ppl_increase of dense. The report recommends one per model and says when they differ",
       ),
     dtypes: z
       .array(z.enum(PRECISIONS))

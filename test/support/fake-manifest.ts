@@ -5,6 +5,7 @@
 import { MANIFEST_SCHEMA_ID, type MoeManifest } from '../../src/app/shared/manifest.js';
 import { resolvedRecipeSchema } from '../../src/recipe/schema.js';
 import type { Recipe } from '../../src/recipe/types.js';
+import { fixedThreshold } from '../../src/recipe/fixed-threshold.js';
 
 /** The default recipe around `fields` (defaults filled; paths are taken as they are, not checked). */
 export function fakeRecipe(fields: Record<string, unknown> = {}): Recipe {
@@ -54,7 +55,7 @@ export function fakeMoeManifest(over: Partial<MoeManifest> = {}): MoeManifest {
       fit: { ridge_lambda: 0.01, ridge_train_mse: [], ridge_heldout_mse: [], ridge_mean_heldout_mse: null },
       train: null,
     },
-    fixed_threshold: recipe.output.fixed_threshold,
+    fixed_threshold: fixedThreshold(recipe),
     graphs: [
       {
         role: 'moe',

@@ -20,6 +20,7 @@ import {
   toRound,
 } from '../../router/layer-budgets.js';
 import { InputError } from '../../util/errors.js';
+import { fixedThreshold } from '../../recipe/fixed-threshold.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 import { routerShape } from '../plan/plan.js';
 import { memoryBudgetBytes } from '../shared/memory-budget.js';
@@ -64,10 +65,7 @@ export async function budgetStage(
   const settings = recipe.router.layer_budgets;
   if (settings.method === 'none' || !a.windows) return { scales: new Array<number>(L).fill(1) };
   const windows = a.windows;
-  const stage = ctx.progress.stage(
-    'budgets',
-    `${settings.method} at threshold ${recipe.output.fixed_threshold}`,
-  );
+  const stage = ctx.progress.stage('budgets', `${settings.method} at threshold ${fixedThreshold(recipe)}`);
   const entry = await cachedStage({
     root: ctx.root,
     stage: 'budgets',
@@ -77,7 +75,7 @@ export async function budgetStage(
       targets: a.targets.key,
       router: recipe.router,
       seed: recipe.seed,
-      threshold: recipe.output.fixed_threshold,
+      threshold: fixedThreshold(recipe),
       text: ctx.data.calibration.identity,
       calibration: { ...recipe.calibration, text: undefined, dataset: undefined },
       dtype: recipe.dtype,
@@ -113,7 +111,7 @@ async function search(
   const { plan, model } = ctx;
   const { recipe } = plan;
   const L = model.ir.config.numLayers;
-  const threshold = recipe.output.fixed_threshold;
+  const threshold = fixedThreshold(recipe);
   const { windows } = a;
   a.stage.note(`${windows.count} tuning windows of ${windows.seqLen} tokens`);
   const sizes = plan.experts.map((e) => e.neurons);
@@ -182,12 +180,12 @@ async function search(
 }
 
 /**
- * The tuning windows of `greedy` budgets (null for `none`): calibration text past `calibration.tokens`, windows
- * that fitted nothing. Read before calibration, so a text too short for them fails before any work.
+ * The tuning windows of `greedy` budgets and `output.fixed_threshold: auto` (null when neither runs): calibration
+ * text past `calibration.tokens`, `calibration.tuning_tokens` of it, windows that fitted nothing. Read before calibration, so a text too short for them fails before any work.
  */
 export async function tuningWindows(ctx: StageContext): Promise<TokenWindows | null> {
-  const { calibration, router } = ctx.plan.recipe;
-  if (router.layer_budgets.method === 'none') return null;
+  const { calibration, router, output } = ctx.plan.recipe;
+  if (router.layer_budgets.method === 'none' && output.fixed_threshold !== 'auto') return null;
   const seqLen = calibration.seq_len;
   const skip = Math.floor(calibration.tokens / seqLen);
   const all = await collectWindows(
@@ -195,14 +193,16 @@ export async function tuningWindows(ctx: StageContext): Promise<TokenWindows | n
       chunks: ctx.data.calibration.chunks(),
       tokenizer: loadTokenizer(ctx.model.checkpoint.dir),
       seqLen,
-      maxTokens: (skip + Math.floor(router.layer_budgets.tokens / seqLen)) * seqLen,
+      maxTokens: (skip + Math.floor(calibration.tuning_tokens / seqLen)) * seqLen,
     }),
     seqLen,
   );
   const count = all.count - skip;
   if (count < 1) {
+    const what =
+      router.layer_budgets.method === 'none' ? 'output.fixed_threshold: auto' : 'router.layer_budgets';
     throw new InputError(
-      `router.layer_budgets: ${ctx.data.calibration.label} holds no window of ${seqLen} tokens past ` +
+      `${what}: ${ctx.data.calibration.label} holds no window of ${seqLen} tokens past ` +
         `calibration.tokens (${calibration.tokens}); the budgets are tuned on calibration text that fitted nothing`,
     );
   }

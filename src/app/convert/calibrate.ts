@@ -91,7 +91,8 @@ export async function calibrationStage(ctx: StageContext): Promise<Calibration> 
     source: model.identity,
     text: ctx.data.calibration.identity,
     // The dataset spec's resolved content is in `text`; its local path must not make the key path-dependent.
-    calibration: { ...recipe.calibration, text: undefined, dataset: undefined },
+    // Tuning tokens are read past the calibration's own (budgets.ts): they change nothing here.
+    calibration: { ...recipe.calibration, text: undefined, dataset: undefined, tuning_tokens: undefined },
     seed: recipe.seed,
     grouping: recipe.experts.grouping,
     // Rows carry their window and every layer samples the same tokens (older entries did neither).

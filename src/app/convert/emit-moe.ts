@@ -20,6 +20,7 @@ import type { GraphEntry } from '../shared/manifest-write.js';
 import type { Stage } from '../shared/progress.js';
 import type { ResolvedModel } from '../shared/resolve-model.js';
 import { VERSION } from '../shared/version.js';
+import { fixedThreshold } from '../../recipe/fixed-threshold.js';
 import type { LayerBudgets } from './budgets.js';
 import { CHOICES } from './choices.js';
 import { protoIo } from './graph-io.js';
@@ -72,7 +73,7 @@ export async function emitMoeGraphs(
         })),
         sizes: plan.experts.map((e) => e.neurons),
         choice,
-        ...(choice === 'fixed' ? { threshold: recipe.output.fixed_threshold } : {}),
+        ...(choice === 'fixed' ? { threshold: fixedThreshold(recipe) } : {}),
         withPast: true,
         dtype: v.dtype,
         precision: v.precision,
@@ -81,9 +82,7 @@ export async function emitMoeGraphs(
       });
       // The fixed graph says which operating point it is (`moefy inspect` reads it); its I/O cannot.
       const metadata =
-        choice === 'fixed'
-          ? { [FIXED_THRESHOLD_METADATA]: String(recipe.output.fixed_threshold) }
-          : undefined;
+        choice === 'fixed' ? { [FIXED_THRESHOLD_METADATA]: String(fixedThreshold(recipe)) } : undefined;
       const proto = b.model({ producerVersion: VERSION, ...(metadata && { metadata }) });
       writeModel(proto, join(dir, file));
       if (choice === 'fixed') fixed = proto;

@@ -15,6 +15,8 @@ import type { RouterWeights } from '../../router/spec.js';
 import type { RouterLoss } from '../../graph/router-train-io.js';
 import type { AdaptedExpert } from '../../experts/adapt-lsq.js';
 import type { LayerBudgets } from './budgets.js';
+import type { ThresholdChoice } from './fixed-threshold.js';
+import { fixedThreshold } from '../../recipe/fixed-threshold.js';
 import { permutationDigest } from '../../experts/permutation.js';
 import { InternalError } from '../../util/errors.js';
 import {
@@ -54,6 +56,8 @@ export interface EmitInput {
   readonly adapted: readonly (readonly AdaptedExpert[])[];
   /** Per-layer threshold multipliers (`router.layer_budgets`); without `tuning`, every layer's is 1. */
   readonly budgets?: LayerBudgets;
+  /** How `output.fixed_threshold: auto` chose the recipe's (now numeric) threshold. */
+  readonly thresholdChoice?: ThresholdChoice;
   readonly routers: readonly RouterWeights[];
   readonly routerLoss: RouterLoss;
   readonly train: TrainSummary | undefined;
@@ -156,7 +160,8 @@ async function writeMoeManifest(
         },
       }),
     },
-    fixed_threshold: recipe.output.fixed_threshold,
+    fixed_threshold: fixedThreshold(recipe),
+    ...(m.thresholdChoice && { fixed_threshold_tuning: m.thresholdChoice }),
     ...(m.data && Object.keys(m.data).length > 0 ? { data: { ...m.data } } : {}),
     graphs: await Promise.all(m.graphs.map((g) => graphSection(m.dir, g))),
     files: await fileHashes(m.dir, m.files, m.known),

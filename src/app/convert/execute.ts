@@ -11,6 +11,7 @@ import { withScratchDir } from '../shared/scratch-dir.js';
 import { type Evaluation, evaluateOutput } from '../eval/eval.js';
 import { type Adaptation, adaptStage } from './adapt.js';
 import { budgetStage, type LayerBudgets, tuningWindows } from './budgets.js';
+import { resolveFixedThreshold, type ThresholdChoice } from './fixed-threshold.js';
 import { calibrationStage } from './calibrate.js';
 import { dataPins, type StageContext } from './context.js';
 import { emitOutputs, type EmitResult } from './emit.js';
@@ -45,9 +46,20 @@ export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<
   const targets = await targetsStage(ctx, { cal, perms, adaptation });
   const routers = await routerStage(ctx, { cal, targets });
   opts.acceptRouters?.(routers);
-  const budgets = await budgetStage(ctx, { perms, adaptation, routers, targets, windows: tuning });
+  // `output.fixed_threshold: auto` resolved on the tuning windows: later stages see the number.
+  const fixed = await resolveFixedThreshold(ctx, { perms, adaptation, routers, targets, windows: tuning });
+  const tuned = { ...ctx, plan: fixed.plan };
+  const budgets = await budgetStage(tuned, { perms, adaptation, routers, targets, windows: tuning });
   const { emitted, evaluation } = await withAtomicDir(opts.outDir, opts, (dir) =>
-    emitAndEvaluate(ctx, { dir, outDir: opts.outDir, perms, adaptation, routers, budgets }),
+    emitAndEvaluate(tuned, {
+      dir,
+      outDir: opts.outDir,
+      perms,
+      adaptation,
+      routers,
+      budgets,
+      ...(fixed.choice && { thresholdChoice: fixed.choice }),
+    }),
   );
   const files = [...emitted.files, ...evaluation.files.map((f) => basename(f))].sort();
   return { emitted: { ...emitted, files }, summary: evaluation.lines };
@@ -63,6 +75,7 @@ async function emitAndEvaluate(
     adaptation: Adaptation;
     routers: FittedRouters;
     budgets: LayerBudgets;
+    thresholdChoice?: ThresholdChoice;
   },
 ): Promise<{ emitted: EmitResult; evaluation: Evaluation }> {
   const { plan, model, progress } = ctx;
@@ -74,6 +87,7 @@ async function emitAndEvaluate(
     perms: a.perms,
     adapted: a.adaptation.layers,
     budgets: a.budgets,
+    ...(a.thresholdChoice && { thresholdChoice: a.thresholdChoice }),
     ...a.routers,
     data: dataPins(ctx.data),
     stage: emitStage,

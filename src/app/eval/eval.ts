@@ -27,6 +27,7 @@ import { VERSION } from '../shared/version.js';
 import { defaultCacheRoot } from '../shared/stage-cache.js';
 import { latencyPromptTokens } from '../../eval/latency-prompt.js';
 import { cachedMeasurements } from './cache.js';
+import { fixedThreshold as fixedThresholdOf } from '../../recipe/fixed-threshold.js';
 
 /** Command-line changes to the recipe's eval settings. */
 export interface EvalOverrides {
@@ -100,7 +101,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
     ...(opts.offline && { offline: true }),
     ...(opts.stage && { stage: opts.stage }),
   });
-  const fixedThreshold = plan.recipe.output.fixed_threshold;
+  const fixedThreshold = fixedThresholdOf(plan.recipe);
   const thresholds = withFixedThreshold(settings.thresholds, fixedThreshold);
   const { points: measured, cached } = await cachedMeasurements({
     root: opts.cacheRoot ?? defaultCacheRoot(),

@@ -183,7 +183,9 @@ export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems 
   const budgetFlops =
     budgets.method === 'none'
       ? 0
-      : budgets.rounds * (2 * model.numLayers + 1) * flops(budgets.tokens, recipe.calibration.seq_len);
+      : budgets.rounds *
+        (2 * model.numLayers + 1) *
+        flops(recipe.calibration.tuning_tokens, recipe.calibration.seq_len);
   const trainSeconds =
     trainFlops / CPU_FLOPS_PER_S +
     model.numLayers * steps * TRAIN_STEP_OVERHEAD_S +

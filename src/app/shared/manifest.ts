@@ -256,6 +256,16 @@ export const moeManifestSchema = z.object({
       .optional(),
   }),
   fixed_threshold: z.number().nonnegative(),
+  /** `output.fixed_threshold: auto`: what chose it, measured on calibration text past calibration.tokens. */
+  fixed_threshold_tuning: z
+    .object({
+      threshold: z.number().nonnegative(),
+      windows: z.number().int().positive(),
+      max_ppl_increase: z.number().nonnegative(),
+      dense_perplexity: z.number(),
+      points: z.array(z.object({ threshold: z.number(), perplexity: z.number(), ffn_fraction: z.number() })),
+    })
+    .optional(),
   /** Dataset sources of the calibration/eval text by section; absent when both came from text files. */
   data: z.record(z.string(), dataPinSchema).optional(),
 });
