@@ -74,7 +74,7 @@ describe('modelCard', () => {
         version: '0.1.0',
         base_model_revision: SHA,
         expert_sizes: [192, 384, 768, 1152, 1536],
-        fixed_threshold: 0.1,
+        fixed_threshold: 0.075,
         recommended_threshold: rec.point.threshold,
       },
     });
