@@ -16,7 +16,7 @@ import { loadModelIR } from '../src/families/load.js';
 import { expertSizes } from '../src/ir/flops.js';
 import { Rng } from '../src/util/random.js';
 import { fixtureDir } from './support/golden.js';
-import { kjvRecipe, moefy } from './support/kjv-convert.js';
+import { moefy, SMALL_EVAL } from './support/kjv-convert.js';
 import { caseExperts } from './support/moe-build.js';
 
 const root = mkdtempSync(join(tmpdir(), 'moefy-budgets-'));
@@ -93,17 +93,14 @@ describe('scales fed per point', () => {
 describe('greedy per-layer budgets', () => {
   const out = join(root, 'out');
   beforeAll(() => {
-    const recipe = kjvRecipe(
-      root,
-      'router: { kind: ridge, layer_budgets: { method: greedy, rounds: 3 } }\noutput: { fixed_threshold: auto }',
-      'budgets.yaml',
-    );
-    // kjvRecipe's own `router: { kind: ridge }` line is replaced by the one above; 2048 tuning tokens.
+    const recipe = join(root, 'budgets.yaml');
     writeFileSync(
       recipe,
-      readFileSync(recipe, 'utf8')
-        .replace('router: { kind: ridge }\n', '')
-        .replace('rows_per_layer: 2048 }', 'rows_per_layer: 2048, tuning_tokens: 2048 }'),
+      `calibration: { text: ${kjv}/calibration.txt, tokens: 8192, seq_len: 128, rows_per_layer: 2048, tuning_tokens: 2048 }
+router: { kind: ridge, layer_budgets: { method: greedy, rounds: 3 } }
+${SMALL_EVAL}
+output: { fixed_threshold: auto, dtypes: [fp32] }
+`,
     );
     const r = moefy(['convert', kjv, '--recipe', recipe, '--out', out, '--quiet'], env);
     if (r.code !== 0) throw new Error(`moefy convert failed (${r.code}): ${r.stderr}`);
