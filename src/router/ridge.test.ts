@@ -112,3 +112,82 @@ describe('choleskySolve', () => {
     expect(x[1]).toBeCloseTo(2, 12);
   });
 });
+
+/**
+ * The one-pair-at-a-time sums, the one-row Cholesky and the substitution the blocked kernels replaced, written out
+ * plainly: the blocked code must give their bits exactly (same terms in the same order per entry), not just close
+ * values.
+ */
+function plainGram(x: Float32Array, z: Float32Array, a: { rows: number; d: number; out: number }) {
+  const p = a.d + 1;
+  const xtx = new Float64Array(p * p);
+  const xtz = new Float64Array(p * a.out);
+  for (let start = 0; start < a.rows; start += 128) {
+    const n = Math.min(128, a.rows - start);
+    const col = (i: number, r: number) => (i === a.d ? 1 : (x[(start + r) * a.d + i] as number));
+    for (let i = 0; i < p; i++) {
+      for (let j = i; j < p; j++) {
+        let s = 0;
+        for (let r = 0; r < n; r++) s += col(i, r) * col(j, r);
+        xtx[i * p + j] = (xtx[i * p + j] as number) + s;
+      }
+      for (let r = 0; r < n; r++) {
+        for (let o = 0; o < a.out; o++) {
+          const v = col(i, r) * (z[(start + r) * a.out + o] as number);
+          xtz[i * a.out + o] = (xtz[i * a.out + o] as number) + v;
+        }
+      }
+    }
+  }
+  return { xtx, xtz };
+}
+
+function plainCholeskySolve(m: Float64Array, b: Float64Array, n: number, cols: number): Float64Array {
+  const l = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let diag = m[j * n + j] as number;
+    for (let k = 0; k < j; k++) diag -= (l[j * n + k] as number) ** 2;
+    l[j * n + j] = Math.sqrt(diag);
+    for (let i = j + 1; i < n; i++) {
+      let s = m[i * n + j] as number;
+      for (let k = 0; k < j; k++) s -= (l[i * n + k] as number) * (l[j * n + k] as number);
+      l[i * n + j] = s / (l[j * n + j] as number);
+    }
+  }
+  for (let c = 0; c < cols; c++) {
+    for (let i = 0; i < n; i++) {
+      let s = b[i * cols + c] as number;
+      for (let k = 0; k < i; k++) s -= (l[i * n + k] as number) * (b[k * cols + c] as number);
+      b[i * cols + c] = s / (l[i * n + i] as number);
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let s = b[i * cols + c] as number;
+      for (let k = i + 1; k < n; k++) s -= (l[k * n + i] as number) * (b[k * cols + c] as number);
+      b[i * cols + c] = s / (l[i * n + i] as number);
+    }
+  }
+  return b;
+}
+
+describe('blocked kernels', () => {
+  it('give the bits of the plain loops: Gram over several row tiles, Cholesky with a ragged edge', () => {
+    const [rows, d, out] = [300, 22, 3]; // p = 23: 4×4 tiles plus edge tiles; 3 row tiles of 128
+    const { x } = linearData(rows, d, out, 11);
+    const rng = new Rng(12);
+    const z = Float32Array.from({ length: rows * out }, () => rng.normal());
+    const acc = new RidgeAccumulator(d, out);
+    acc.add(x, z, rows);
+    const plain = plainGram(x, z, { rows, d, out });
+    const blocked = acc.normalEquations();
+    expect(Array.from(blocked.xtx)).toEqual(Array.from(plain.xtx));
+    expect(Array.from(blocked.xtz)).toEqual(Array.from(plain.xtz));
+    const p = d + 1;
+    const m = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) {
+      for (let j = i; j < p; j++) m[i * p + j] = m[j * p + i] = plain.xtx[i * p + j] as number;
+      m[i * p + i] = (m[i * p + i] as number) + 0.5;
+    }
+    const solved = choleskySolve(m, plain.xtz.slice(), { n: p, cols: out });
+    expect(Array.from(solved)).toEqual(Array.from(plainCholeskySolve(m, plain.xtz.slice(), p, out)));
+  });
+});
