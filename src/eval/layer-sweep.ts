@@ -26,6 +26,7 @@ import {
   type RunnerSetup,
 } from '../pipeline/layer-runner.js';
 import { windowsPerRun } from '../pipeline/run-size.js';
+import { partModel } from '../pipeline/float32-storage.js';
 import { openPart, type PartPlace } from '../pipeline/part-session.js';
 import type { ErrorBase } from '../router/targets.js';
 import type { Feeds } from '../runtime/session.js';
@@ -102,6 +103,7 @@ export async function measureLayerSequential(a: {
   const { ir } = layered;
   const setup: RunnerSetup = {
     ...layered,
+    ir: partModel(ir, layered.dtype),
     // Smaller runs than the whole graph's batches where a layer is big (prompt SIGINT); quality and compute
     // accumulate row by row, so the split does not change what they sum.
     batches: batchWindows(a.windows, windowsPerRun(ir, { seqLen: a.windows.seqLen, upTo: a.batch })),
@@ -176,7 +178,11 @@ async function runLayerKind(
 ): Promise<void> {
   const { ir } = a.layered;
   const L = ir.config.numLayers;
-  const part = await openPart(`layer.${a.layer}.${a.kind}`, (data) => layerGraph(a, data), setup);
+  const part = await openPart(
+    `layer.${a.layer}.${a.kind}`,
+    (data) => layerGraph({ ...a, layered: { ...a.layered, ir: setup.ir } }, data),
+    setup,
+  );
   try {
     for (const s of a.states) {
       await passBatches(setup, part.session, s.hidden, {

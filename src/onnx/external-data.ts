@@ -48,13 +48,20 @@ export class ExternalDataWriter {
   private fd: number | undefined;
   private size = 0;
   private readonly segments = new Map<string, Segment>();
-  /** The file is written strictly in order, so its sha256 comes for free instead of from a second full read. */
-  private readonly hash: Hash = createHash('sha256');
+  /**
+   * The file is written strictly in order, so its sha256 comes for free instead of from a second full read.
+   * Absent for scratch files nothing records (a layer-sequential run's part graphs: hashing a layer cost ~0.3 s).
+   */
+  private readonly hash: Hash | undefined;
   private digest: string | undefined;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    opts: { readonly digest?: boolean } = {},
+  ) {
     this.location = basename(path);
     this.fd = openSync(path, 'w');
+    if (opts.digest ?? true) this.hash = createHash('sha256');
   }
 
   /** Bytes written so far (the file's length). */
@@ -80,12 +87,12 @@ export class ExternalDataWriter {
     if (offset > this.size) {
       const padding = new Uint8Array(offset - this.size);
       writeSync(fd, padding, 0, padding.length, this.size);
-      this.hash.update(padding);
+      this.hash?.update(padding);
     }
     let at = offset;
     for (const chunk of bytes instanceof Uint8Array ? [bytes] : bytes.chunks()) {
       writeAll(fd, chunk, at);
-      this.hash.update(chunk);
+      this.hash?.update(chunk);
       at += chunk.length;
     }
     if (at !== offset + length) {
@@ -109,6 +116,7 @@ export class ExternalDataWriter {
 
   /** Hex sha256 of the whole file; closes the writer. */
   sha256(): string {
+    if (!this.hash) throw new InternalError(`external data: ${this.path} was written without a digest`);
     this.close();
     this.digest ??= this.hash.digest('hex');
     return this.digest;

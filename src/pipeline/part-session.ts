@@ -1,8 +1,8 @@
 /**
  * One part of the model (the embedding, a decoder layer, the head) as an ORT session for a layer-sequential run:
  * the part graph is built with the layer builder (src/graph/layer-graph.ts), its weights stream from the checkpoint
- * tensor by tensor into an external data file in the run's scratch dir, the session opens, and the files go at once
- * (the session holds its own copy). Releasing the session frees the layer: at most one part is resident per run.
+ * tensor by tensor into an external data file in the run's scratch dir (no digest: nothing records it), the session
+ * opens (ORT maps the page-aligned weights), and the files go at once (the session holds its own copy). Releasing the session frees the layer: at most one part is resident per run.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ export async function openPart(
 ): Promise<PartSession> {
   const modelPath = join(place.dir, `${name}.onnx`);
   const dataPath = `${modelPath}.data`;
-  const data = new ExternalDataWriter(dataPath);
+  const data = new ExternalDataWriter(dataPath, { digest: false });
   try {
     writeModel((await build(data)).model(), modelPath);
   } finally {
@@ -45,5 +45,35 @@ export async function openPart(
   } finally {
     rmSync(modelPath, { force: true });
     rmSync(dataPath, { force: true });
+  }
+}
+
+/**
+ * Runs `use` on parts `from`..`to − 1` in order, opening part i + 1 while part i is in use: building a part's graph
+ * (reading and widening its weights, ORT folding and packing them) overlaps the previous part's ORT runs, which
+ * leave the JavaScript thread idle. Two parts are resident at most (DESIGN.md §4's "2 decoder layers"); each is
+ * released after its use, and a part opened ahead is released when a use fails.
+ */
+export async function forEachPart(a: {
+  readonly from: number;
+  readonly to: number;
+  readonly open: (index: number) => Promise<PartSession>;
+  readonly use: (index: number, part: PartSession) => Promise<void>;
+}): Promise<void> {
+  let next = a.from < a.to ? a.open(a.from) : undefined;
+  try {
+    for (let i = a.from; i < a.to; i++) {
+      const part = await next!;
+      next = i + 1 < a.to ? a.open(i + 1) : undefined;
+      // An opening that fails while this part is in use surfaces at its own turn (or in `finally` below).
+      next?.catch(() => undefined);
+      try {
+        await a.use(i, part);
+      } finally {
+        await part.release();
+      }
+    }
+  } finally {
+    if (next) await next.then((p) => p.release()).catch(() => undefined);
   }
 }
