@@ -2,11 +2,13 @@
  * `moefy cache ls` / `moefy cache prune` on a real stage cache: entries written by cachedStage (with the model label
  * and a reuse that touches the last-use time) and a calibration's unfinished per-layer work beside them.
  */
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cacheCapBytes, evictToCap } from '../src/app/cache/cap.js';
 import { cachedStage } from '../src/app/shared/stage-cache.js';
+import { InputError } from '../src/util/errors.js';
 import { runCli } from './support/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'moefy-cache-cli-'));
@@ -97,5 +99,45 @@ describe('moefy cache', () => {
 
     expect(runCli(['cache', 'prune', '--all'], env).stdout.trim()).toMatch(/^removed 1 entries, /);
     expect(runCli(['cache', 'ls'], env).stdout).toBe(`cache ${cache}: 0 entries, 0.0 kB\n`);
+  });
+});
+
+describe('cache cap (MOEFY_CACHE_MAX_GB)', () => {
+  it('evicts whole finished entries, least recently used first, never one in use or unfinished work', async () => {
+    const cache = join(root, 'capped');
+    const a = await entry(cache, 'calibrate', 'org/a', 4096);
+    const b = await entry(cache, 'targets', 'org/b', 4096);
+    const c = await entry(cache, 'router', 'org/c', 4096);
+    utimesSync(join(a, '.complete'), days(3), days(3));
+    utimesSync(join(b, '.complete'), days(2), days(2));
+    const partial = join(cache, 'calibrate', '.layers-x');
+    mkdirSync(partial, { recursive: true });
+    writeFileSync(join(partial, 'layer.0.safetensors'), new Uint8Array(8192));
+    utimesSync(join(partial, 'layer.0.safetensors'), days(9), days(9));
+    // In use: everything touched since a day ago (c). Under 17 kB, a (the oldest entry) must go; the partial
+    // work is older still but is never evicted.
+    const first = evictToCap(cache, { maxBytes: 17_000, inUseSince: days(1).getTime() });
+    expect(first.removed.map((e) => e.model)).toEqual(['org/a']);
+    expect([existsSync(a), existsSync(b), existsSync(c), existsSync(partial)]).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    // A cap nothing evictable can meet: b goes, c (in use) and the partial work stay, above the cap.
+    const second = evictToCap(cache, { maxBytes: 1, inUseSince: days(1).getTime() });
+    expect(second.removed.map((e) => e.model)).toEqual(['org/b']);
+    expect(second.bytes).toBeGreaterThan(8192 + 4096);
+    expect([existsSync(c), existsSync(partial)]).toEqual([true, true]);
+  });
+
+  it('reads the cap from MOEFY_CACHE_MAX_GB and refuses a value that is not a size', () => {
+    expect(cacheCapBytes({})).toBeNull();
+    expect(cacheCapBytes({ MOEFY_CACHE_MAX_GB: '1.5' })).toBe(1.5 * 2 ** 30);
+    for (const bad of ['0', '-2', 'lots']) {
+      expect(() => cacheCapBytes({ MOEFY_CACHE_MAX_GB: bad })).toThrowError(
+        new InputError(`MOEFY_CACHE_MAX_GB: expected a size in GB greater than 0, got "${bad}"`),
+      );
+    }
   });
 });

@@ -6,11 +6,20 @@
  * calibration killed mid-way resumes at the layer it stopped and writes the same bytes as an uninterrupted one.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cachedStage } from '../src/app/shared/stage-cache.js';
 import { textWindows } from '../src/data/windows.js';
 import { loadModelIR } from '../src/families/load.js';
 import { buildLayerGraph } from '../src/graph/layer-graph.js';
@@ -202,9 +211,28 @@ describe('calibration resume', () => {
     const resumed = moefy(convertArgs('out'), { MOEFY_CACHE_DIR: cache });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`resuming at layer ${finished}`);
-    const fresh = moefy(convertArgs('fresh'), { MOEFY_CACHE_DIR: join(dir, 'cache2') });
+    // The fresh run also keeps its cache under a cap: an old entry of another model goes (least recently used),
+    // the run's own entries (read again by later stages) stay, and the output is the same.
+    const stale = await cachedStage({
+      root: join(dir, 'cache2'),
+      stage: 'calibrate',
+      label: 'org/stale',
+      inputs: { stale: true },
+      produce: async (d) => writeFileSync(join(d, 'data.bin'), new Uint8Array(64 * 1024)),
+    });
+    utimesSync(
+      join(stale.dir, '.complete'),
+      new Date(Date.now() - 86_400_000),
+      new Date(Date.now() - 86_400_000),
+    );
+    const fresh = moefy(convertArgs('fresh'), {
+      MOEFY_CACHE_DIR: join(dir, 'cache2'),
+      MOEFY_CACHE_MAX_GB: String(16_384 / 2 ** 30),
+    });
     expect(fresh.code, fresh.stderr).toBe(0);
     expect(fresh.stderr).not.toContain('resuming');
+    expect(fresh.stderr).toMatch(/cache: removed 1 least recently used entry \(0\.00 GB\) to stay under/);
+    expect(existsSync(stale.dir)).toBe(false);
     const calibration = (c: string) => {
       const parent = join(dir, c, 'calibrate');
       const key = readdirSync(parent).find((f) => !f.startsWith('.'))!;

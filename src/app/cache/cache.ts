@@ -78,8 +78,17 @@ export function pruneCache(root: string, rule: PruneRule, now = Date.now()): Cac
       total -= e.bytes;
     }
   }
-  for (const e of doomed) rmSync(e.path, { recursive: true, force: true });
+  for (const e of doomed) removeEntry(e);
   return entries.filter((e) => doomed.has(e));
+}
+
+/**
+ * Removes an entry; a finished one loses its marker first, so a process that finds it halfway through the removal
+ * sees an unfinished entry (and produces it again) rather than a complete one with files missing.
+ */
+export function removeEntry(e: CacheEntry): void {
+  if (e.complete) rmSync(join(e.path, STAGE_MARKER), { force: true });
+  rmSync(e.path, { recursive: true, force: true });
 }
 
 function markerModel(marker: string): string | null {
