@@ -17,6 +17,7 @@ import { openTextSource } from '../shared/text-source.js';
 import { defaultCacheRoot } from '../shared/stage-cache.js';
 import { dataPins, type StageContext, type TextSources } from './context.js';
 import type { EmitResult } from './emit.js';
+import { actualLine, estimateLine, timedProgress } from './estimate-check.js';
 import { execute } from './execute.js';
 import type { RouterFit } from './router.js';
 
@@ -55,11 +56,13 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const outDir = resolve(opts.out ?? defaultOutDir(recipe.model));
   assertWritableTarget(outDir, opts); // before any expensive work
   const { plan, model, data } = await resolveStage(opts, recipe);
+  opts.progress.info(estimateLine(plan));
+  const timed = timedProgress(opts.progress);
   const ctx: StageContext = {
     plan,
     model,
     data,
-    progress: opts.progress,
+    progress: timed.progress,
     root: opts.cacheRoot ?? defaultCacheRoot(),
     offline: opts.offline === true,
   };
@@ -68,7 +71,9 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
     ...(opts.force !== undefined && { force: opts.force }),
     ...(opts.acceptRouters && { acceptRouters: opts.acceptRouters }),
   });
-  return { outDir, plan, emitted, summary, seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000;
+  opts.progress.info(actualLine({ plan, times: timed.times, totalSeconds: seconds }));
+  return { outDir, plan, emitted, summary, seconds };
 }
 
 /**

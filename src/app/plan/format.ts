@@ -128,11 +128,11 @@ function count(x: number, unit = ''): string {
   return suffix ? `${Number(x.toPrecision(3))} ${suffix}` : `${Number(x.toPrecision(3))}`;
 }
 
-function bytes(x: number): string {
+export function bytes(x: number): string {
   return count(x, 'B');
 }
 
-function seconds(x: number): string {
+export function seconds(x: number): string {
   if (x < 60) return `${Number(x.toPrecision(2))} s`;
   if (x < 3600) return `${Number((x / 60).toPrecision(2))} min`;
   return `${Number((x / 3600).toPrecision(2))} h`;
