@@ -1,12 +1,14 @@
 import { InputError } from '../util/errors.js';
 import type { RouterWeights } from './spec.js';
 
+/** Rows per Gram tile (a caller adding whole tiles at a time gets the sums of one call). */
+export const TILE_ROWS = 128;
+
 /**
  * Closed-form ridge router: z ≈ x·W + b minimising ‖XW + b − Z‖² + λ‖W‖² (the bias is not penalized).
  * Gram matrices accumulate in float64 over streaming batches, so calibration rows never need to be in memory at
  * once; memory is O((d+1)²), time O(rows·(d+1)²) for the Gram plus O((d+1)³) for the solve.
  */
-const TILE_ROWS = 128;
 
 export class RidgeAccumulator {
   private readonly p: number; // d + 1: features plus the bias column (last)
@@ -72,6 +74,14 @@ export class RidgeAccumulator {
 
   /** Solves (XᵀX + λI')W = XᵀZ by Cholesky, I' = identity without the bias entry. */
   solve(lambda: number): RouterWeights {
+    return drain(this.solveSteps(lambda));
+  }
+
+  /**
+   * `solve` cut into steps of bounded work (the generator returns the weights): a caller that yields to the event
+   * loop between steps stays interruptible while a large fit runs (d = 4096: ~20 G multiply-adds).
+   */
+  *solveSteps(lambda: number): Generator<void, RouterWeights> {
     if (!(lambda >= 0)) throw new InputError(`router.lambda: expected a number ≥ 0, got ${lambda}`);
     if (this.rows === 0) throw new InputError('ridge router: no training rows were added');
     const { p, d, outputs } = this;
@@ -80,7 +90,7 @@ export class RidgeAccumulator {
       for (let j = i; j < p; j++) a[i * p + j] = a[j * p + i] = this.xtx[i * p + j] as number;
       if (i < d) a[i * p + i] = (a[i * p + i] as number) + lambda;
     }
-    const w = choleskySolve(a, this.xtz.slice(), { n: p, cols: outputs, lambda });
+    const w = yield* choleskySteps(a, this.xtz.slice(), { n: p, cols: outputs, lambda });
     return {
       kind: 'ridge',
       d,
@@ -194,15 +204,33 @@ function dot(v: Float64Array, aOff: number, bOff: number, n: number): number {
 
 const SINGULAR_PIVOT = 1e-12;
 
+/** Multiply-adds between two steps of a stepped solve (~0.1 s of JavaScript). */
+const STEP_WORK = 1e8;
+
 /** Solves A·X = B for symmetric positive definite A [n, n]; B [n, cols] is overwritten with X and returned. */
 export function choleskySolve(
   a: Float64Array,
   b: Float64Array,
   dims: { n: number; cols: number; lambda?: number },
 ): Float64Array {
+  return drain(choleskySteps(a, b, dims));
+}
+
+/** `choleskySolve` yielding after about STEP_WORK multiply-adds at a time. */
+function* choleskySteps(
+  a: Float64Array,
+  b: Float64Array,
+  dims: { n: number; cols: number; lambda?: number },
+): Generator<void, Float64Array> {
   const { n, cols } = dims;
   const l = new Float64Array(n * n); // lower triangle: A = L·Lᵀ
+  let work = 0;
   for (let j = 0; j < n; j++) {
+    work += j * (n - j);
+    if (work > STEP_WORK) {
+      work = 0;
+      yield;
+    }
     let diag = a[j * n + j] as number;
     for (let k = 0; k < j; k++) diag -= (l[j * n + k] as number) ** 2;
     // A pivot lost to rounding (relative to its own diagonal) means the features are collinear.
@@ -253,6 +281,14 @@ function choleskyColumn(c: { a: Float64Array; l: Float64Array; n: number; j: num
     let s = a[i * n + j] as number;
     for (let k = 0; k < j; k++) s -= (l[i * n + k] as number) * (l[rj + k] as number);
     l[i * n + j] = s / ljj;
+  }
+}
+
+/** Runs a stepped computation to its end, without pausing. */
+function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
   }
 }
 

@@ -84,7 +84,13 @@ async function fitRouters(input: FitInput): Promise<void> {
   const { recipe, rows, train } = input;
   const d = rows[0] ? rows[0].x.length / rows[0].rows : 0;
   const { heldout } = recipe.router.train;
-  const ridge = fitRidgeRouters({ rows, d, lambda: recipe.router.ridge_lambda, heldout, seed: recipe.seed });
+  const ridge = await fitRidgeRouters({
+    rows,
+    d,
+    lambda: recipe.router.ridge_lambda,
+    heldout,
+    seed: recipe.seed,
+  });
   const trained = train ? await trainMlpRouters({ ...input, device: train.device }) : undefined;
   const loss = recipe.router.kind === 'mlp' && recipe.router.target === 'classification' ? 'bce' : 'mse';
   await writeRouters(join(input.dir, ROUTERS_FILE), trained?.weights ?? ridge.weights, loss);
