@@ -73,7 +73,8 @@ async function measureShape(s: Shape, dir: string): Promise<Figure[]> {
     recipe,
     [
       `model: ${ckpt}`,
-      'experts: { sizes: [0.25, 0.5, 0.75, 1.0] }',
+      // adapt: none until the adapt sums run on the layer runner (#16): `lsq` holds every layer's normal equations.
+      'experts: { sizes: [0.25, 0.5, 0.75, 1.0], adapt: none }',
       `calibration: { text: ${text}/calibration.txt, tokens: ${CAL.tokens}, seq_len: ${CAL.seqLen}, rows_per_layer: 1024 }`,
       'router: { train: { steps: 20, batch: 512 } }',
       `eval: { text: ${text}/eval.txt, tokens: ${EVAL.tokens}, seq_len: ${EVAL.seqLen}, thresholds: [${EVAL.thresholds.join(', ')}], latency: { enabled: false } }`,
