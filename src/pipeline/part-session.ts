@@ -47,33 +47,3 @@ export async function openPart(
     rmSync(dataPath, { force: true });
   }
 }
-
-/**
- * Runs `use` on parts `from`..`to − 1` in order, opening part i + 1 while part i is in use: building a part's graph
- * (reading and widening its weights, ORT folding and packing them) overlaps the previous part's ORT runs, which
- * leave the JavaScript thread idle. Two parts are resident at most (DESIGN.md §4's "2 decoder layers"); each is
- * released after its use, and a part opened ahead is released when a use fails.
- */
-export async function forEachPart(a: {
-  readonly from: number;
-  readonly to: number;
-  readonly open: (index: number) => Promise<PartSession>;
-  readonly use: (index: number, part: PartSession) => Promise<void>;
-}): Promise<void> {
-  let next = a.from < a.to ? a.open(a.from) : undefined;
-  try {
-    for (let i = a.from; i < a.to; i++) {
-      const part = await next!;
-      next = i + 1 < a.to ? a.open(i + 1) : undefined;
-      // An opening that fails while this part is in use surfaces at its own turn (or in `finally` below).
-      next?.catch(() => undefined);
-      try {
-        await a.use(i, part);
-      } finally {
-        await part.release();
-      }
-    }
-  } finally {
-    if (next) await next.then((p) => p.release()).catch(() => undefined);
-  }
-}

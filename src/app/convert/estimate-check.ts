@@ -10,6 +10,7 @@ import type { Progress, Stage } from '../shared/progress.js';
 /** Stage names (as progress reports them) and the plan's time estimate for each. */
 const PRICED: readonly { stage: string; estimate: (t: Plan['time']) => number }[] = [
   { stage: 'calibrate', estimate: (t) => t.calibrationSeconds },
+  { stage: 'targets', estimate: (t) => t.targetsSeconds },
   { stage: 'router', estimate: (t) => t.trainSeconds },
   { stage: 'eval', estimate: (t) => t.evalSeconds },
 ];

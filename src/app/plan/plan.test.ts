@@ -112,7 +112,11 @@ describe('plan for kjv-llama under the default recipe', () => {
 
   it('states the basis of its time estimate and warns where a set latency prompt runs past the positions', () => {
     expect(p.time.totalSeconds).toBeCloseTo(
-      p.time.ioSeconds + p.time.calibrationSeconds + p.time.trainSeconds + p.time.evalSeconds,
+      p.time.ioSeconds +
+        p.time.calibrationSeconds +
+        p.time.targetsSeconds +
+        p.time.trainSeconds +
+        p.time.evalSeconds,
       9,
     );
     // The forward's FLOPs, plus each layer's part graph read from the checkpoint and written as float32, plus the

@@ -106,6 +106,8 @@ export interface PlanDisk {
 export interface PlanTime {
   readonly ioSeconds: number;
   readonly calibrationSeconds: number;
+  /** The targets stage: one probe graph per layer built from the checkpoint (JavaScript-bound). */
+  readonly targetsSeconds: number;
   readonly trainSeconds: number;
   readonly evalSeconds: number;
   readonly totalSeconds: number;
