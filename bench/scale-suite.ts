@@ -77,6 +77,8 @@ async function measureShape(s: Shape, dir: string): Promise<Figure[]> {
       'experts: { sizes: [0.25, 0.5, 0.75, 1.0], adapt: none }',
       `calibration: { text: ${text}/calibration.txt, tokens: ${CAL.tokens}, seq_len: ${CAL.seqLen}, rows_per_layer: 1024 }`,
       'router: { train: { steps: 20, batch: 512 } }',
+      // fp32 only: the other precisions' perplexities are measured on whole graphs (#17), not layer by layer.
+      'output: { dtypes: [fp32] }',
       `eval: { text: ${text}/eval.txt, tokens: ${EVAL.tokens}, seq_len: ${EVAL.seqLen}, thresholds: [${EVAL.thresholds.join(', ')}], latency: { enabled: false } }`,
       '',
     ].join('\n'),
