@@ -56,7 +56,8 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const outDir = resolve(opts.out ?? defaultOutDir(recipe.model));
   assertWritableTarget(outDir, opts); // before any expensive work
   const { plan, model, data } = await resolveStage(opts, recipe);
-  opts.progress.info(estimateLine(plan));
+  // Stage lines, not info lines: `--quiet` (CI gates comparing stderr) stays silent.
+  opts.progress.stage('plan', estimateLine(plan)).succeed();
   const timed = timedProgress(opts.progress);
   const ctx: StageContext = {
     plan,
@@ -72,7 +73,7 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
     ...(opts.acceptRouters && { acceptRouters: opts.acceptRouters }),
   });
   const seconds = (performance.now() - started) / 1000;
-  opts.progress.info(actualLine({ plan, times: timed.times, totalSeconds: seconds }));
+  opts.progress.stage('estimate', actualLine({ plan, times: timed.times, totalSeconds: seconds })).succeed();
   return { outDir, plan, emitted, summary, seconds };
 }
 

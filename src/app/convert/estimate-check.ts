@@ -47,7 +47,7 @@ export function timedProgress(progress: Progress): { progress: Progress } & Stag
 export function estimateLine(plan: Plan): string {
   const t = plan.time;
   return (
-    `plan: peak RSS ≈ ${bytes(plan.memory.peakBytes)}, ≈ ${seconds(t.totalSeconds)} ` +
+    `peak RSS ≈ ${bytes(plan.memory.peakBytes)}, ≈ ${seconds(t.totalSeconds)} ` +
     `(${PRICED.map((p) => `${p.stage} ${seconds(p.estimate(t))}`).join(', ')})`
   );
 }
