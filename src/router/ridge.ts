@@ -207,7 +207,10 @@ const SINGULAR_PIVOT = 1e-12;
 /** Multiply-adds between two steps of a stepped solve (~0.1 s of JavaScript). */
 const STEP_WORK = 1e8;
 
-/** Solves A·X = B for symmetric positive definite A [n, n]; B [n, cols] is overwritten with X and returned. */
+/**
+ * Solves A·X = B for symmetric positive definite A [n, n]; B [n, cols] is overwritten with X and returned.
+ * @internal the fit itself goes through the stepped form; tests solve small systems with this.
+ */
 export function choleskySolve(
   a: Float64Array,
   b: Float64Array,
