@@ -29,6 +29,7 @@ import {
 } from '../../pipeline/layer-runner.js';
 import { windowsPerRun } from '../../pipeline/run-size.js';
 import { openPart } from '../../pipeline/part-session.js';
+import { partModel } from '../../pipeline/float32-storage.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { Device } from '../../runtime/device.js';
 import { readFloat32 } from '../../runtime/tensors.js';
@@ -143,7 +144,7 @@ export async function calibrate(input: CalibrationInput, dir: string): Promise<v
   const work = input.work ?? { dir: join(dir, '.layers'), memoryBudgetBytes: Infinity };
   makeDirs(work.dir);
   const setup: RunnerSetup = {
-    ir,
+    ir: partModel(ir, undefined),
     batches: batchWindows(
       windows,
       windowsPerRun(ir, { seqLen, upTo: Math.max(1, Math.floor(TOKENS_PER_RUN / seqLen)) }),
@@ -214,7 +215,7 @@ async function calibrateLayer(
   a.adapter?.begin();
   const part = await openPart(
     `layer.${a.index}`,
-    (data) => buildLayerGraph(ir, a.index, { data, debugOutputs: true, activationOutputs: true }),
+    (data) => buildLayerGraph(a.setup.ir, a.index, { data, debugOutputs: true, activationOutputs: true }),
     a.setup,
   );
   try {

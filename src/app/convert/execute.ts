@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import { resolveWeightDtype } from '../../graph/weights.js';
 import { withAtomicDir } from '../../util/atomic-dir.js';
+import { cacheCapper } from '../cache/cap.js';
 import { memoryBudgetBytes } from '../shared/memory-budget.js';
 import { withScratchDir } from '../shared/scratch-dir.js';
 import { type Evaluation, evaluateOutput } from '../eval/eval.js';
@@ -35,7 +36,9 @@ export interface Executed {
 export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<Executed> {
   const { plan, model } = ctx;
   const tuning = await tuningWindows(ctx);
+  const capCache = cacheCapper({ root: ctx.root, info: (line) => ctx.progress.info(line) });
   const cal = await calibrationStage(ctx);
+  capCache();
 
   const sizes = plan.experts.map((e) => e.neurons);
   const expStage = ctx.progress.stage('experts', `sizes ${sizes.join('/')}`);
@@ -43,8 +46,11 @@ export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<
   expStage.succeed();
 
   const adaptation = await adaptStage(ctx, { cal, perms });
+  capCache();
   const targets = await targetsStage(ctx, { cal, perms, adaptation });
+  capCache();
   const routers = await routerStage(ctx, { cal, targets });
+  capCache();
   opts.acceptRouters?.(routers);
   // `output.fixed_threshold: auto` resolved on the tuning windows: later stages see the number.
   const fixed = await resolveFixedThreshold(ctx, { perms, adaptation, routers, targets, windows: tuning });
@@ -61,6 +67,7 @@ export async function execute(ctx: StageContext, opts: ExecuteOptions): Promise<
       ...(fixed.choice && { thresholdChoice: fixed.choice }),
     }),
   );
+  capCache(); // the eval stage's measurement entries
   const files = [...emitted.files, ...evaluation.files.map((f) => basename(f))].sort();
   return { emitted: { ...emitted, files }, summary: evaluation.lines };
 }

@@ -15,10 +15,16 @@ const RUNTIME_BASELINE_BYTES = 300e6;
 /** Effective CPU throughput of ORT on small matrices, 2 threads (DESIGN.md §4 measured ~90 GFLOP/s on 2048×5632). */
 const CPU_FLOPS_PER_S = 20e9;
 /**
- * Float64 math in JavaScript: the ridge routers' normal equations (always fitted). Calibrated on one measurement,
- * the synthetic 1.1B scale bench (492 s for 22 layers × 2048² at 1024 rows, on a loaded 2-core box).
+ * Float64 math in JavaScript: the ridge routers' normal equations (always fitted), priced as 2·rows·d² + d³ per
+ * layer. Calibrated on the synthetic 1.1B scale run with the blocked kernels (~95 s for 22 layers × 2049² at 1024
+ * rows, a shared 2-core box at load ~7; the plain loops took 492 s at load 13–19).
  */
-const JS_FLOPS_PER_S = 0.75e9;
+const JS_FLOPS_PER_S = 4e9;
+/**
+ * The targets stage's JavaScript per FFN weight of a layer's probe graph (read, widen, permute into blocks, write,
+ * load). Calibrated on the same run: 22 layers × 34.6 M FFN weights in 126 s.
+ */
+const PROBE_WEIGHTS_PER_S = 6e6;
 /**
  * Float64 GEMM on ORT (MLAS, 2 threads): the adaptation's ridge solves (graph/gemm.ts). Measured 7.4–8.6 GFLOP/s
  * on 2048² products on the shared 2-core box with another conversion running.
@@ -172,6 +178,8 @@ export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems 
     flops(recipe.calibration.tokens, recipe.calibration.seq_len) / CPU_FLOPS_PER_S +
     partSeconds(1, FLOAT32) +
     adaptSeconds(recipe, model, adaptSystems);
+  const ffnWeights = (model.ffnKind === 'gated' ? 3 : 2) * model.hidden * model.ffnDim;
+  const targetsSeconds = (model.numLayers * ffnWeights) / PROBE_WEIGHTS_PER_S;
   const { steps, batch } = recipe.router.train;
   // Forward + backward ≈ 3 forwards per row, every layer's router trained for `steps` steps.
   const trainFlops = model.numLayers * steps * batch * 3 * 2 * routerMacs;
@@ -204,8 +212,8 @@ export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems 
     partSeconds(4, emitBytes(recipe.dtype, model.sourceDtype));
   const basis =
     `CPU at ${CPU_FLOPS_PER_S / 1e9} GFLOP/s effective, disk at ${DISK_BYTES_PER_S / 1e6} MB/s, ` +
-    `${TRAIN_STEP_OVERHEAD_S * 1e3} ms per router train step, ridge fit in JavaScript at ${JS_FLOPS_PER_S / 1e9} GFLOP/s, adaptation solves on ORT float64 at ${F64_GEMM_FLOPS_PER_S / 1e9} GFLOP/s; evaluation prices ${passes} passes over ` +
+    `${TRAIN_STEP_OVERHEAD_S * 1e3} ms per router train step, ridge fit in JavaScript at ${JS_FLOPS_PER_S / 1e9} GFLOP/s, adaptation solves on ORT float64 at ${F64_GEMM_FLOPS_PER_S / 1e9} GFLOP/s, targets' probe graphs at ${PROBE_WEIGHTS_PER_S / 1e6} M FFN weights/s; evaluation prices ${passes} passes over ` +
     `eval.tokens at dense cost (an upper bound) plus the latency runs; part graphs written per layer`;
-  const totalSeconds = ioSeconds + calibrationSeconds + trainSeconds + evalSeconds;
-  return { ioSeconds, calibrationSeconds, trainSeconds, evalSeconds, totalSeconds, basis };
+  const totalSeconds = ioSeconds + calibrationSeconds + targetsSeconds + trainSeconds + evalSeconds;
+  return { ioSeconds, calibrationSeconds, targetsSeconds, trainSeconds, evalSeconds, totalSeconds, basis };
 }

@@ -97,6 +97,7 @@ function diskLines({ disk: d }: Plan): string[] {
 function timeLines({ time: t }: Plan): string[] {
   return [
     `≈ ${seconds(t.totalSeconds)}: io ${seconds(t.ioSeconds)}, calibration ${seconds(t.calibrationSeconds)}, ` +
+      `targets ${seconds(t.targetsSeconds)}, ` +
       `routers (ridge fit + training + layer budgets) ${seconds(t.trainSeconds)}, evaluation ${seconds(t.evalSeconds)}`,
     `basis: ${t.basis}`,
   ];
