@@ -10,8 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectWindows, streamTextWindows, type TokenWindows } from '../../data/windows.js';
 import { loadTokenizer } from '../../data/tokenizer.js';
-import { type LayerEvalModel, measureLayerSequential } from '../../eval/layer-sweep.js';
-import { resolveWeightDtype } from '../../graph/weights.js';
+import { measureLayerSequential } from '../../eval/layer-sweep.js';
 import {
   applyTrade,
   type BudgetMeasure,
@@ -23,12 +22,12 @@ import { InputError } from '../../util/errors.js';
 import { fixedThreshold } from '../../recipe/fixed-threshold.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 import { routerShape } from '../plan/plan.js';
-import { memoryBudgetBytes } from '../shared/memory-budget.js';
 import type { Stage } from '../shared/progress.js';
 import { withScratchDir } from '../shared/scratch-dir.js';
 import { cachedStage } from '../shared/stage-cache.js';
 import type { Adaptation } from './adapt.js';
 import type { StageContext } from './context.js';
+import { layerEvalModel } from './layer-eval-model.js';
 import type { FittedRouters } from './router.js';
 import type { Targets } from './targets.js';
 
@@ -115,19 +114,12 @@ async function search(
   const { windows } = a;
   a.stage.note(`${windows.count} tuning windows of ${windows.seqLen} tokens`);
   const sizes = plan.experts.map((e) => e.neurons);
-  const layered: LayerEvalModel = {
-    ir: model.ir,
-    experts: a.perms.map((permutation, i) => ({
-      permutation,
-      router: a.routers.routers[i],
-      ...(a.adaptation.layers[i] && { adapted: a.adaptation.layers[i] }),
-    })),
-    errorBase: recipe.router.error,
-    dtype: resolveWeightDtype(recipe.dtype, model.ir),
+  const layered = layerEvalModel(ctx, {
+    perms: a.perms,
+    routers: a.routers.routers,
+    adaptation: a.adaptation,
     dir: a.scratch,
-    device: plan.stages.eval.device,
-    memoryBudgetBytes: memoryBudgetBytes(recipe),
-  };
+  });
   const router = routerShape(recipe, model.ir.config.hidden, sizes.length);
   const sweepModel = { config: model.ir.config, ffnKind: plan.model.ffnKind, expertSizes: sizes, router };
   const measure = async (vectors: number[][]): Promise<BudgetMeasure[]> =>

@@ -4,10 +4,8 @@
  * cache, so a rerun after a failure resumes; the output directory is written atomically, its report included.
  */
 import { basename } from 'node:path';
-import { resolveWeightDtype } from '../../graph/weights.js';
 import { withAtomicDir } from '../../util/atomic-dir.js';
 import { cacheCapper } from '../cache/cap.js';
-import { memoryBudgetBytes } from '../shared/memory-budget.js';
 import { withScratchDir } from '../shared/scratch-dir.js';
 import { type Evaluation, evaluateOutput } from '../eval/eval.js';
 import { type Adaptation, adaptStage } from './adapt.js';
@@ -15,6 +13,7 @@ import { budgetStage, type LayerBudgets, tuningWindows } from './budgets.js';
 import { resolveFixedThreshold, type ThresholdChoice } from './fixed-threshold.js';
 import { calibrationStage } from './calibrate.js';
 import { dataPins, type StageContext } from './context.js';
+import { layerEvalModel } from './layer-eval-model.js';
 import { emitOutputs, type EmitResult } from './emit.js';
 import { computePermutations } from './experts.js';
 import { type FittedRouters, type RouterFit, routerStage } from './router.js';
@@ -109,20 +108,13 @@ async function emitAndEvaluate(
       ...(ctx.offline ? { offline: true } : {}),
       cacheRoot: ctx.root,
       // Quality layer by layer from the checkpoint, with the emitted graphs' experts, routers and precision.
-      layered: {
-        ir: model.ir,
-        experts: a.perms.map((permutation, i) => ({
-          permutation,
-          router: a.routers.routers[i],
-          ...(a.adaptation.layers[i] && { adapted: a.adaptation.layers[i] }),
-          ...(a.budgets.tuning && { thresholdScale: a.budgets.scales[i]! }),
-        })),
-        errorBase: plan.recipe.router.error,
-        dtype: resolveWeightDtype(plan.recipe.dtype, model.ir),
+      layered: layerEvalModel(ctx, {
+        perms: a.perms,
+        routers: a.routers.routers,
+        adaptation: a.adaptation,
+        ...(a.budgets.tuning && { scales: a.budgets.scales }),
         dir: scratch,
-        device: plan.stages.eval.device,
-        memoryBudgetBytes: memoryBudgetBytes(plan.recipe),
-      },
+      }),
     }),
   );
   evalStage.succeed(`${evaluation.report.points.length} points`);

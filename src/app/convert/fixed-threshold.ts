@@ -9,16 +9,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TokenWindows } from '../../data/windows.js';
 import { measureLayerSequential, type LayerPoint } from '../../eval/layer-sweep.js';
-import { resolveWeightDtype } from '../../graph/weights.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 import { InternalError } from '../../util/errors.js';
 import { routerShape } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
-import { memoryBudgetBytes } from '../shared/memory-budget.js';
 import { withScratchDir } from '../shared/scratch-dir.js';
 import { cachedStage } from '../shared/stage-cache.js';
 import type { Adaptation } from './adapt.js';
 import type { StageContext } from './context.js';
+import { layerEvalModel } from './layer-eval-model.js';
 import type { FittedRouters } from './router.js';
 import type { Targets } from './targets.js';
 
@@ -115,19 +114,12 @@ async function measureChoice(
     })),
   ];
   const measured = await measureLayerSequential({
-    layered: {
-      ir: model.ir,
-      experts: a.perms.map((permutation, i) => ({
-        permutation,
-        router: a.routers.routers[i],
-        ...(a.adaptation.layers[i] && { adapted: a.adaptation.layers[i] }),
-      })),
-      errorBase: recipe.router.error,
-      dtype: resolveWeightDtype(recipe.dtype, model.ir),
+    layered: layerEvalModel(ctx, {
+      perms: a.perms,
+      routers: a.routers.routers,
+      adaptation: a.adaptation,
       dir: a.scratch,
-      device: plan.stages.eval.device,
-      memoryBudgetBytes: memoryBudgetBytes(recipe),
-    },
+    }),
     model: { config: model.ir.config, ffnKind: plan.model.ffnKind, expertSizes: sizes, router },
     windows: a.windows,
     batch: recipe.eval.batch,
