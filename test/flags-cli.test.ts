@@ -1,5 +1,11 @@
-/** The same bad number gets the same one-line message and exit 2 from plan, convert and eval (real processes). */
-import { describe, expect, it } from 'vitest';
+/**
+ * The same bad number gets the same one-line message and exit 2 from plan, convert and eval; plan and convert take
+ * a recipe the same two ways (real processes).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCliAsync } from './support/cli.js';
 
 const moefy = (args: string[]) => runCliAsync(args, { env: { HF_HUB_OFFLINE: '1', CI: 'true' } });
@@ -31,5 +37,34 @@ describe('number flags', () => {
       expect(r.code, name).toBe(2);
       expect(r.stderr, name).toBe(`moefy: ${message}\n`);
     }
+  });
+});
+
+describe('recipe argument', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moefy-flags-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const recipe = join(dir, 'r.yaml');
+  writeFileSync(recipe, 'experts: { sizez: [0.5, 1] }\n');
+  const invalid = `moefy: ${recipe}: invalid recipe\n  experts.sizez (1:12): unknown key 'sizez'; did you mean 'sizes'?\n`;
+
+  it('a positional *.yaml is read as --recipe is, by plan and convert', async () => {
+    for (const args of [
+      ['plan', recipe],
+      ['plan', '--recipe', recipe],
+      ['convert', recipe, '--out', join(dir, 'never')],
+      ['convert', '--recipe', recipe, '--out', join(dir, 'never')],
+    ]) {
+      const r = await moefy(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toBe(invalid);
+    }
+  });
+
+  it('refuses two recipes', async () => {
+    const r = await moefy(['convert', recipe, '--recipe', 'other.yaml', '--out', join(dir, 'never')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `moefy: --recipe: given twice ("${recipe}" and --recipe "other.yaml"); pass one recipe\n`,
+    );
   });
 });

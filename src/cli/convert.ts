@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseSeed, parseThresholds } from './flags.js';
+import { parseSeed, parseThresholds, recipeOrModel } from './flags.js';
 
 interface ConvertFlags {
   recipe?: string;
@@ -18,9 +18,13 @@ interface ConvertFlags {
 
 export function registerConvert(program: Command): void {
   program
-    .command('convert [ref]')
+    .command('convert [recipe-or-ref]')
     .description(
       'dense checkpoint → nested-expert MoE ONNX model with routers (default: the embedded kjv-llama)',
+    )
+    .addHelpText(
+      'after',
+      '\nA *.yaml argument is a recipe (as --recipe); anything else is a model (local dir or Hub id) under the recipe.',
     )
     .option('--recipe <file>', 'recipe YAML (default: the built-in recipe)')
     .option('--out <dir>', 'output directory (default: moefy-out/<model-name>)')
@@ -41,15 +45,16 @@ export function registerConvert(program: Command): void {
       const { runConvert } = await import('../app/convert/run.js');
       const seed = flags.seed === undefined ? undefined : parseSeed('--seed', flags.seed);
       const thresholds = flags.thresholds === undefined ? undefined : parseThresholds(flags.thresholds);
+      const { recipePath, model } = recipeOrModel(ref, flags.recipe);
       const overrides = {
-        ...(ref ? { model: ref } : {}),
+        ...(model ? { model } : {}),
         ...(flags.revision ? { revision: flags.revision } : {}),
         ...(flags.device ? { device: flags.device } : {}),
         ...(flags.dtype ? { dtype: flags.dtype } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(thresholds !== undefined ? { thresholds } : {}),
       };
-      const { recipe: recipePath, out, force, offline, updateLock, quiet, json } = flags;
+      const { out, force, offline, updateLock, quiet, json } = flags;
       await runConvert({ recipePath, overrides, out, force, offline, updateLock, quiet, json });
     });
 }

@@ -29,3 +29,25 @@ export function parsePositiveInt(flag: string, value: string): number {
     throw new InputError(`${flag}: expected a positive integer, got "${value}"`);
   return n;
 }
+
+const RECIPE_FILE = /\.ya?ml$/i;
+
+/**
+ * `plan` and `convert` take the recipe the same two ways: `--recipe r.yaml` or a positional `r.yaml`; any other
+ * positional is a model (local dir or Hub id) under the recipe.
+ */
+export function recipeOrModel(
+  positional: string | undefined,
+  recipeFlag: string | undefined,
+): { recipePath?: string; model?: string } {
+  if (positional === undefined || !RECIPE_FILE.test(positional))
+    return {
+      ...(recipeFlag !== undefined && { recipePath: recipeFlag }),
+      ...(positional && { model: positional }),
+    };
+  if (recipeFlag !== undefined)
+    throw new InputError(
+      `--recipe: given twice ("${positional}" and --recipe "${recipeFlag}"); pass one recipe`,
+    );
+  return { recipePath: positional };
+}

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { RecipeOverrides } from '../recipe/types.js';
-import { parseSeed, parseThresholds } from './flags.js';
+import { parseSeed, parseThresholds, recipeOrModel } from './flags.js';
 
 interface PlanFlags {
+  recipe?: string;
   json?: boolean;
   revision?: string;
   offline?: boolean;
@@ -12,8 +13,6 @@ interface PlanFlags {
   thresholds?: string;
 }
 
-const RECIPE_FILE = /\.ya?ml$/i;
-
 export function registerPlan(program: Command): void {
   program
     .command('plan [recipe-or-ref]')
@@ -22,9 +21,10 @@ export function registerPlan(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nA *.yaml argument is a recipe; anything else is a model (local dir or Hub id) under the default recipe;\n' +
+      '\nA *.yaml argument is a recipe (as --recipe); anything else is a model (local dir or Hub id) under the default recipe;\n' +
         'no argument plans the built-in default recipe on the embedded kjv-llama (what `moefy convert` runs).',
     )
+    .option('--recipe <file>', 'recipe YAML (default: the built-in recipe)')
     .option('--json', 'print the plan as JSON')
     .option('--revision <rev>', 'Hub branch, tag or commit sha (overrides the recipe)')
     .option('--offline', 'use the Hub cache only (also HF_HUB_OFFLINE=1)')
@@ -37,9 +37,9 @@ export function registerPlan(program: Command): void {
     )
     .action(async (target: string | undefined, flags: PlanFlags) => {
       const { loadRecipe } = await import('../recipe/load.js');
-      const isRecipe = target !== undefined && RECIPE_FILE.test(target);
-      const overrides = { ...toOverrides(flags), ...(isRecipe || !target ? {} : { model: target }) };
-      const recipe = await loadRecipe(isRecipe ? target : undefined, overrides);
+      const { recipePath, model } = recipeOrModel(target, flags.recipe);
+      const overrides = { ...toOverrides(flags), ...(model ? { model } : {}) };
+      const recipe = await loadRecipe(recipePath, overrides);
       const { planRecipe } = await import('../app/plan/run.js');
       const plan = await planRecipe(recipe, { offline: flags.offline === true });
       if (flags.json) {
@@ -47,7 +47,7 @@ export function registerPlan(program: Command): void {
         return;
       }
       const { formatPlan } = await import('../app/plan/format.js');
-      process.stdout.write(`${formatPlan(plan, isRecipe ? target : 'built-in default')}\n`);
+      process.stdout.write(`${formatPlan(plan, recipePath ?? 'built-in default')}\n`);
     });
 }
 
