@@ -82,6 +82,10 @@ describe('moefy convert on kjv-llama', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8'));
     expect(manifest.experts.sizes).toEqual([64, 128, 256, 384, 512]);
     expect(manifest.experts.permutation_digests).toHaveLength(4);
+    // The per-layer probe graphs are scratch: the targets entry keeps only its result.
+    const targets = join(root, 'cache-a', 'targets');
+    for (const key of readdirSync(targets).filter((k) => !k.startsWith('.')))
+      expect(readdirSync(join(targets, key)).sort(), key).toEqual(['.complete', 'targets.safetensors']);
   });
 
   it('gives byte-identical graphs and routers from a fresh cache (same recipe and seed)', () => {

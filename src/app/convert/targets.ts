@@ -4,6 +4,7 @@
  * adapted experts' outputs when `experts.adapt` fitted them), and the
  * regression targets z_k = log(e_k + δ). Rows go through the probe in batches; one layer's graph at a time.
  */
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { openSafetensors } from '../../checkpoint/safetensors-read.js';
 import { writeSafetensors, type TensorToWrite } from '../../checkpoint/safetensors-write.js';
@@ -143,6 +144,8 @@ async function layerErrors(input: TargetsInput, index: number, dir: string): Pro
     }
   } finally {
     await releaseSession(session);
+    // The probe is scratch: one layer's FFN in float32 (705 MB at 8B, 22 GB over 32 layers if kept in the entry).
+    await Promise.all([rm(modelPath, { force: true }), rm(`${modelPath}.data`, { force: true })]);
   }
   return e;
 }
