@@ -1,15 +1,17 @@
 /**
  * The adaptation's ridge solves at a real FFN shape (default TinyLlama-1.1B: FFN 5632, hidden 2048, experts
- * 25/50/75/100%), on ORT's float64 GEMM as `convert` runs them, beside the plain JavaScript Cholesky solve of the
- * smallest system for comparison. Synthetic, well-conditioned normal equations (R + Rᵀ + m·I): the time depends on
- * the sizes only. Run: `npx tsx bench/adapt-solve.ts [ffn] [hidden]`; prints JSON.
+ * 25/50/75/100%), on ORT's float64 GEMM as `convert` runs them: one nested Cholesky factorization for every expert
+ * (experts/nested-cholesky.ts, what `fitAdaptedExperts` does) beside the former separate blocked SPD inverse of
+ * each expert's system (experts/spd-inverse.ts), same box, same run; the largest expert's weights agree between
+ * the two (same ridge term). Synthetic, well-conditioned normal equations (R + Rᵀ + m·I): the time depends on the
+ * sizes only. Run: `npx tsx bench/adapt-solve.ts [ffn] [hidden]`; prints JSON.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openOrtGemm } from '../src/app/convert/adapt-gemm.js';
 import { fitAdaptedExperts, NormalEquations } from '../src/experts/adapt-lsq.js';
-import { choleskySolve } from '../src/experts/spd-inverse.js';
+import { spdInverse } from '../src/experts/spd-inverse.js';
 import { Rng } from '../src/util/random.js';
 
 const m = Number(process.argv[2] ?? 5632);
@@ -29,31 +31,56 @@ for (let i = 0; i < M; i++) {
 }
 eq.add({ hth, hty: Float64Array.from({ length: M * d }, () => rng.next() - 0.5), rows: 1 });
 const permutation = Int32Array.from({ length: m }, (_, i) => i);
+const ridge = 1e-3;
+const systems = sizes.slice(0, -1).map((n) => n + 1);
+
+/** The former path: each expert's system [constant, neurons] inverted on its own, then X = A⁻¹B. */
+async function separate(gemm: Parameters<typeof spdInverse>[2]['gemm']): Promise<Float64Array> {
+  const top = sizes.at(-2)!;
+  let meanDiag = 0;
+  for (let r = 0; r < top; r++) meanDiag += hth[r * M + r]! / top;
+  let last: Float64Array = new Float64Array(0);
+  for (const p of systems) {
+    const idx = [m, ...permutation.subarray(0, p - 1)];
+    const A = new Float64Array(p * p);
+    const B = new Float64Array(p * d);
+    for (let r = 0; r < p; r++) {
+      for (let c = 0; c < p; c++) A[r * p + c] = hth[idx[r]! * M + idx[c]!]!;
+      B.set(eq.hty.subarray(idx[r]! * d, idx[r]! * d + d), r * d);
+      if (r > 0) A[r * p + r]! += ridge * meanDiag + 1e-12;
+    }
+    last = await gemm({ a: await spdInverse(A, p, { gemm }), b: B, m: p, k: p, n: d });
+  }
+  return last;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'moefy-adapt-solve-'));
 const ort = openOrtGemm({ dir, device: 'cpu' });
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 try {
   let t = performance.now();
-  await fitAdaptedExperts(eq, { permutation, sizes, ridge: 1e-3, gemm: ort.gemm });
-  const ortSeconds = (performance.now() - t) / 1000;
-  const p = sizes[0]! + 1;
-  const A = new Float64Array(p * p);
-  for (let r = 0; r < p; r++) A.set(hth.subarray(r * M, r * M + p), r * p);
-  const B = Float64Array.from(eq.hty.subarray(0, p * d));
+  const nested = await fitAdaptedExperts(eq, { permutation, sizes, ridge, gemm: ort.gemm });
+  const nestedSeconds = (performance.now() - t) / 1000;
   t = performance.now();
-  choleskySolve(A, B, p, d);
-  const jsSmallest = (performance.now() - t) / 1000;
-  const flops = (q: number) => (4 / 3) * q ** 3 + 2 * q * q * d;
-  const systems = sizes.slice(0, -1).map((n) => n + 1);
+  const old = await separate(ort.gemm);
+  const separateSeconds = (performance.now() - t) / 1000;
+  const largest = nested.at(-1)!;
+  let maxAbsDiff = Math.abs(largest.bias[0]! - old[0]!);
+  for (let i = 0; i < largest.down.length; i++)
+    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(largest.down[i]! - old[d + i]!));
+  const top = systems.at(-1)!;
+  const nestedFlops = top ** 3 / 3 + top * top * d + systems.reduce((s, q) => s + q * q * d, 0);
+  const separateFlops = systems.reduce((s, q) => s + (4 / 3) * q ** 3 + 2 * q * q * d, 0);
   console.log(
     JSON.stringify({
       ffn: m,
       hidden: d,
       systems,
-      ortSecondsAllExperts: Math.round(ortSeconds * 10) / 10,
-      ortGflopPerS: Math.round((systems.reduce((s, q) => s + flops(q), 0) / ortSeconds / 1e9) * 10) / 10,
-      jsCholeskySecondsSmallest: Math.round(jsSmallest * 10) / 10,
-      jsGflopPerS: Math.round(((p ** 3 / 3 + 2 * p * p * d) / jsSmallest / 1e9) * 100) / 100,
+      nestedSeconds: round(nestedSeconds),
+      nestedGflopPerS: round(nestedFlops / nestedSeconds / 1e9),
+      separateSeconds: round(separateSeconds),
+      separateGflopPerS: round(separateFlops / separateSeconds / 1e9),
+      largestExpertMaxAbsDiff: maxAbsDiff,
     }),
   );
 } finally {

@@ -2,15 +2,18 @@
  * Expert adaptation by least squares (DESIGN.md §3 "Expert adaptation"): each expert k < K gets its own down
  * projection W_k [n_k, d] and bias b_k [d], the ridge solution of
  *   min ‖y − h[:n_k] W_k − b_k‖² + λ_k ‖W_k‖²      over calibration tokens,
- * with h the FFN activation (act(gate)⊙up, neurons in permuted order), y the dense FFN output and
- * λ_k = ridge · mean(diag(hᵀh)[:n_k]) (relative, so one setting fits every layer's scale; the bias is not
- * penalized). The normal equations need only hᵀh, hᵀy, Σh, Σy and the count, accumulated in float64 over every
- * calibration token in the FFN's own neuron order; a permutation then picks the rows and columns of each prefix.
- * The full expert keeps the dense weights, so threshold 0 is still the dense model. The solve is X = A⁻¹B with A⁻¹
- * by blocks (experts/spd-inverse.ts), its O(n³) products in the caller's float64 GEMM (ORT's in practice).
+ * with h the FFN activation (act(gate)⊙up, neurons in permuted order), y the dense FFN output and one
+ * λ = ridge · mean(diag(hᵀh)[:n_{K−1}]) for every expert (relative, so one setting fits every layer's scale; the
+ * bias is not penalized; the same λ for every prefix makes each expert's system a leading block of the largest).
+ * The normal equations need only hᵀh, hᵀy, Σh, Σy and the count, accumulated in float64 over every calibration
+ * token in the FFN's own neuron order; a permutation then picks the rows and columns. The full expert keeps the
+ * dense weights, so threshold 0 is still the dense model. The systems, constant column first, are nested: one
+ * Cholesky factorization of the largest serves all (experts/nested-cholesky.ts), its O(n³) products in the
+ * caller's float64 GEMM (ORT's in practice).
  */
 import { InputError, InternalError } from '../util/errors.js';
-import { type Gemm, spdInverse } from './spd-inverse.js';
+import { nestedSolve } from './nested-cholesky.js';
+import type { Gemm } from './spd-inverse.js';
 
 /** The sufficient statistics of one layer over the calibration tokens (unpermuted neuron order). */
 export class NormalEquations {
@@ -60,21 +63,12 @@ export async function fitAdaptedExperts(
   if (!(a.ridge >= 0) || !Number.isFinite(a.ridge)) {
     throw new InputError(`experts.adapt_ridge: expected a finite number ≥ 0, got ${a.ridge}`);
   }
-  const out: AdaptedExpert[] = [];
-  for (const n of a.sizes.slice(0, -1))
-    out.push(await fitPrefix(eq, { ...a, perm: a.permutation.subarray(0, n) }));
-  return out;
-}
-
-/** Solves the ridge normal equations of the prefix `perm` (old neuron indices) plus the bias. */
-async function fitPrefix(
-  eq: NormalEquations,
-  a: { perm: Int32Array; ridge: number; gemm: Gemm; base?: number },
-): Promise<AdaptedExpert> {
+  const ns = a.sizes.slice(0, -1);
+  if (ns.length === 0) return [];
   const { ffnDim: m, hidden: d } = eq;
-  const n = a.perm.length;
-  const p = n + 1; // prefix neurons, then the constant
-  const idx = Int32Array.from([...a.perm, m]);
+  const top = ns.at(-1)!;
+  const p = top + 1; // the constant, then the largest adapted expert's neurons
+  const idx = Int32Array.from([m, ...a.permutation.subarray(0, top)]);
   const A = new Float64Array(p * p);
   const B = new Float64Array(p * d);
   for (let r = 0; r < p; r++) {
@@ -83,12 +77,18 @@ async function fitPrefix(
     B.set(eq.hty.subarray(idx[r]! * d, idx[r]! * d + d), r * d);
   }
   let meanDiag = 0;
-  for (let r = 0; r < n; r++) meanDiag += A[r * p + r]! / n;
+  for (let r = 1; r < p; r++) meanDiag += A[r * p + r]! / top;
   const lambda = a.ridge * meanDiag + 1e-12 * eq.count; // the floor keeps a dead neuron's row solvable
-  for (let r = 0; r < n; r++) A[r * p + r]! += lambda;
-  const inverse = await spdInverse(A, p, { gemm: a.gemm, ...(a.base !== undefined && { base: a.base }) });
-  const X = await a.gemm({ a: inverse, b: B, m: p, k: p, n: d }); // [p, d]: W_k, then b_k
-  const down = new Float32Array(n * d);
-  for (let i = 0; i < n * d; i++) down[i] = X[i]!;
-  return { down, bias: Float32Array.from(X.subarray(n * d, p * d)) };
+  for (let r = 1; r < p; r++) A[r * p + r]! += lambda;
+  const solved = await nestedSolve(A, B, {
+    n: p,
+    d,
+    prefixes: ns.map((n) => n + 1),
+    gemm: a.gemm,
+    ...(a.base !== undefined && { base: a.base }),
+  });
+  return solved.map((X, k) => ({
+    bias: Float32Array.from(X.subarray(0, d)),
+    down: Float32Array.from(X.subarray(d, (ns[k]! + 1) * d)),
+  }));
 }

@@ -23,7 +23,10 @@ export type Gemm = (a: {
 /** Blocks up to this many rows are inverted in JS (O(base³) each, a few ms). */
 export const SPD_BASE = 256;
 
-/** A [p, p] symmetric positive definite (row-major) → A⁻¹ [p, p]; A is not modified. */
+/**
+ * A [p, p] symmetric positive definite (row-major) → A⁻¹ [p, p]; A is not modified.
+ * @internal the separate-inverse reference: tests and bench/adapt-solve.ts compare nested-cholesky.ts with it
+ */
 export async function spdInverse(
   A: Float64Array,
   p: number,
@@ -90,7 +93,10 @@ function choleskyInverse(A: Float64Array, p: number): Float64Array {
   return X;
 }
 
-/** In place: A [p, p] symmetric positive definite → its Cholesky factor; B [p, d] → A⁻¹ B. */
+/**
+ * In place: A [p, p] symmetric positive definite → its Cholesky factor; B [p, d] → A⁻¹ B.
+ * @internal a plain-JS reference for tests
+ */
 export function choleskySolve(A: Float64Array, B: Float64Array, p: number, d: number): void {
   for (let j = 0; j < p; j++) {
     let s = A[j * p + j]!;

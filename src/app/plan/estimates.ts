@@ -70,24 +70,30 @@ interface Adapted {
 
 /**
  * One layer's adaptation inside the calibration pass: its float64 sums and one batch's float32 sums from the Gram
- * graph, (n+1)(n+1+d) each, then the largest expert's solve (A, its inverse and the blocks of the recursion ≈ 5p²,
- * right-hand sides and solution 2pd, float64).
+ * graph, (n+1)(n+1+d) each, then the one nested Cholesky solve of the largest system (experts/nested-cholesky.ts:
+ * A, its factor and the blocks of the recursion ≈ 3p², right-hand sides, forward and back solutions 3pd, float64).
  */
 function adaptLayerBytes(model: PlanModel, systems: readonly number[]): number {
   if (systems.length === 0) return 0;
   const m = model.ffnDim + 1;
   const p = Math.max(...systems);
-  return m * (m + model.hidden) * (FLOAT64 + FLOAT32) + (5 * p * p + 2 * p * model.hidden) * FLOAT64;
+  return m * (m + model.hidden) * (FLOAT64 + FLOAT32) + (3 * p * p + 3 * p * model.hidden) * FLOAT64;
 }
 
-/** The adaptation's work in the calibration pass: the Gram products over every token, then the solves. */
+/**
+ * The adaptation's work in the calibration pass: the Gram products over every token, then the solves: one
+ * Cholesky factor of the largest system (p³/2 as recursive GEMMs: the trailing updates compute both triangles), one forward
+ * substitution p²d and a back substitution p_k²d per expert.
+ */
 function adaptSeconds(recipe: Recipe, model: PlanModel, systems: readonly number[]): number {
   if (systems.length === 0) return 0;
   const m = model.ffnDim + 1;
   const tokens =
     Math.floor(recipe.calibration.tokens / recipe.calibration.seq_len) * recipe.calibration.seq_len;
   const gram = 2 * tokens * m * (m + model.hidden);
-  const solve = systems.reduce((s, p) => s + (4 / 3) * p ** 3 + 2 * p * p * model.hidden, 0);
+  const top = Math.max(...systems);
+  const solve =
+    top ** 3 / 2 + top * top * model.hidden + systems.reduce((s, p) => s + p * p * model.hidden, 0);
   return model.numLayers * (gram / CPU_FLOPS_PER_S + solve / F64_GEMM_FLOPS_PER_S);
 }
 

@@ -78,8 +78,8 @@ describe('plan for kjv-llama under the default recipe', () => {
     // The whole graphs for the timings, the MoE ones with their adapted experts.
     expect(p.memory.evalBytes).toBe((4 * p.model.params + 4 * (65 + 129 + 257 + 385) * 128) * 4);
     // One layer's adaptation in the calibration pass: float64 sums + one batch's float32 sums, then the largest
-    // expert's solve (385 = 384 neurons + bias): independent of the depth.
-    expect(p.memory.adaptBytes).toBe(513 * (513 + 128) * 12 + (5 * 385 ** 2 + 2 * 385 * 128) * 8);
+    // expert's system (385 = 384 neurons + bias), one nested Cholesky for all: independent of the depth.
+    expect(p.memory.adaptBytes).toBe(513 * (513 + 128) * 12 + (3 * 385 ** 2 + 3 * 385 * 128) * 8);
     const { memory: m } = p;
     const layered = m.layersBytes + m.hiddenBytes + m.calibrationBytes + 300e6;
     expect(m.peakBytes).toBeGreaterThanOrEqual(Math.max(layered, m.evalBytes + m.calibrationBytes + 300e6));
@@ -120,9 +120,10 @@ describe('plan for kjv-llama under the default recipe', () => {
       9,
     );
     // The forward's FLOPs, plus each layer's part graph read from the checkpoint and written as float32, plus the
-    // adaptation: per layer the Gram products over every token and the four experts' float64 solves.
+    // adaptation: per layer the Gram products over every token, one nested Cholesky of the largest system (385),
+    // its forward substitution and the four experts' back substitutions, all float64.
     const layer = 65536 + 196608 + 256;
-    const solves = [65, 129, 257, 385].reduce((s, q) => s + (4 / 3) * q ** 3 + 2 * q * q * 128, 0);
+    const solves = 385 ** 3 / 2 + 385 ** 2 * 128 + [65, 129, 257, 385].reduce((s, q) => s + q * q * 128, 0);
     expect(p.time.calibrationSeconds).toBeCloseTo(
       (2 * 32768 * (4 * (65536 + 2 * 4 * 32 * 128.5 + 196608) + 32768)) / 20e9 +
         (4 * (layer * 4 + layer * 4)) / 200e6 +
