@@ -2,7 +2,9 @@
  * `moefy convert` with `experts.adapt: lsq` on kjv-llama as a real child process, beside the same conversion with
  * bare prefixes (one stage cache, so calibration is shared): the adapted static slices beat the bare ones on the
  * held-out text, threshold 0 is still the dense model, the manifest and plan count the extra parameters, the report
- * counts router compute, and the adapted graphs pass the ONNX checker.
+ * counts router compute, and the adapted graphs pass the ONNX checker. `joint` (one shared down projection) adds no
+ * parameters, changes only the MoE graphs (dense keeps the checkpoint's weights), reports threshold 0's perplexity
+ * increase, and its layer-by-layer report matches `moefy eval` on the emitted whole graphs.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const env = { MOEFY_CACHE_DIR: join(root, 'cache') };
 const kjv = fixtureDir('kjv-llama');
 
-function recipe(name: string, adapt: 'none' | 'lsq'): string {
+type Adapt = 'none' | 'lsq' | 'joint';
+
+function recipe(name: string, adapt: Adapt): string {
   const path = join(root, `${name}.yaml`);
   writeFileSync(
     path,
@@ -32,7 +36,7 @@ ${FP32_ONLY}
   return path;
 }
 
-function convert(adapt: 'none' | 'lsq'): { dir: string; report: Report; manifest: Record<string, unknown> } {
+function convert(adapt: Adapt): { dir: string; report: Report; manifest: Record<string, unknown> } {
   const dir = join(root, adapt);
   const r = moefy(['convert', kjv, '--recipe', recipe(adapt, adapt), '--out', dir, '--quiet'], env);
   if (r.code !== 0) throw new Error(`moefy convert failed (${r.code}): ${r.stderr}`);
@@ -93,4 +97,45 @@ describe('moefy convert with adapted experts (lsq)', () => {
     for (const f of ['model.onnx', 'model_choice.onnx', 'model_oracle.onnx', 'model_fixed.onnx'])
       checkOnnxModel(join(lsq.dir, f));
   });
+});
+
+describe('moefy convert with one shared down projection (joint)', () => {
+  let joint: ReturnType<typeof convert>;
+  beforeAll(() => {
+    joint = convert('joint');
+  }, 600_000);
+
+  it('adds no parameters and changes only the MoE graphs', () => {
+    expect((joint.manifest.experts as { adapt: unknown }).adapt).toEqual({
+      method: 'joint',
+      ridge: 0.001,
+      extra_params: 0,
+    });
+    expect(joint.report.model.adapted_params).toBe(0);
+    const bytes = (f: string) => readFileSync(join(joint.dir, f)).toString('latin1');
+    expect(bytes('model.onnx')).toMatch(/down_proj\.weight\.joint\.block\.0/);
+    expect(bytes('model.onnx')).not.toMatch(/\.adapted\./);
+    expect(bytes('dense.onnx')).not.toMatch(/\.joint\./);
+    checkOnnxModel(join(joint.dir, 'model.onnx'));
+  });
+
+  it('reports threshold 0 as no longer dense, and moefy eval on the whole graphs agrees layer by layer', () => {
+    const pointsOf = (r: Report) =>
+      r.points.map((p) => [p.kind, p.threshold, p.expert, p.perplexity] as const);
+    const dense = joint.report.points.find((p) => p.kind === 'dense')!;
+    const zero = joint.report.points.find((p) => p.kind === 'learned' && p.threshold === 0)!;
+    const increase = joint.report.threshold0_ppl_increase!;
+    expect(increase).toBeCloseTo(zero.perplexity / dense.perplexity - 1, 6);
+    expect(Math.abs(increase)).toBeGreaterThan(1e-4);
+    console.log(`joint: threshold 0 ${(increase * 100).toFixed(3)} % vs dense`);
+    expect(readFileSync(join(joint.dir, 'report.md'), 'utf8')).toContain(
+      'Threshold 0 (every token on the full expert) is not the dense model here',
+    );
+    const layered = pointsOf(joint.report);
+    const r = moefy(['eval', joint.dir, '--no-latency', '--quiet'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const whole = pointsOf(JSON.parse(readFileSync(join(joint.dir, 'report.json'), 'utf8')) as Report);
+    expect(whole.map((p) => p.slice(0, 3))).toEqual(layered.map((p) => p.slice(0, 3)));
+    layered.forEach((p, i) => expect(Math.abs(p[3] / whole[i]![3] - 1), String(p)).toBeLessThan(1e-4));
+  }, 600_000);
 });

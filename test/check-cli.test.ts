@@ -153,6 +153,25 @@ describe('moefy check', () => {
     );
   });
 
+  it('gates the threshold-0 perplexity increase of experts.adapt joint, naming the field', () => {
+    const joint = join(root, 'joint');
+    mkdirSync(joint, { recursive: true });
+    writeFileSync(
+      join(joint, 'report.json'),
+      reportToJson({ ...fakeReport(), threshold0_ppl_increase: 0.03 }),
+    );
+    const manifest = (max: number) =>
+      JSON.stringify({ recipe: { check: { max_ppl_ratio: 1.02, max_threshold0_increase: max } } });
+    writeFileSync(join(joint, 'moefy.json'), manifest(0.01));
+    const r = moefy(['check', 'joint', '--baseline', 'good.json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'moefy: check.max_threshold0_increase: threshold 0 perplexity is +3.00 % over dense, allowed +1.00 %\n',
+    );
+    writeFileSync(join(joint, 'moefy.json'), manifest(0.05));
+    expect(moefy(['check', 'joint', '--baseline', 'good.json']).code).toBe(0);
+  });
+
   it('--update-baseline replaces a doctored baseline, says what changed, and then passes', () => {
     doctored('update.json', tenPercentBetter);
     const r = moefy(['check', 'out', '--baseline', 'update.json', '--update-baseline']);

@@ -48,11 +48,18 @@ export function buildReport(
     timing: timingSection(ctx.latency),
     recommended: recommendPoint(points, ctx.maxPplIncrease),
     fixed_threshold: ctx.fixedThreshold,
+    threshold0_ppl_increase: threshold0Increase(points),
     ...(ctx.tasks && ctx.tasks.length > 0 && { tasks: [...ctx.tasks] }),
     ...(precisions.length > 0 && {
       precisions: precisions.map((p) => ({ dtype: p.dtype, points: withPareto(p.points).points })),
     }),
   };
+}
+
+function threshold0Increase(points: Report['points']): number | null {
+  const dense = points.find((p) => p.kind === 'dense');
+  const zero = points.find((p) => p.kind === 'learned' && p.threshold === 0);
+  return dense && zero ? zero.perplexity / dense.perplexity - 1 : null;
 }
 
 function timingSection(latency: LatencySettings | null): Timing | null {

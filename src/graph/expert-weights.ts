@@ -41,14 +41,21 @@ interface Block {
 export async function expertWeights(
   ctx: DecoderContext,
   ffn: Ffn,
-  plan: { permutation: Int32Array; sizes: readonly number[] },
+  plan: {
+    permutation: Int32Array;
+    sizes: readonly number[];
+    /** `experts.adapt: joint`: the shared down projection [ffn, hidden], already in the permuted order. */
+    sharedDown?: () => Promise<Float32Array>;
+  },
 ): Promise<ExpertWeights> {
   const bounds = plan.sizes.map((end, j) => ({ start: j === 0 ? 0 : plan.sizes[j - 1]!, end }));
   const hidden = ctx.config.hidden;
   const args = { perm: plan.permutation, bounds, hidden };
   const gate = ffn.kind === 'gated' ? await projectionBlocks(ctx, ffn.gate, args) : undefined;
   const up = await projectionBlocks(ctx, ffn.up, args);
-  const down = await downBlocks(ctx, ffn.down, args);
+  const down = plan.sharedDown
+    ? await sharedDownBlocks(ctx, ffn.down, { ...args, read: plan.sharedDown })
+    : await downBlocks(ctx, ffn.down, args);
   const blocks = bounds.map((_, j) => ({
     up: up.weights[j]!,
     down: down[j]!,
@@ -104,6 +111,32 @@ async function downBlocks(ctx: DecoderContext, lin: Linear, a: BlockArgs): Promi
     async () => {
       const w = await readLinear(lin, 'in_out'); // [ffn, hidden]
       return (b) => permuteRows(w, a.perm.subarray(b.start, b.end), a.hidden);
+    },
+  );
+}
+
+/**
+ * The joint shared down projection's row blocks, named apart from the checkpoint's (`<down>.joint.block.{j}`) so a
+ * data file never mixes the two.
+ */
+async function sharedDownBlocks(
+  ctx: DecoderContext,
+  lin: Linear,
+  a: BlockArgs & { read: () => Promise<Float32Array> },
+): Promise<LinearWeight[]> {
+  return linearBlocks(
+    ctx,
+    `${lin.weight.name}.joint`,
+    a.bounds,
+    (b) => ({ k: b.end - b.start, n: a.hidden }),
+    async () => {
+      const w = await a.read(); // [ffn, hidden], permuted rows
+      if (w.length !== lin.inFeatures * a.hidden) {
+        throw new InternalError(
+          `joint down projection of ${lin.weight.name}: ${w.length} values, expected ${lin.inFeatures * a.hidden}`,
+        );
+      }
+      return (b) => w.slice(b.start * a.hidden, b.end * a.hidden);
     },
   );
 }

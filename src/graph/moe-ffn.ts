@@ -41,6 +41,7 @@ export function moeFfn(spec: MoeFfnSpec): FfnBuilder {
     const weights = await expertWeights(ctx, layer.ffn, {
       permutation: experts.permutation,
       sizes: spec.sizes,
+      ...(experts.sharedDown && { sharedDown: experts.sharedDown }),
     });
     if (experts.adapted) {
       const adapted = adaptedDownWeights(ctx, layer.ffn, experts.adapted, spec.sizes);
@@ -68,6 +69,7 @@ async function oracleFfn(
   const weights = await expertWeights(ctx, a.layer.ffn, {
     permutation: a.experts.permutation,
     sizes: a.spec.sizes,
+    ...(a.experts.sharedDown && { sharedDown: a.experts.sharedDown }),
   });
   const adapted = a.experts.adapted
     ? adaptedDownWeights(ctx, a.layer.ffn, a.experts.adapted, a.spec.sizes)

@@ -18,6 +18,11 @@ export interface LayerExperts {
   readonly thresholdScale?: number;
   /** Own down projections of experts k = 0..K−2 (`experts.adapt: lsq`); absent: bare prefixes. */
   readonly adapted?: readonly AdaptedExpert[];
+  /**
+   * `experts.adapt: joint`: reads the shared down projection [ffnDim, hidden] (rows in the permuted order) every
+   * expert uses instead of the checkpoint's; absent: the checkpoint's.
+   */
+  readonly sharedDown?: () => Promise<Float32Array>;
 }
 
 /**

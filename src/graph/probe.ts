@@ -26,6 +26,8 @@ export interface ProbeOptions {
   readonly data?: ExternalDataWriter;
   /** Adapted experts k = 0..K−2 (`experts.adapt: lsq`): `block.{j}` is then y_j − y_{j−1} of the adapted outputs. */
   readonly adapted?: readonly AdaptedExpert[];
+  /** `experts.adapt: joint`: the shared down projection (graph/moe-spec.ts LayerExperts.sharedDown). */
+  readonly sharedDown?: () => Promise<Float32Array>;
 }
 
 export const PROBE_INPUT = 'x';

@@ -46,14 +46,23 @@ const expertsSchema = z
         `expert widths are rounded to a multiple of this many neurons; with 4-bit output.dtypes a multiple of ${Q4_BLOCK}, the quantization block`,
       ),
     adapt: z
-      .enum(['none', 'lsq'])
+      .enum(['none', 'lsq', 'joint'])
       .default('lsq')
       .describe(
-        'expert adaptation: none (bare prefixes of the dense FFN) or lsq (each smaller expert gets its own down projection and bias, a ridge least-squares fit on calibration tokens; the full expert stays dense)',
+        'expert adaptation: none (bare prefixes of the dense FFN), lsq (each smaller expert gets its own down projection and bias, a ridge least-squares fit on calibration tokens; the full expert stays dense) or joint (one shared down projection, weighted least squares over every prefix including the full expert: no extra parameters, but threshold 0 is no longer exactly dense; check.max_threshold0_increase gates it)',
       ),
     adapt_ridge: nonNegative()
       .default(1e-3)
-      .describe('lsq: ridge penalty relative to the mean diagonal of each expert’s hᵀh'),
+      .describe(
+        'lsq: ridge penalty relative to the mean diagonal of each expert’s hᵀh (joint: of the weighted Gram)',
+      ),
+    adapt_full_weight: z
+      .number()
+      .positive()
+      .default(1)
+      .describe(
+        'joint: weight of the full expert in the fit (every smaller expert weighs 1); larger keeps threshold 0 closer to dense',
+      ),
   })
   .prefault({})
   .describe('nested experts: expert k is the first n_k neurons of each permuted FFN');
@@ -227,6 +236,11 @@ const checkSchema = z
     max_compute_delta: nonNegative().default(0.02).describe('allowed change of the realized FLOPs fraction'),
     max_latency_ratio: z.number().positive().nullable().default(null).describe('null: latency is not gated'),
     max_task_drop_se: taskDropField,
+    max_threshold0_increase: nonNegative()
+      .default(0.01)
+      .describe(
+        'experts.adapt joint: allowed relative perplexity increase of threshold 0 (every token on the full expert) over dense',
+      ),
   })
   .prefault({})
   .describe('tolerances of `moefy check` against a committed baseline');

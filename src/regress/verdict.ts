@@ -15,6 +15,8 @@ export interface Tolerances {
   readonly max_latency_ratio: number | null;
   /** Allowed worsening of a task metric, in standard errors of the difference; null or absent: not gated. */
   readonly max_task_drop_se?: number | null;
+  /** Allowed report.threshold0_ppl_increase (`experts.adapt: joint`); absent: not gated. */
+  readonly max_threshold0_increase?: number;
 }
 
 export const METRICS = [

@@ -154,6 +154,17 @@ function header(report: Report): string[] {
   ];
 }
 
+/** Threshold 0 is the dense model up to rounding unless `experts.adapt: joint` refitted the shared weights: say so. */
+function threshold0Note(report: Report): string[] {
+  const increase = report.threshold0_ppl_increase;
+  if (increase === null || increase === undefined || Math.abs(increase) < 1e-4) return [];
+  const sign = increase >= 0 ? '+' : '−';
+  return [
+    `Threshold 0 (every token on the full expert) is not the dense model here: perplexity ${sign}${(Math.abs(increase) * 100).toFixed(2)} % vs dense (shared weights refitted by \`experts.adapt: joint\`; gated by \`check.max_threshold0_increase\`).`,
+    '',
+  ];
+}
+
 /** The whole report.md, ending with a newline. */
 export function reportToMarkdown(report: Report): string {
   const dense = report.points.find((p) => p.kind === 'dense');
@@ -166,6 +177,7 @@ export function reportToMarkdown(report: Report): string {
     '',
     summaryParagraph(report),
     '',
+    ...threshold0Note(report),
     ...SECTIONS.flatMap((s) => table(s, report, dense)),
     ...columnNotes(report),
     ...tasksMarkdown(report),

@@ -170,6 +170,11 @@ export const reportSchema = z.object({
   recommended: recommendedSchema.nullable().optional(),
   /** The threshold baked into model_fixed.onnx and onnx/model.onnx (recipe `output.fixed_threshold`). */
   fixed_threshold: z.number().nonnegative().nullable().optional(),
+  /**
+   * Learned threshold 0 (every token on the full expert) perplexity / dense perplexity − 1: 0 up to rounding unless
+   * `experts.adapt: joint` refitted the shared down projection. null without both points; absent in older reports.
+   */
+  threshold0_ppl_increase: z.number().nullable().optional(),
   /** The downstream tasks every point was scored on, in order; absent when the evaluation ran none. */
   tasks: z.array(taskInfoSchema).optional(),
   /** Absent in reports of conversions that wrote only fp32 graphs. */

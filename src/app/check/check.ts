@@ -17,6 +17,7 @@ import type { Report } from '../../report/types.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { CheckFailedError, InputError, InternalError } from '../../util/errors.js';
 import { isDirectory, outputTolerances, readBaseline, readOutputReport } from './inputs.js';
+import { checkThreshold0 } from './threshold0.js';
 import { MANIFEST_FILE } from '../shared/manifest.js';
 import { verifyOutputIntegrity } from '../shared/output-integrity.js';
 
@@ -47,6 +48,7 @@ interface Measured {
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const measured = await measure(opts);
   if (opts.updateBaseline) return writeBaseline(opts, measured);
+  checkThreshold0(measured.report, measured.tolerances);
   const baseline = await readBaseline(opts.baseline);
   const verdict = compareReports({ report: measured.report, baseline, tolerances: measured.tolerances });
   return { kind: 'compared', verdict };

@@ -2,13 +2,15 @@
  * Expert adaptation inside the layer-by-layer calibration pass (calibrate.ts), one layer at a time: while a
  * layer's batches pass, ORT sums its [h 1]ᵀ[h 1] and [h 1]ᵀy (graph/gram.ts; moefy adds the batches in float64);
  * when the layer is done, its permutation follows from its own calibration (experts.ts), each expert k < K's ridge
- * system is solved (experts/adapt-lsq.ts, float64 GEMMs on ORT: adapt-gemm.ts) and the layer's weights go to
+ * system is solved (lsq) or the one shared down projection fitted (joint, experts/adapt-joint.ts) (experts/adapt-lsq.ts, float64 GEMMs on ORT: adapt-gemm.ts) and the layer's weights go to
  * `adapt.N.safetensors` beside the calibration's layer files. Only one layer's sums live at once, and an
  * interrupted run resumes at the layer where it stopped, as calibration does.
  */
 import { join } from 'node:path';
 import type { TensorToWrite } from '../../checkpoint/safetensors-write.js';
+import { fitJointDown, jointWeights } from '../../experts/adapt-joint.js';
 import { fitAdaptedExperts, NormalEquations } from '../../experts/adapt-lsq.js';
+import { readVector } from '../../graph/weights.js';
 import { buildGram, GRAM_INPUTS, GRAM_OUTPUTS } from '../../graph/gram.js';
 import { LAYER_DEBUG } from '../../graph/names.js';
 import type { ModelIR } from '../../ir/model.js';
@@ -25,6 +27,8 @@ import { layerPermutation } from './experts.js';
 /** Inside the calibration entry: one file per layer. */
 export const ADAPT_DIR = 'adapt';
 export const adaptLayerFile = (i: number) => `adapt.${i}.safetensors`;
+/** `experts.adapt: joint`: the layer's shared down projection [m, d], rows in the permuted neuron order. */
+export const JOINT_DOWN = 'joint_down';
 
 /** The settings the fitted weights depend on beyond the calibration text (part of the calibration's key). */
 export function adaptKey(recipe: Recipe, sizes: readonly number[]): unknown {
@@ -33,6 +37,10 @@ export function adaptKey(recipe: Recipe, sizes: readonly number[]): unknown {
   return {
     method: experts.adapt,
     ridge: experts.adapt_ridge,
+    // lsq's λ: one for every prefix, from the largest adapted expert's diagonal (it was per prefix before the
+    // nested Cholesky solve), so weights cached under the old rule are not reused.
+    ridgeBasis: experts.adapt === 'lsq' ? 'largest-prefix' : 'weighted-gram',
+    ...(experts.adapt === 'joint' && { weights: jointWeights(sizes.length, experts.adapt_full_weight) }),
     sizes,
     // The permutation each layer's fit uses is computed from these (experts.ts).
     ordering: experts.ordering,
@@ -95,15 +103,28 @@ export class LayerAdapter {
     this.equations = null;
     const { ir, recipe, sizes } = this.a;
     const permutation = await layerPermutation({ ir, recipe, index, calibration: cal });
+    const tensors: Record<string, TensorToWrite> = {
+      permutation: { dtype: 'I32', shape: [permutation.length], data: permutation },
+    };
+    if (recipe.experts.adapt === 'joint') {
+      const bias = ir.layers[index]!.ffn.down.bias;
+      const down = await fitJointDown(eq, {
+        permutation,
+        sizes,
+        weights: jointWeights(sizes.length, recipe.experts.adapt_full_weight),
+        ridge: recipe.experts.adapt_ridge,
+        gemm: this.gemm.gemm,
+        ...(bias && { downBias: await readVector(bias, eq.hidden) }),
+      });
+      tensors[JOINT_DOWN] = { dtype: 'F32', shape: [eq.ffnDim, eq.hidden], data: down };
+      return tensors;
+    }
     const fitted = await fitAdaptedExperts(eq, {
       permutation,
       sizes,
       ridge: recipe.experts.adapt_ridge,
       gemm: this.gemm.gemm,
     });
-    const tensors: Record<string, TensorToWrite> = {
-      permutation: { dtype: 'I32', shape: [permutation.length], data: permutation },
-    };
     fitted.forEach((e, k) => {
       tensors[`down.${k}`] = { dtype: 'F32', shape: [sizes[k]!, eq.hidden], data: e.down };
       tensors[`bias.${k}`] = { dtype: 'F32', shape: [eq.hidden], data: e.bias };

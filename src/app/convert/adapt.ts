@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { openSafetensors } from '../../checkpoint/safetensors-read.js';
 import type { AdaptedExpert } from '../../experts/adapt-lsq.js';
 import { InternalError } from '../../util/errors.js';
+import { jointDownLoaders, type SharedDown } from './adapt-joint-read.js';
 import { ADAPT_DIR, adaptLayerFile } from './adapt-layer.js';
 import type { Calibration } from './calibrate.js';
 import type { StageContext } from './context.js';
@@ -15,8 +16,10 @@ import type { StageContext } from './context.js';
 export interface Adaptation {
   /** What the adapted weights depend on (null for `none`): the targets stage's key includes it. */
   readonly key: unknown;
-  /** Per layer, the adapted experts k = 0..K−2; empty for `none`. */
+  /** Per layer, the adapted experts k = 0..K−2; empty for `none` and `joint`. */
   readonly layers: readonly (readonly AdaptedExpert[])[];
+  /** `joint`: per layer, the shared down projection the MoE graphs use instead of the dense one. */
+  readonly shared?: readonly SharedDown[];
 }
 
 /** The adapt stage: the weights the calibration pass fitted, checked against the experts stage's permutations. */
@@ -27,6 +30,10 @@ export async function adaptStage(
   const { experts } = ctx.plan.recipe;
   if (experts.adapt === 'none') return { key: null, layers: [] };
   const stage = ctx.progress.stage('adapt', `${experts.adapt}, ridge ${experts.adapt_ridge}`);
+  if (experts.adapt === 'joint') {
+    stage.succeed('fitted during calibration');
+    return { key: a.cal.key, layers: [], shared: jointDownLoaders(join(a.cal.dir, ADAPT_DIR), a.perms) };
+  }
   const layers = await readAdaptation(join(a.cal.dir, ADAPT_DIR), {
     perms: a.perms,
     experts: ctx.plan.experts.length - 1,

@@ -22,6 +22,7 @@ import type { ResolvedModel } from '../shared/resolve-model.js';
 import { VERSION } from '../shared/version.js';
 import { fixedThreshold } from '../../recipe/fixed-threshold.js';
 import type { LayerBudgets } from './budgets.js';
+import type { SharedDown } from './adapt-joint-read.js';
 import { CHOICES } from './choices.js';
 import { protoIo } from './graph-io.js';
 import { emitTransformersJsGraph } from './transformers-js.js';
@@ -34,6 +35,8 @@ export interface MoeInput {
   readonly perms: readonly Int32Array[];
   /** Per layer, the adapted experts (`experts.adapt`); empty: bare prefixes. */
   readonly adapted: readonly (readonly AdaptedExpert[])[];
+  /** `experts.adapt: joint`: per layer, the shared down projection (the dense graphs keep the checkpoint's). */
+  readonly shared?: readonly SharedDown[];
   /** Per-layer threshold multipliers (`router.layer_budgets`); without `tuning`, every layer's is 1. */
   readonly budgets?: LayerBudgets;
   readonly routers: readonly RouterWeights[];
@@ -69,6 +72,7 @@ export async function emitMoeGraphs(
           permutation,
           router: input.routers[i],
           ...(input.adapted[i] && { adapted: input.adapted[i] }),
+          ...(input.shared?.[i] && { sharedDown: input.shared[i] }),
           ...(input.budgets?.tuning && { thresholdScale: input.budgets.scales[i]! }),
         })),
         sizes: plan.experts.map((e) => e.neurons),

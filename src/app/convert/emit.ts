@@ -43,6 +43,7 @@ import { carryCheckpointFiles } from '../shared/carried-files.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { writeRouters } from '../../train/router-file.js';
 import type { TrainSummary } from './mlp-routers.js';
+import type { SharedDown } from './adapt-joint-read.js';
 import { emitMoeGraphs } from './emit-moe.js';
 import { emitPrecisions } from './emit-precisions.js';
 import { markConfigForTransformersJs } from './transformers-js.js';
@@ -54,6 +55,8 @@ export interface EmitInput {
   readonly perms: readonly Int32Array[];
   /** Per layer, the adapted experts (`experts.adapt`); empty: bare prefixes. */
   readonly adapted: readonly (readonly AdaptedExpert[])[];
+  /** `experts.adapt: joint`: per layer, the shared down projection (the dense graphs keep the checkpoint's). */
+  readonly shared?: readonly SharedDown[];
   /** Per-layer threshold multipliers (`router.layer_budgets`); without `tuning`, every layer's is 1. */
   readonly budgets?: LayerBudgets;
   /** How `output.fixed_threshold: auto` chose the recipe's (now numeric) threshold. */

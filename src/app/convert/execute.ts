@@ -92,6 +92,7 @@ async function emitAndEvaluate(
     model,
     perms: a.perms,
     adapted: a.adaptation.layers,
+    ...(a.adaptation.shared && { shared: a.adaptation.shared }),
     budgets: a.budgets,
     ...(a.thresholdChoice && { thresholdChoice: a.thresholdChoice }),
     ...a.routers,

@@ -30,6 +30,7 @@ export function layerEvalModel(
       permutation,
       router: a.routers[i],
       ...(a.adaptation.layers[i] && { adapted: a.adaptation.layers[i] }),
+      ...(a.adaptation.shared?.[i] && { sharedDown: a.adaptation.shared[i] }),
       ...(a.scales && { thresholdScale: a.scales[i]! }),
     })),
     errorBase: recipe.router.error,

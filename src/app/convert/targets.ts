@@ -33,6 +33,8 @@ export interface TargetsInput {
   readonly errorBase: ErrorBase;
   /** Per layer, the adapted experts (empty: bare prefixes). */
   readonly adapted: Adaptation['layers'];
+  /** `experts.adapt: joint`: per layer, the shared down projection. */
+  readonly shared?: Adaptation['shared'];
   readonly device: Device;
   readonly stage: Stage;
 }
@@ -72,6 +74,7 @@ export async function targetsStage(
           sizes: plan.experts.map((e) => e.neurons),
           errorBase,
           adapted: a.adaptation.layers,
+          ...(a.adaptation.shared && { shared: a.adaptation.shared }),
           device: plan.stages.targets.device,
           stage,
         },
@@ -122,6 +125,7 @@ async function layerErrors(input: TargetsInput, index: number, dir: string): Pro
       sizes,
       data,
       ...(adapted && { adapted }),
+      ...(input.shared?.[index] && { sharedDown: input.shared[index] }),
     });
     writeModel(b.model(), modelPath);
   } finally {

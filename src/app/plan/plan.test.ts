@@ -108,6 +108,10 @@ describe('plan for kjv-llama under the default recipe', () => {
     expect([bare.disk.adaptedBytes, bare.memory.adaptBytes, bare.stages.experts.adapt.extraParams]).toEqual([
       0, 0, 0,
     ]);
+    // joint: no extra parameters (the shared down projection is refitted), one system over all 512 neurons.
+    const joint = planOf('experts: { adapt: joint }');
+    expect([joint.disk.adaptedBytes, joint.stages.experts.adapt.extraParams]).toEqual([0, 0]);
+    expect(joint.memory.adaptBytes).toBe(513 * (513 + 128) * 12 + (3 * 512 ** 2 + 3 * 512 * 128) * 8);
   });
 
   it('states the basis of its time estimate and warns where a set latency prompt runs past the positions', () => {

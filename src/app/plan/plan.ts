@@ -43,8 +43,8 @@ export function plan(input: PlanInput): Plan {
   const router = planRouter(model, shape);
   const perLayerRouter = routerMacs(shape);
   const adapted = adaptedModelParams(recipe, sizes, config);
-  // Each adapted expert's ridge system: its neurons and the bias.
-  const adaptSystems = recipe.experts.adapt === 'none' ? [] : sizes.slice(0, -1).map((n) => n + 1);
+  // Each adapted expert's ridge system (lsq: its neurons and the bias); joint: one system over every neuron.
+  const adaptSystems = adaptSystemSizes(recipe, sizes);
   const experts = sizes.map((neurons, index): PlanExpert => ({
     index,
     neurons,
@@ -101,9 +101,14 @@ function planRouter(model: PlanModel, shape: RouterShape): PlanRouter {
   };
 }
 
-/** The extra parameters `experts.adapt` adds to the whole model. */
+/** The extra parameters `experts.adapt` adds to the whole model (joint: none, the shared weights change). */
 function adaptedModelParams(recipe: Recipe, sizes: readonly number[], config: ModelConfig): number {
-  return recipe.experts.adapt === 'none' ? 0 : config.numLayers * adaptedParams(sizes, config.hidden);
+  return recipe.experts.adapt === 'lsq' ? config.numLayers * adaptedParams(sizes, config.hidden) : 0;
+}
+
+function adaptSystemSizes(recipe: Recipe, sizes: readonly number[]): number[] {
+  if (recipe.experts.adapt === 'joint') return [sizes.at(-1)!];
+  return recipe.experts.adapt === 'lsq' ? sizes.slice(0, -1).map((n) => n + 1) : [];
 }
 
 function planStages(recipe: Recipe, sizes: readonly number[], config: ModelConfig): PlanStages {

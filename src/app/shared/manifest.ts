@@ -221,11 +221,12 @@ export const moeManifestSchema = z.object({
     permutation_digests: z.array(sha256),
     /**
      * Expert adaptation (`experts.adapt`): the method, its ridge term and the extra parameters it stored (each
-     * smaller expert's own down projection and bias, in the MoE graphs' data). Absent from older manifests: none.
+     * smaller expert's own down projection and bias, in the MoE graphs' data; joint: none, the MoE graphs' shared
+     * down projection is refitted). Absent from older manifests: none.
      */
     adapt: z
       .object({
-        method: z.enum(['none', 'lsq']),
+        method: z.enum(['none', 'lsq', 'joint']),
         ridge: z.number().nonnegative(),
         extra_params: z.number().int().nonnegative(),
       })
