@@ -26,10 +26,12 @@ const JS_FLOPS_PER_S = 4e9;
  */
 const PROBE_WEIGHTS_PER_S = 6e6;
 /**
- * Float64 GEMM on ORT (MLAS, 2 threads): the adaptation's ridge solves (graph/gemm.ts). Measured 7.4–8.6 GFLOP/s
- * on 2048² products on the shared 2-core box with another conversion running.
+ * The adaptation's nested Cholesky solves (experts/nested-cholesky.ts) on ORT's float64 GEMM (MLAS, 2 threads),
+ * per flop of the count in `adaptSeconds`, copies and small leaf products included: `bench/adapt-solve.ts` at
+ * TinyLlama-1.1B's shape took 23.6 s for 1.29e11 such flops (5.5 GFLOP/s) on the shared 2-core box with another
+ * conversion running (large 2048² products alone: 7.4–8.6 GFLOP/s).
  */
-const F64_GEMM_FLOPS_PER_S = 8e9;
+const F64_GEMM_FLOPS_PER_S = 5.5e9;
 /** Sequential read + write of weight files. */
 const DISK_BYTES_PER_S = 200e6;
 /** Fixed cost of one train-step session run (feeds, fetches, optimizer state) independent of batch size. */

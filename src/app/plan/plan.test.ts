@@ -131,7 +131,7 @@ describe('plan for kjv-llama under the default recipe', () => {
     expect(p.time.calibrationSeconds).toBeCloseTo(
       (2 * 32768 * (4 * (65536 + 2 * 4 * 32 * 128.5 + 196608) + 32768)) / 20e9 +
         (4 * (layer * 4 + layer * 4)) / 200e6 +
-        4 * ((2 * 32768 * 513 * (513 + 128)) / 20e9 + solves / 8e9),
+        4 * ((2 * 32768 * 513 * (513 + 128)) / 20e9 + solves / 5.5e9),
       9,
     );
     expect(p.time.basis).toMatch(/^CPU at 20 GFLOP\/s effective, disk at 200 MB\/s/);
