@@ -17,31 +17,16 @@ interface Opts {
   readonly base: number;
 }
 
-/** A [n, n] symmetric positive definite → its lower Cholesky factor L [n, n] (zeros above); A is not modified. */
+/**
+ * A [n, n] symmetric positive definite → its lower Cholesky factor L [n, n] (zeros above); A is not modified.
+ * @internal exported for its tests (nestedSolve factors inside)
+ */
 export async function cholesky(
   A: Float64Array,
   n: number,
   o: { gemm: Gemm; base?: number },
 ): Promise<Float64Array> {
   return chol(A, n, { gemm: o.gemm, base: Math.max(1, o.base ?? SPD_BASE) });
-}
-
-/** Z = L⁻¹ B for L [n, n] lower triangular, B [n, d]. */
-export async function forwardSolve(
-  L: Float64Array,
-  B: Float64Array,
-  a: { n: number; d: number; gemm: Gemm; base?: number },
-): Promise<Float64Array> {
-  return forward(L, B, a.n, a.d, { gemm: a.gemm, base: Math.max(1, a.base ?? SPD_BASE) });
-}
-
-/** X = L⁻ᵀ Z for L [n, n] lower triangular, Z [n, d]. */
-export async function backSolve(
-  L: Float64Array,
-  Z: Float64Array,
-  a: { n: number; d: number; gemm: Gemm; base?: number },
-): Promise<Float64Array> {
-  return back(L, Z, a.n, a.d, { gemm: a.gemm, base: Math.max(1, a.base ?? SPD_BASE) });
 }
 
 /**
