@@ -125,7 +125,7 @@ describe('moefy convert with one shared down projection (joint)', () => {
     const dense = joint.report.points.find((p) => p.kind === 'dense')!;
     const zero = joint.report.points.find((p) => p.kind === 'learned' && p.threshold === 0)!;
     const increase = joint.report.threshold0_ppl_increase!;
-    expect(increase).toBeCloseTo(zero.perplexity / dense.perplexity - 1, 6);
+    expect(increase).toBeCloseTo(zero.perplexity / dense.perplexity - 1, 4); // report.json rounds perplexities
     expect(Math.abs(increase)).toBeGreaterThan(1e-4);
     console.log(`joint: threshold 0 ${(increase * 100).toFixed(3)} % vs dense`);
     expect(readFileSync(join(joint.dir, 'report.md'), 'utf8')).toContain(
