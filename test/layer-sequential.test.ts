@@ -58,7 +58,7 @@ async function runLayered(ir: ModelIR, setup: RunnerSetup): Promise<Record<strin
       (data) => buildLayerGraph(ir, layer.index, { data, debugOutputs: true, activationOutputs: true }),
       setup,
     );
-    await passBatches(setup, part.session, hidden, {
+    await passBatches(setup, part, hidden, {
       visit: (_, out) => {
         keep(DEBUG.mlpInput(layer.index), readFloat32(out[LAYER_DEBUG.mlpInput]!));
         keep(DEBUG.mlpAct(layer.index), readFloat32(out[LAYER_DEBUG.mlpAct]!));

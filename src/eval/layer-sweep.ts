@@ -15,7 +15,7 @@ import type { ChoiceKind } from '../graph/moe-decoder.js';
 import { EXPERT_CHOICE, EXPERT_INDEX, LOGITS, ROUTER_THRESHOLD } from '../graph/names.js';
 import { DIMS } from '../graph/context.js';
 import type { ModelIR } from '../ir/model.js';
-import { ELEM, type GraphBuilder, type ExternalDataWriter } from '../onnx/builder.js';
+import { ELEM, type GraphBuilder, type WeightSink } from '../onnx/builder.js';
 import type { HiddenStates } from '../pipeline/hidden-states.js';
 import {
   batchWindows,
@@ -185,7 +185,7 @@ async function runLayerKind(
   );
   try {
     for (const s of a.states) {
-      await passBatches(setup, part.session, s.hidden, {
+      await passBatches(setup, part, s.hidden, {
         ...(a.kind !== 'dense' && { outputs: [EXPERT_INDEX] }),
         extraFeeds: (_, rows) =>
           pointFeeds(s.point, { layers: L, rows, seq: setup.batches[0]![0]!.length, layer: a.layer }),
@@ -206,7 +206,7 @@ async function runLayerKind(
 /** Layer `layer`'s graph of `kind`: the dense layer, or the MoE layer with an `expert_index` [B, T] output. */
 async function layerGraph(
   a: { layered: LayerEvalModel; layer: number; kind: GraphKind; model: LayerSweepModel },
-  data: ExternalDataWriter,
+  data: WeightSink,
 ): Promise<GraphBuilder> {
   const { ir } = a.layered;
   const opts = { data, ...dtypeOf(a.layered) };
@@ -262,7 +262,7 @@ async function scoreHeads(
         expertSizes: model.expertSizes,
         router: s.point.router,
       });
-      await passBatches(setup, part.session, s.hidden, {
+      await passBatches(setup, part, s.hidden, {
         advance: false,
         outputs: [LOGITS],
         visit: (i, o) => {

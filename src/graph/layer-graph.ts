@@ -12,7 +12,7 @@
  * embedding, RoPE in the layers), so one set of feeds fits every part.
  */
 import type { ModelIR } from '../ir/model.js';
-import { ELEM, type ExternalDataWriter, GraphBuilder } from '../onnx/builder.js';
+import { ELEM, GraphBuilder, type WeightSink } from '../onnx/builder.js';
 import { InputError } from '../util/errors.js';
 import { DIMS, type DecoderContext, type FfnBuilder, type WeightDtype } from './context.js';
 import { checkShapes, layerFfn } from './decoder.js';
@@ -26,8 +26,11 @@ import { makeContext } from './weights.js';
 
 export interface PartGraphOptions {
   readonly dtype?: WeightDtype;
-  /** Where weights stream to; parts sharing one writer share the weights they have in common (a tied head). */
-  readonly data?: ExternalDataWriter;
+  /**
+   * Where weights stream to; parts sharing one writer share the weights they have in common (a tied head). A
+   * `WeightInputs` sink makes them graph inputs (layer-sequential runs on CPU).
+   */
+  readonly data?: WeightSink;
 }
 
 export interface LayerGraphOptions extends PartGraphOptions {

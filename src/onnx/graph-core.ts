@@ -5,9 +5,13 @@
 import { InternalError } from '../util/errors.js';
 import { type Attrs, encodeAttributes } from './attributes.js';
 import { type Dim, type ElemType, bytesOf } from './dtype.js';
-import { type ChunkedBytes, type ExternalDataWriter, joinBytes } from './external-data.js';
+import { type ChunkedBytes, ExternalDataWriter, joinBytes } from './external-data.js';
 import type { GraphProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
 import { externalTensor, inlineTensor } from './tensor.js';
+import { WeightInputs } from './weight-inputs.js';
+
+/** Where a graph's weights go: an external data file, or graph inputs fed at run time (weight-inputs.ts). */
+export type WeightSink = ExternalDataWriter | WeightInputs;
 
 export interface OpOptions {
   /** Base name of the node (scoped and made unique); defaults to the op type. */
@@ -36,7 +40,7 @@ export class GraphCore {
   constructor(
     readonly name: string,
     /** Where weights go; without one, weights are inlined (tests, tiny graphs). */
-    readonly data?: ExternalDataWriter,
+    readonly data?: WeightSink,
   ) {}
 
   /**
@@ -118,7 +122,8 @@ export class GraphCore {
 
   /**
    * A weight initializer named `name` (unscoped: weight names are global). With a data writer its bytes are
-   * written now (or reused when another graph already wrote `name` to the same file).
+   * written now (or reused when another graph already wrote `name` to the same file); with a `WeightInputs` sink
+   * a float32 weight becomes the graph input `name` and its bytes are kept there to be fed.
    */
   weight(
     name: string,
@@ -128,7 +133,12 @@ export class GraphCore {
   ): string {
     this.claim(name);
     const bytes = ArrayBuffer.isView(data) ? bytesOf(data) : data;
-    if (!this.data) {
+    if (this.data instanceof WeightInputs && this.data.takes(type)) {
+      this.data.add(name, type, dims, bytes);
+      this.inputs.push(valueInfo(name, type, dims));
+      return name;
+    }
+    if (!(this.data instanceof ExternalDataWriter)) {
       this.initializers.push(inlineTensor(name, type, dims, Uint8Array.from(joinBytes(bytes))));
       return name;
     }
@@ -140,7 +150,8 @@ export class GraphCore {
   /** A weight another graph already wrote to the shared data file under `name`. */
   sharedWeight(name: string, type: ElemType, dims: readonly number[]): string {
     const segment = this.data?.segment(name);
-    if (!this.data || !segment) throw new InternalError(`shared weight ${name} was never written`);
+    if (!(this.data instanceof ExternalDataWriter) || !segment)
+      throw new InternalError(`shared weight ${name} was never written`);
     this.claim(name);
     this.initializers.push(externalTensor({ name, type, dims, location: this.data.location, segment }));
     return name;

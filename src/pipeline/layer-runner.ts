@@ -11,11 +11,11 @@ import type { WeightDtype } from '../graph/context.js';
 import { HIDDEN_IN, HIDDEN_OUT } from '../graph/names.js';
 import type { ModelIR } from '../ir/model.js';
 import { tokenFeeds } from '../runtime/decoder-feeds.js';
-import { type Feeds, run, type Session, type Tensor } from '../runtime/session.js';
+import { type Feeds, run, type Tensor } from '../runtime/session.js';
 import { float32Tensor, readFloat32 } from '../runtime/tensors.js';
 import { InternalError } from '../util/errors.js';
 import { HiddenStates } from './hidden-states.js';
-import { openPart, type PartPlace } from './part-session.js';
+import { openPart, type PartPlace, type PartSession } from './part-session.js';
 
 /** Token windows cut into the batches every part runs: [batch][window][token]. */
 export type WindowBatches = readonly (readonly (readonly number[])[])[];
@@ -61,7 +61,7 @@ export async function embedAll(s: RunnerSetup, hidden: HiddenStates): Promise<vo
   const part = await openPart('embed', (data) => buildEmbedGraph(s.ir, { data, ...dtypeOf(s) }), s);
   try {
     for (const [i, ids] of s.batches.entries()) {
-      const out = await run(part.session, pick(part.session, tokenFeeds({ ids })), [HIDDEN_OUT]);
+      const out = await run(part.session, pick(part, tokenFeeds({ ids })), [HIDDEN_OUT]);
       hidden.set(i, readFloat32(out[HIDDEN_OUT]!));
     }
   } finally {
@@ -83,7 +83,7 @@ export interface PassOptions {
 /** Runs an open part over every batch of `hidden`. */
 export async function passBatches(
   s: RunnerSetup,
-  session: Session,
+  part: PartSession,
   hidden: HiddenStates,
   o: PassOptions = {},
 ): Promise<void> {
@@ -96,7 +96,7 @@ export async function passBatches(
       [HIDDEN_IN]: float32Tensor(hidden.get(i), [ids.length, seq, s.ir.config.hidden]),
       ...o.extraFeeds?.(i, ids.length),
     };
-    const out = await run(session, pick(session, feeds), outputs);
+    const out = await run(part.session, pick(part, feeds), outputs);
     await o.visit?.(i, out);
     if (advance) hidden.set(i, readFloat32(out[HIDDEN_OUT]!));
   }
@@ -106,11 +106,11 @@ export function dtypeOf(s: { readonly dtype?: WeightDtype }): { dtype?: WeightDt
   return s.dtype ? { dtype: s.dtype } : {};
 }
 
-/** Only the feeds a part declares (ORT refuses unknown feed names). */
-function pick(session: Session, feeds: Feeds): Feeds {
+/** Only the feeds a part declares (ORT refuses unknown feed names), its weights among them. */
+function pick(part: PartSession, feeds: Feeds): Feeds {
   const out: Feeds = {};
-  for (const name of session.inputNames) {
-    const t = feeds[name];
+  for (const name of part.session.inputNames) {
+    const t = part.weights[name] ?? feeds[name];
     if (!t) throw new InternalError(`layer runner: no feed for the part's input ${name}`);
     out[name] = t;
   }

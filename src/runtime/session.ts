@@ -27,8 +27,11 @@ export interface SessionOptions {
   readonly optimize?: boolean;
 }
 
-/** Opens `modelPath` (external data is found beside it). `cuda` never falls back silently: it fails loudly. */
-export async function createSession(modelPath: string, opts: SessionOptions = {}): Promise<Session> {
+/**
+ * Opens `model`: a path (external data is found beside it) or a model's bytes (its weights inline or fed as
+ * inputs). `cuda` never falls back silently: it fails loudly.
+ */
+export async function createSession(model: string | Uint8Array, opts: SessionOptions = {}): Promise<Session> {
   const device = opts.device ?? 'cpu';
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [device],
@@ -36,9 +39,14 @@ export async function createSession(modelPath: string, opts: SessionOptions = {}
     graphOptimizationLevel: opts.optimize === false ? 'disabled' : 'all',
   };
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
-  if (device === 'cpu') return ort.InferenceSession.create(modelPath, options);
+  const open = () =>
+    typeof model === 'string'
+      ? ort.InferenceSession.create(model, options)
+      : ort.InferenceSession.create(model, options);
+  if (device === 'cpu') return open();
+  const modelPath = typeof model === 'string' ? model : 'the model';
   try {
-    return await ort.InferenceSession.create(modelPath, options);
+    return await open();
   } catch (err) {
     // ORT throws (no fallback) when the CUDA provider or its libraries are missing.
     throw new RuntimeSetupError(

@@ -219,7 +219,7 @@ async function calibrateLayer(
     a.setup,
   );
   try {
-    await passBatches(a.setup, part.session, a.hidden, {
+    await passBatches(a.setup, part, a.hidden, {
       outputs: [LAYER_DEBUG.mlpInput, LAYER_DEBUG.mlpAct, ...(a.adapter?.outputs ?? [])],
       visit: async (batch, out) => {
         const x = out[LAYER_DEBUG.mlpInput];
