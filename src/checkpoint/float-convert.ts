@@ -85,7 +85,8 @@ export function halfBytesToFloat32(bytes: Uint8Array, kind: 'F16' | 'BF16'): Flo
 }
 
 let F16_TABLE: Float32Array | undefined;
-function f16Table(): Float32Array {
+/** float32 value of every f16 bit pattern (built once). */
+export function f16Table(): Float32Array {
   if (!F16_TABLE) {
     F16_TABLE = new Float32Array(65536);
     for (let b = 0; b < 65536; b++) F16_TABLE[b] = f16BitsToFloat(b);

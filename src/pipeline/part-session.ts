@@ -53,7 +53,15 @@ export async function openPart(
   const model = encodeModel((await build(inputs)).model());
   const session = await createSession(model, options);
   try {
-    return { session, weights: materializeWeights(inputs.weights), release: () => releaseSession(session) };
+    const weights = materializeWeights(inputs.weights, place);
+    return {
+      session,
+      weights: weights.feeds,
+      release: async () => {
+        await releaseSession(session);
+        weights.release();
+      },
+    };
   } catch (err) {
     await releaseSession(session);
     throw err;
