@@ -1,7 +1,8 @@
 /**
  * The layer-sequential runner (src/pipeline) against the whole graph: on every golden case and kjv-llama, the
  * hidden states, FFN inputs and activations it produces layer by layer equal the whole graph's debug outputs
- * (≤ 1e-5), with the hidden states in RAM or spilled to disk (bit for bit the same either way). Convert's report,
+ * (≤ 1e-5), with the hidden states in RAM or spilled to disk (bit for bit the same either way) and the weights fed
+ * as graph inputs (CPU) or stored as initializers (the CUDA path, run here on CPU). Convert's report,
  * measured layer by layer, matches `moefy eval` on the emitted whole graphs (perplexity within 1e-4 relative), and a
  * calibration killed mid-way resumes at the layer it stopped and writes the same bytes as an uninterrupted one.
  */
@@ -34,6 +35,7 @@ import {
   passBatches,
   type RunnerSetup,
 } from '../src/pipeline/layer-runner.js';
+import { partModel } from '../src/pipeline/float32-storage.js';
 import { openPart } from '../src/pipeline/part-session.js';
 import { tokenFeeds } from '../src/runtime/decoder-feeds.js';
 import { createSession, run } from '../src/runtime/session.js';
@@ -55,7 +57,7 @@ async function runLayered(ir: ModelIR, setup: RunnerSetup): Promise<Record<strin
   for (const layer of ir.layers) {
     const part = await openPart(
       `layer.${layer.index}`,
-      (data) => buildLayerGraph(ir, layer.index, { data, debugOutputs: true, activationOutputs: true }),
+      (data) => buildLayerGraph(setup.ir, layer.index, { data, debugOutputs: true, activationOutputs: true }),
       setup,
     );
     await passBatches(setup, part, hidden, {
@@ -83,7 +85,7 @@ async function runLayered(ir: ModelIR, setup: RunnerSetup): Promise<Record<strin
 }
 
 describe.each([...GOLDEN_CASES, 'kjv-llama'])('%s layer by layer', (name) => {
-  it('equals the whole graph’s per-layer outputs (≤ 1e-5), in RAM and spilled to disk alike', async () => {
+  it('equals the whole graph’s per-layer outputs (≤ 1e-5), in RAM and spilled to disk alike, weights fed or stored', async () => {
     const ir = await loadModelIR(fixtureDir(name));
     const ref = await openReference(fixtureDir(name));
     const dir = mkdtempSync(join(root, `${name}-`));
@@ -95,12 +97,26 @@ describe.each([...GOLDEN_CASES, 'kjv-llama'])('%s layer by layer', (name) => {
     const seq = ref.ids[0]!.length;
     const windows = textWindows({ ids: ref.ids.flat(), seqLen: seq, maxTokens: ref.ids.flat().length });
     // One window per batch: the runner's batches must line up with the whole graph's rows.
-    const setup = { ir, batches: batchWindows(windows, 1), dir, device: 'cpu' as const, threads: 1 };
+    // As calibration sees the model: half-precision weights (gemma2 is bf16) as float32 storage, fed as inputs.
+    const setup = {
+      ir: partModel(ir, undefined),
+      batches: batchWindows(windows, 1),
+      dir,
+      device: 'cpu' as const,
+      threads: 1,
+    };
     const inRam = await runLayered(ir, { ...setup, memoryBudgetBytes: Infinity });
     const spilled = await runLayered(ir, { ...setup, memoryBudgetBytes: 0 });
+    // The CUDA path's parts (weights as initializers in a data file), run here on CPU.
+    const initializers = await runLayered(ir, {
+      ...setup,
+      memoryBudgetBytes: Infinity,
+      weights: 'initializers',
+    });
     let worst = 0;
     for (const [output, values] of Object.entries(inRam)) {
       worst = Math.max(worst, maxAbsDiff(values, readFloat32(whole[output]!)));
+      worst = Math.max(worst, maxAbsDiff(initializers[output]!, readFloat32(whole[output]!)));
       expect(spilled[output]).toEqual(values);
     }
     expect(worst).toBeLessThanOrEqual(TOL);

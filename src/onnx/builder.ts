@@ -25,7 +25,7 @@ import { MathOps } from './math-ops.js';
 import type { ModelProto } from './proto.js';
 
 export { ELEM, type ElemType } from './dtype.js';
-export { type ChunkedBytes, ExternalDataWriter, joinBytes } from './external-data.js';
+export { type ChunkedBytes, ExternalDataWriter } from './external-data.js';
 export { type WeightSink } from './graph-core.js';
 export { type WeightInput, WeightInputs } from './weight-inputs.js';
 export { encodeModel, writeModel } from './serialize.js';

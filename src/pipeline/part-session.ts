@@ -30,6 +30,8 @@ export interface PartPlace {
   readonly device: Device;
   /** ORT intra-op threads (default: the runtime's). */
   readonly threads?: number;
+  /** How parts hold their float32 weights (default: inputs on CPU, initializers on CUDA; see above). */
+  readonly weights?: 'inputs' | 'initializers';
 }
 
 export interface PartSession {
@@ -48,18 +50,19 @@ export async function openPart(
     device: place.device,
     ...(place.threads !== undefined && place.threads > 0 ? { threads: place.threads } : {}),
   };
-  if (place.device === 'cuda') return openWithInitializers(name, build, place, options);
+  const weights = place.weights ?? (place.device === 'cuda' ? 'initializers' : 'inputs');
+  if (weights === 'initializers') return openWithInitializers(name, build, place, options);
   const inputs = new WeightInputs();
   const model = encodeModel((await build(inputs)).model());
   const session = await createSession(model, options);
   try {
-    const weights = materializeWeights(inputs.weights, place);
+    const fed = materializeWeights(inputs.weights, place);
     return {
       session,
-      weights: weights.feeds,
+      weights: fed.feeds,
       release: async () => {
         await releaseSession(session);
-        weights.release();
+        fed.release();
       },
     };
   } catch (err) {

@@ -67,7 +67,8 @@ function fill(out: Float32Array, bytes: ChunkedBytes): void {
     target.set(chunk, at);
     at += chunk.byteLength;
   }
-  if (at !== target.byteLength) throw new InternalError(`weight input: ${at} bytes, expected ${target.byteLength}`);
+  if (at !== target.byteLength)
+    throw new InternalError(`weight input: ${at} bytes, expected ${target.byteLength}`);
 }
 
 /** float32 values over `bytes` (a view when aligned, as a Float32Array's bytes always are). */
