@@ -30,6 +30,7 @@ import type { ModelIR } from '../src/ir/model.js';
 import { HiddenStates } from '../src/pipeline/hidden-states.js';
 import {
   batchWindows,
+  dtypeOf,
   embedAll,
   newHiddenStates,
   passBatches,
@@ -57,7 +58,13 @@ async function runLayered(ir: ModelIR, setup: RunnerSetup): Promise<Record<strin
   for (const layer of ir.layers) {
     const part = await openPart(
       `layer.${layer.index}`,
-      (data) => buildLayerGraph(setup.ir, layer.index, { data, debugOutputs: true, activationOutputs: true }),
+      (data) =>
+        buildLayerGraph(setup.ir, layer.index, {
+          data,
+          ...dtypeOf(setup),
+          debugOutputs: true,
+          activationOutputs: true,
+        }),
       setup,
     );
     await passBatches(setup, part, hidden, {
@@ -122,6 +129,38 @@ describe.each([...GOLDEN_CASES, 'kjv-llama'])('%s layer by layer', (name) => {
     expect(worst).toBeLessThanOrEqual(TOL);
     // The runner cleans up after itself: only the whole graph's files remain.
     expect(readdirSync(dir).sort()).toEqual(['model.onnx', 'model.onnx.data']);
+  });
+});
+
+describe('bf16 parts (the emitted dtype of a bf16 checkpoint, as evaluation runs them)', () => {
+  it('take their weights as float32 inputs, widened exactly: the whole graph’s outputs, as with bf16 initializers', async () => {
+    const ir = await loadModelIR(fixtureDir('gemma2'));
+    const ref = await openReference(fixtureDir('gemma2'));
+    const dir = mkdtempSync(join(root, 'bf16-'));
+    const graph = await writeDecoder(ir, { dir, debugOutputs: true, activationOutputs: true });
+    const whole = await run(
+      await createSession(graph.modelPath, { threads: 1 }),
+      tokenFeeds({ ids: ref.ids }),
+    );
+    const seq = ref.ids[0]!.length;
+    const windows = textWindows({ ids: ref.ids.flat(), seqLen: seq, maxTokens: ref.ids.flat().length });
+    const setup = {
+      ir: partModel(ir, 'bfloat16'),
+      dtype: 'bfloat16' as const,
+      batches: batchWindows(windows, 1),
+      dir,
+      device: 'cpu' as const,
+      threads: 1,
+      memoryBudgetBytes: Infinity,
+    };
+    const fed = await runLayered(ir, setup);
+    const stored = await runLayered(ir, { ...setup, weights: 'initializers' });
+    let worst = 0;
+    for (const [output, values] of Object.entries(fed)) {
+      worst = Math.max(worst, maxAbsDiff(values, readFloat32(whole[output]!)));
+      worst = Math.max(worst, maxAbsDiff(stored[output]!, readFloat32(whole[output]!)));
+    }
+    expect(worst).toBeLessThanOrEqual(TOL);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { InternalError } from '../util/errors.js';
 import { type Attrs, encodeAttributes } from './attributes.js';
-import { type Dim, type ElemType, bytesOf } from './dtype.js';
+import { type Dim, ELEM, type ElemType, bytesOf } from './dtype.js';
 import { type ChunkedBytes, ExternalDataWriter, joinBytes } from './external-data.js';
 import type { GraphProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
 import { externalTensor, inlineTensor } from './tensor.js';
@@ -123,7 +123,7 @@ export class GraphCore {
   /**
    * A weight initializer named `name` (unscoped: weight names are global). With a data writer its bytes are
    * written now (or reused when another graph already wrote `name` to the same file); with a `WeightInputs` sink
-   * a float32 weight becomes the graph input `name` and its bytes are kept there to be fed.
+   * a float weight becomes the float32 graph input `name` and its bytes are kept there to be fed.
    */
   weight(
     name: string,
@@ -135,7 +135,8 @@ export class GraphCore {
     const bytes = ArrayBuffer.isView(data) ? bytesOf(data) : data;
     if (this.data instanceof WeightInputs && this.data.takes(type)) {
       this.data.add(name, type, dims, bytes);
-      this.inputs.push(valueInfo(name, type, dims));
+      // Fed as float32 whatever the stored float type (weight-inputs.ts: widening is exact).
+      this.inputs.push(valueInfo(name, ELEM.float, dims));
       return name;
     }
     if (!(this.data instanceof ExternalDataWriter)) {

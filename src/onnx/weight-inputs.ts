@@ -3,8 +3,11 @@
  * input of the same name and keeps its bytes here, for the caller to feed at every run. A session of such a graph
  * holds no weights, so opening it neither reads a data file nor folds or prepacks anything: it costs milliseconds
  * where a decoder layer's initializers cost a second or more (layer-sequential runs open one per layer, on CPU).
- * Other element types (int64 indices, 16-bit weights with their Cast) stay initializers, inline.
+ * A 16-bit weight (stored bf16/f16, then Cast to float by the builder) is declared a float32 input and fed widened,
+ * which is exact: its Cast becomes a float → float no-op and the graph computes what the stored one computes (the
+ * binding cannot feed bfloat16). Other element types (int64, uint8) stay initializers, inline.
  */
+import { InternalError } from '../util/errors.js';
 import { checkBytes } from './tensor.js';
 import { ELEM, type ElemType } from './dtype.js';
 import type { Segment, TensorBytes } from './external-data.js';
@@ -12,21 +15,31 @@ import type { Segment, TensorBytes } from './external-data.js';
 export interface WeightInput {
   readonly name: string;
   readonly dims: readonly number[];
-  /** float32 values, row-major; chunked bytes are joined only when the caller materializes them. */
+  /** The values as the builder stored them, row-major; chunked bytes are read only when the caller feeds them. */
   readonly bytes: TensorBytes;
+  /** The bytes' format: float32, or half values the feed widens to float32. */
+  readonly stored: 'F32' | 'BF16' | 'F16';
 }
+
+const STORED: Partial<Record<ElemType, WeightInput['stored']>> = {
+  [ELEM.float]: 'F32',
+  [ELEM.bfloat16]: 'BF16',
+  [ELEM.float16]: 'F16',
+};
 
 export class WeightInputs {
   readonly weights: WeightInput[] = [];
 
-  /** Whether a weight of `type` becomes an input (float32 only: the binding feeds no bfloat16). */
+  /** Whether a weight of `type` becomes a (float32) input: float types do. */
   takes(type: ElemType): boolean {
-    return type === ELEM.float;
+    return STORED[type] !== undefined;
   }
 
   add(name: string, type: ElemType, dims: readonly number[], bytes: TensorBytes): void {
+    const stored = STORED[type];
+    if (!stored) throw new InternalError(`weight input ${name}: element type ${type} is not a float type`);
     checkBytes(name, type, dims, bytes.byteLength);
-    this.weights.push({ name, dims: [...dims], bytes });
+    this.weights.push({ name, dims: [...dims], bytes, stored });
   }
 
   /** Inputs are never shared between graphs (the file sink's reuse of written tensors has no equivalent). */

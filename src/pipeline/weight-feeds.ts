@@ -1,11 +1,11 @@
 /**
  * The float32 tensors a part graph built with `WeightInputs` takes as inputs, from the bytes its builder kept.
  * Whole float32 arrays are fed as they are (no copy). Chunked bytes (checkpoint tensors streamed, widened or
- * transposed as they go) land in one buffer per weight; half-precision storage is widened in place there.
- * Those buffers come from the run's pool: every decoder layer has the same weight shapes, so the next layer
- * reuses the buffers the last one released instead of faulting in fresh pages (~0.1 s a layer at hidden 2048).
+ * transposed as they go) and half-precision values land in one float32 buffer per weight, half values widened in
+ * place there (exactly). Those buffers come from the run's pool: every decoder layer has the same weight shapes,
+ * so the next layer reuses the buffers the last one released instead of faulting in fresh pages.
  */
-import { type ChunkedBytes, type WeightInput } from '../onnx/builder.js';
+import type { ChunkedBytes, WeightInput } from '../onnx/builder.js';
 import type { Feeds } from '../runtime/session.js';
 import { float32Tensor } from '../runtime/tensors.js';
 import { InternalError } from '../util/errors.js';
@@ -24,10 +24,8 @@ export interface WeightFeeds {
 class BufferPool {
   private idle = new Map<number, Float32Array[]>();
 
-  take(weights: readonly WeightInput[]): (Float32Array | undefined)[] {
-    const out = weights.map((w) =>
-      w.bytes instanceof Uint8Array ? undefined : this.idle.get(w.bytes.byteLength / 4)?.pop(),
-    );
+  take(lengths: readonly (number | undefined)[]): (Float32Array | undefined)[] {
+    const out = lengths.map((n) => (n === undefined ? undefined : this.idle.get(n)?.pop()));
     this.idle = new Map();
     return out;
   }
@@ -43,15 +41,15 @@ const POOLS = new WeakMap<object, BufferPool>();
 export function materializeWeights(weights: readonly WeightInput[], run: object): WeightFeeds {
   let pool = POOLS.get(run);
   if (!pool) POOLS.set(run, (pool = new BufferPool()));
-  const reused = pool.take(weights);
+  const reused = pool.take(weights.map((w) => (fedAsIs(w) ? undefined : valuesOf(w))));
   const owned: Float32Array[] = [];
   const feeds: Feeds = {};
   weights.forEach((w, i) => {
     let values: Float32Array;
-    if (w.bytes instanceof Uint8Array) values = viewOrCopy(w.bytes);
+    if (fedAsIs(w)) values = viewOrCopy(w.bytes as Uint8Array);
     else {
-      values = reused[i] ?? new Float32Array(w.bytes.byteLength / 4);
-      fill(values, w.bytes);
+      values = reused[i] ?? new Float32Array(valuesOf(w));
+      fill(values, w);
       owned.push(values);
     }
     feeds[w.name] = float32Tensor(values, w.dims);
@@ -59,8 +57,25 @@ export function materializeWeights(weights: readonly WeightInput[], run: object)
   return { feeds, release: () => pool.give(owned) };
 }
 
-function fill(out: Float32Array, bytes: ChunkedBytes): void {
+/** float32 values already whole in memory: fed without a copy. */
+function fedAsIs(w: WeightInput): boolean {
+  return w.stored === 'F32' && w.bytes instanceof Uint8Array;
+}
+
+function valuesOf(w: WeightInput): number {
+  return w.bytes.byteLength / (w.stored === 'F32' ? 4 : 2);
+}
+
+function fill(out: Float32Array, w: WeightInput): void {
+  const { bytes } = w;
+  if (w.stored !== 'F32') {
+    const half: ChunkedBytes =
+      bytes instanceof Uint8Array ? { byteLength: bytes.byteLength, chunks: () => [bytes] } : bytes;
+    return new WidenedBytes(w.name, w.stored, half).fill(out);
+  }
   if (bytes instanceof WidenedBytes) return bytes.fill(out);
+  if (bytes instanceof Uint8Array)
+    throw new InternalError(`weight input ${w.name}: whole bytes are fed as they are`);
   const target = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   let at = 0;
   for (const chunk of bytes.chunks()) {
