@@ -123,7 +123,7 @@ export class GraphCore {
   /**
    * A weight initializer named `name` (unscoped: weight names are global). With a data writer its bytes are
    * written now (or reused when another graph already wrote `name` to the same file); with a `WeightInputs` sink
-   * a float weight becomes the float32 graph input `name` and its bytes are kept there to be fed.
+   * a float32 or bfloat16 weight becomes the float32 graph input `name` and its bytes are kept there to be fed.
    */
   weight(
     name: string,
@@ -135,7 +135,7 @@ export class GraphCore {
     const bytes = ArrayBuffer.isView(data) ? bytesOf(data) : data;
     if (this.data instanceof WeightInputs && this.data.takes(type)) {
       this.data.add(name, type, dims, bytes);
-      // Fed as float32 whatever the stored float type (weight-inputs.ts: widening is exact).
+      // Fed as float32, bf16 weights too (weight-inputs.ts: widening is exact, their Cast becomes a no-op).
       this.inputs.push(valueInfo(name, ELEM.float, dims));
       return name;
     }

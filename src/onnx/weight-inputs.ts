@@ -3,9 +3,10 @@
  * input of the same name and keeps its bytes here, for the caller to feed at every run. A session of such a graph
  * holds no weights, so opening it neither reads a data file nor folds or prepacks anything: it costs milliseconds
  * where a decoder layer's initializers cost a second or more (layer-sequential runs open one per layer, on CPU).
- * A 16-bit weight (stored bf16/f16, then Cast to float by the builder) is declared a float32 input and fed widened,
- * which is exact: its Cast becomes a float → float no-op and the graph computes what the stored one computes (the
- * binding cannot feed bfloat16). Other element types (int64, uint8) stay initializers, inline.
+ * A bfloat16 weight (stored bf16, then Cast to float by the builder: nothing computes in bf16) is declared a
+ * float32 input and fed widened, which is exact: its Cast becomes a float → float no-op and the graph computes what
+ * the stored one computes (the binding cannot feed bfloat16). Other element types stay initializers, inline:
+ * float16 (an fp16 precision computes in it), integers and quantized blocks.
  */
 import { InternalError } from '../util/errors.js';
 import { checkBytes } from './tensor.js';
@@ -17,27 +18,27 @@ export interface WeightInput {
   readonly dims: readonly number[];
   /** The values as the builder stored them, row-major; chunked bytes are read only when the caller feeds them. */
   readonly bytes: TensorBytes;
-  /** The bytes' format: float32, or half values the feed widens to float32. */
-  readonly stored: 'F32' | 'BF16' | 'F16';
+  /** The bytes' format: float32, or bfloat16 values the feed widens to float32. */
+  readonly stored: 'F32' | 'BF16';
 }
 
 const STORED: Partial<Record<ElemType, WeightInput['stored']>> = {
   [ELEM.float]: 'F32',
   [ELEM.bfloat16]: 'BF16',
-  [ELEM.float16]: 'F16',
 };
 
 export class WeightInputs {
   readonly weights: WeightInput[] = [];
 
-  /** Whether a weight of `type` becomes a (float32) input: float types do. */
+  /** Whether a weight of `type` becomes a (float32) input: float32 and bfloat16 weights do. */
   takes(type: ElemType): boolean {
     return STORED[type] !== undefined;
   }
 
   add(name: string, type: ElemType, dims: readonly number[], bytes: TensorBytes): void {
     const stored = STORED[type];
-    if (!stored) throw new InternalError(`weight input ${name}: element type ${type} is not a float type`);
+    if (!stored)
+      throw new InternalError(`weight input ${name}: element type ${type} is neither float32 nor bfloat16`);
     checkBytes(name, type, dims, bytes.byteLength);
     this.weights.push({ name, dims: [...dims], bytes, stored });
   }

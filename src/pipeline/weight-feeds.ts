@@ -1,7 +1,7 @@
 /**
  * The float32 tensors a part graph built with `WeightInputs` takes as inputs, from the bytes its builder kept.
  * Whole float32 arrays are fed as they are (no copy). Chunked bytes (checkpoint tensors streamed, widened or
- * transposed as they go) and half-precision values land in one float32 buffer per weight, half values widened in
+ * transposed as they go) and bfloat16 values land in one float32 buffer per weight, half values widened in
  * place there (exactly). Those buffers come from the run's pool: every decoder layer has the same weight shapes,
  * so the next layer reuses the buffers the last one released instead of faulting in fresh pages.
  */
