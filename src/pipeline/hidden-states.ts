@@ -60,21 +60,27 @@ export class HiddenStates {
     else writeFileSync(this.file(index), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
-  /** Writes every batch, end to end, to `path` (atomically: temp file, then rename). */
+  /** Writes every batch, end to end, to `path` (atomically: temp file, then rename; no temp left on failure). */
   snapshot(path: string): void {
     const tmp = `${path}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w');
     try {
-      let at = 0;
-      for (let i = 0; i < this.layout.batches.length; i++) {
-        const data = this.get(i);
-        writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
-        at += data.byteLength;
+      const fd = openSync(tmp, 'w');
+      try {
+        let at = 0;
+        for (let i = 0; i < this.layout.batches.length; i++) {
+          const data = this.get(i);
+          writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+          at += data.byteLength;
+        }
+      } finally {
+        closeSync(fd);
       }
-    } finally {
-      closeSync(fd);
+      renameSync(tmp, path);
+    } catch (err) {
+      // A full disk fails the write: the partial snapshot must not stay beside the run's files.
+      rmSync(tmp, { force: true });
+      throw err;
     }
-    renameSync(tmp, path);
   }
 
   /** Fills every batch from a snapshot written by `snapshot` with the same layout. */
