@@ -195,8 +195,9 @@ describe('hidden-state buffers', () => {
 });
 
 describe('convert measured layer by layer', () => {
-  it('reports the perplexities `moefy eval` measures on the whole graphs (within 1e-4 relative)', () => {
-    const out = convertKjv(mkdtempSync(join(root, 'eval-')));
+  it('reports the perplexities `moefy eval` measures on the whole graphs, fp32 and q4 (within 1e-4 relative)', () => {
+    // The recipe default output.dtypes [fp32, q4]: q4 is measured layer by layer too, built in 4 bits.
+    const out = convertKjv(mkdtempSync(join(root, 'eval-')), '', 'recipe default');
     type P = {
       kind: string;
       threshold: number | null;
@@ -204,23 +205,38 @@ describe('convert measured layer by layer', () => {
       perplexity: number;
       ffn_fraction: number;
     };
-    const read = () => (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { points: P[] }).points;
+    type R = { points: P[]; precisions: { dtype: string; points: P[] }[] };
+    const read = () => JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as R;
     const layered = read();
     const r = moefy(['eval', out, '--no-latency', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const whole = read();
-    expect(layered.map((p) => [p.kind, p.threshold, p.expert])).toEqual(
-      whole.map((p) => [p.kind, p.threshold, p.expert]),
-    );
-    layered.forEach((p, i) => {
-      const w = whole[i]!;
-      expect(Math.abs(p.perplexity / w.perplexity - 1), `${p.kind} ${p.threshold ?? p.expert}`).toBeLessThan(
-        1e-4,
+    const same = (a: P[], b: P[], what: string) => {
+      expect(a.map((p) => [p.kind, p.threshold, p.expert])).toEqual(
+        b.map((p) => [p.kind, p.threshold, p.expert]),
       );
-      expect(Math.abs(p.ffn_fraction - w.ffn_fraction)).toBeLessThan(1e-3);
-    });
+      a.forEach((p, i) => {
+        const w = b[i]!;
+        const label = `${what} ${p.kind} ${p.threshold ?? p.expert}`;
+        expect(Math.abs(p.perplexity / w.perplexity - 1), label).toBeLessThan(1e-4);
+        expect(Math.abs(p.ffn_fraction - w.ffn_fraction), label).toBeLessThan(1e-3);
+      });
+    };
+    same(layered.points, whole.points, 'fp32');
+    expect(layered.precisions.map((p) => p.dtype)).toEqual(['q4']);
+    expect(layered.precisions[0]!.points.map((p) => p.kind)).toEqual([
+      'dense',
+      ...SWEPT.map(() => 'learned'),
+    ]);
+    same(layered.precisions[0]!.points, whole.precisions[0]!.points, 'q4');
+    // 4 bits move the dense perplexity: the q4 pass really ran in q4, not fp32 under another name.
+    const dense = (ps: P[]) => ps.find((p) => p.kind === 'dense')!.perplexity;
+    expect(dense(layered.precisions[0]!.points)).not.toBe(dense(layered.points));
   }, 600_000);
 });
+
+/** The thresholds SMALL_EVAL sweeps (the fixed threshold, 0.075 by default, among them). */
+const SWEPT = [0, 0.05, 0.075, 0.2, 0.5];
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 

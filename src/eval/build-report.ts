@@ -3,7 +3,7 @@ import { availableParallelism, cpus } from 'node:os';
 import type { Precision } from '../ir/precision.js';
 import { runtimeVersion } from '../runtime/version.js';
 import type { TaskInfo } from '../report/task-types.js';
-import { REPORT_SCHEMA_ID, type Report, type Timing } from '../report/types.js';
+import { REPORT_SCHEMA_ID, type Report, type Skipped, type Timing } from '../report/types.js';
 import { REQUIRED_CONFIDENCE } from './latency-stats.js';
 import type { LatencySettings } from './eval-model.js';
 import { type PointMeasurement, withPareto } from './pareto.js';
@@ -23,6 +23,8 @@ export interface ReportContext {
   readonly fixedThreshold: number | null;
   /** The downstream tasks the points were scored on; none: the report has no `tasks`. */
   readonly tasks?: readonly TaskInfo[];
+  /** Measurements the recipe asks for that this evaluation could not take, each with its reason. */
+  readonly skipped?: readonly Skipped[];
 }
 
 /** The measurements of one more precision (its dense and learned points). */
@@ -50,6 +52,7 @@ export function buildReport(
     fixed_threshold: ctx.fixedThreshold,
     threshold0_ppl_increase: threshold0Increase(points),
     ...(ctx.tasks && ctx.tasks.length > 0 && { tasks: [...ctx.tasks] }),
+    ...(ctx.skipped && ctx.skipped.length > 0 && { skipped: [...ctx.skipped] }),
     ...(precisions.length > 0 && {
       precisions: precisions.map((p) => ({ dtype: p.dtype, points: withPareto(p.points).points })),
     }),

@@ -13,7 +13,8 @@ export interface EvalGraphs {
   readonly oracle: string;
   /** Input-choice MoE graph (`expert_choice` input). */
   readonly choice: string;
-  readonly dense: string;
+  /** Absent when the directory has none (`output.dense: false`): only the layer-by-layer sweep can run then. */
+  readonly dense?: string;
 }
 
 export interface EvalModel {

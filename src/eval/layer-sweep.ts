@@ -15,6 +15,8 @@ import type { ChoiceKind } from '../graph/moe-decoder.js';
 import { EXPERT_CHOICE, EXPERT_INDEX, LOGITS, ROUTER_THRESHOLD } from '../graph/names.js';
 import { DIMS } from '../graph/context.js';
 import type { ModelIR } from '../ir/model.js';
+import type { Precision } from '../ir/precision.js';
+import { permutedFfnIr } from '../experts/permuted-ir.js';
 import { ELEM, type GraphBuilder, type WeightSink } from '../onnx/builder.js';
 import type { HiddenStates } from '../pipeline/hidden-states.js';
 import {
@@ -47,6 +49,12 @@ export interface LayerEvalModel extends PartPlace {
   readonly experts: readonly LayerExperts[];
   readonly errorBase: ErrorBase;
   readonly dtype?: WeightDtype;
+  /**
+   * The output.dtypes precision measured (default fp32): every part is built in it as the emitted graphs of that
+   * precision are, the dense layers from the MoE's neuron order as that precision's dense baseline is
+   * (app/convert/emit-precisions.ts), so 4-bit blocks hold the same neurons.
+   */
+  readonly precision?: Precision;
   /** Hidden-state bytes all points together may hold in RAM. */
   readonly memoryBudgetBytes: number;
 }
@@ -71,6 +79,20 @@ export interface LayerPoint {
 }
 
 type GraphKind = 'dense' | ChoiceKind;
+
+/** The runner's setup and the model the dense layers are built from. */
+interface LayerSetup extends RunnerSetup {
+  readonly denseIr: ModelIR;
+}
+
+/** fp32's dense graph is the checkpoint's order; every other precision's holds the MoE's (see `precision`). */
+function denseModel(ir: ModelIR, layered: LayerEvalModel): ModelIR {
+  if ((layered.precision ?? 'fp32') === 'fp32') return ir;
+  return permutedFfnIr(
+    ir,
+    layered.experts.map((e) => e.permutation),
+  );
+}
 const KIND_OF: Record<LayerPoint['graph'], GraphKind> = {
   dense: 'dense',
   choice: 'input',
@@ -101,9 +123,10 @@ export async function measureLayerSequential(a: {
 }): Promise<PointMeasurement[]> {
   const { layered } = a;
   const { ir } = layered;
-  const setup: RunnerSetup = {
+  const setup: LayerSetup = {
     ...layered,
     ir: partModel(ir, layered.dtype),
+    denseIr: denseModel(partModel(ir, layered.dtype), layered),
     // Smaller runs than the whole graph's batches where a layer is big (prompt SIGINT); quality and compute
     // accumulate row by row, so the split does not change what they sum.
     batches: batchWindows(a.windows, windowsPerRun(ir, { seqLen: a.windows.seqLen, upTo: a.batch })),
@@ -129,7 +152,7 @@ export async function measureLayerSequential(a: {
 }
 
 async function measureGroup(
-  setup: RunnerSetup,
+  setup: LayerSetup,
   a: {
     readonly layered: LayerEvalModel;
     readonly model: LayerSweepModel;
@@ -167,7 +190,7 @@ async function measureGroup(
 }
 
 async function runLayerKind(
-  setup: RunnerSetup,
+  setup: LayerSetup,
   a: {
     layered: LayerEvalModel;
     model: LayerSweepModel;
@@ -180,7 +203,11 @@ async function runLayerKind(
   const L = ir.config.numLayers;
   const part = await openPart(
     `layer.${a.layer}.${a.kind}`,
-    (data) => layerGraph({ ...a, layered: { ...a.layered, ir: setup.ir } }, data),
+    (data) =>
+      layerGraph(
+        { ...a, layered: { ...a.layered, ir: a.kind === 'dense' ? setup.denseIr : setup.ir } },
+        data,
+      ),
     setup,
   );
   try {

@@ -19,6 +19,7 @@ import type { PointMeasurement } from './pareto.js';
 import { measureQuality } from './quality.js';
 import { scorePointTasks, type SweepTasks } from './tasks/point.js';
 import { type LayerEvalModel, measureLayerSequential } from './layer-sweep.js';
+import { InternalError } from '../util/errors.js';
 
 export interface SweepInput {
   readonly model: EvalModel;
@@ -207,6 +208,9 @@ async function measurePoint(
   };
 }
 
+/** Sessions open in one order whatever the points' order (the sessions share the process's caches). */
+const GRAPH_ORDER = ['learned', 'oracle', 'choice', 'dense'] as const satisfies readonly (keyof EvalGraphs)[];
+
 async function openSessions(
   graphs: EvalGraphs,
   o: { threads: number; device: Device },
@@ -214,8 +218,11 @@ async function openSessions(
 ): Promise<Record<keyof EvalGraphs, Session>> {
   const opts = { device: o.device, ...(o.threads > 0 ? { threads: o.threads } : {}) };
   const sessions = {} as Record<keyof EvalGraphs, Session>;
-  for (const [name, path] of Object.entries(graphs) as [keyof EvalGraphs, string][]) {
-    if (used.has(name)) sessions[name] = await createSession(path, opts);
+  for (const name of GRAPH_ORDER.filter((g) => used.has(g))) {
+    const path = graphs[name];
+    // app/eval opens a directory without a dense graph only for the layer-by-layer sweep, never timed.
+    if (!path) throw new InternalError(`sweep: no ${name} graph to open`);
+    sessions[name] = await createSession(path, opts);
   }
   return sessions;
 }

@@ -12,6 +12,7 @@
  * embedding, RoPE in the layers), so one set of feeds fits every part.
  */
 import type { ModelIR } from '../ir/model.js';
+import type { Precision } from '../ir/precision.js';
 import { ELEM, GraphBuilder, type WeightSink } from '../onnx/builder.js';
 import { InputError } from '../util/errors.js';
 import { DIMS, type DecoderContext, type FfnBuilder, type WeightDtype } from './context.js';
@@ -31,6 +32,8 @@ export interface PartGraphOptions {
    * `WeightInputs` sink makes them graph inputs (layer-sequential runs on CPU).
    */
   readonly data?: WeightSink;
+  /** How linear layers and the embedding table store and compute, as in the whole graph (default fp32). */
+  readonly precision?: Precision;
 }
 
 export interface LayerGraphOptions extends PartGraphOptions {
@@ -96,7 +99,7 @@ export async function buildHeadGraph(ir: ModelIR, opts: PartGraphOptions = {}): 
 
 function part(ir: ModelIR, name: string, opts: PartGraphOptions): { b: GraphBuilder; ctx: DecoderContext } {
   const b = new GraphBuilder(name, opts.data);
-  return { b, ctx: makeContext(b, ir.config, opts.dtype ?? 'float32') };
+  return { b, ctx: makeContext(b, ir.config, opts.dtype ?? 'float32', opts.precision) };
 }
 
 function hiddenOutput(ctx: DecoderContext, name: string, value: string): void {

@@ -10,6 +10,7 @@ import { buildEmbedGraph } from '../graph/layer-graph.js';
 import type { WeightDtype } from '../graph/context.js';
 import { HIDDEN_IN, HIDDEN_OUT } from '../graph/names.js';
 import type { ModelIR } from '../ir/model.js';
+import type { Precision } from '../ir/precision.js';
 import { tokenFeeds } from '../runtime/decoder-feeds.js';
 import { type Feeds, run, type Tensor } from '../runtime/session.js';
 import { float32Tensor, readFloat32 } from '../runtime/tensors.js';
@@ -38,6 +39,8 @@ export interface RunnerSetup extends PartPlace {
   readonly batches: WindowBatches;
   /** Emitted weight precision of the graphs whose results this run must reproduce. */
   readonly dtype?: WeightDtype;
+  /** The emitted graphs' output.dtypes precision those are (default fp32): linears and embedding as there. */
+  readonly precision?: Precision;
   /** Hidden-state bytes the run may hold in RAM; beyond, they spill to files in the scratch dir. */
   readonly memoryBudgetBytes: number;
 }
@@ -102,8 +105,11 @@ export async function passBatches(
   }
 }
 
-export function dtypeOf(s: { readonly dtype?: WeightDtype }): { dtype?: WeightDtype } {
-  return s.dtype ? { dtype: s.dtype } : {};
+export function dtypeOf(s: { readonly dtype?: WeightDtype; readonly precision?: Precision }): {
+  dtype?: WeightDtype;
+  precision?: Precision;
+} {
+  return { ...(s.dtype && { dtype: s.dtype }), ...(s.precision && { precision: s.precision }) };
 }
 
 /** Only the feeds a part declares (ORT refuses unknown feed names), its weights among them. */

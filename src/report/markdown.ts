@@ -150,6 +150,7 @@ function header(report: Report): string[] {
     `- **Machine:** ${machine.cpu}, ${machine.cores} cores; onnxruntime ${machine.ort_version}, ${machine.threads} threads`,
     `- **Evaluation:** ${ev.tokens} tokens of \`${ev.text}\` in windows of ${ev.seq_len}`,
     `- **moefy:** ${report.moefy_version} (${report.schema})`,
+    ...(report.skipped ?? []).map((s) => `- **Not measured:** ${s.measurement}: ${s.reason}`),
     '',
   ];
 }

@@ -124,6 +124,12 @@ const precisionSchema = z.object({
   points: z.array(pointSchema).min(1),
 });
 
+/** A measurement the recipe asks for that the evaluation left out, and why (e.g. no dense graph to time against). */
+const skippedSchema = z.object({
+  measurement: z.enum(['latency']),
+  reason: z.string().min(1),
+});
+
 export const reportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA_ID),
   moefy_version: z.string().min(1),
@@ -179,6 +185,8 @@ export const reportSchema = z.object({
   tasks: z.array(taskInfoSchema).optional(),
   /** Absent in reports of conversions that wrote only fp32 graphs. */
   precisions: z.array(precisionSchema).optional(),
+  /** Absent when everything the recipe asks for was measured. */
+  skipped: z.array(skippedSchema).optional(),
 });
 
 export type Report = z.infer<typeof reportSchema>;
@@ -190,3 +198,4 @@ export type Recommended = z.infer<typeof recommendedSchema>;
 export type ParetoSection = Report['pareto'];
 export type LearnedVsStatic = ParetoSection['learned_vs_static'][number];
 export type PrecisionSection = z.infer<typeof precisionSchema>;
+export type Skipped = z.infer<typeof skippedSchema>;

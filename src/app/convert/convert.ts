@@ -56,8 +56,8 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   const outDir = resolve(opts.out ?? defaultOutDir(recipe.model));
   assertWritableTarget(outDir, opts); // before any expensive work
   const { plan, model, data } = await resolveStage(opts, recipe);
-  // Stage lines, not info lines: `--quiet` (CI gates comparing stderr) stays silent.
-  opts.progress.stage('plan', estimateLine(plan)).succeed();
+  // Remarks, not info lines: `--quiet` (CI gates comparing stderr) stays silent; not stages: nothing ran.
+  opts.progress.remark('plan', estimateLine(plan));
   const timed = timedProgress(opts.progress);
   const ctx: StageContext = {
     plan,
@@ -73,7 +73,7 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
     ...(opts.acceptRouters && { acceptRouters: opts.acceptRouters }),
   });
   const seconds = (performance.now() - started) / 1000;
-  opts.progress.stage('estimate', actualLine({ plan, times: timed.times, totalSeconds: seconds })).succeed();
+  opts.progress.remark('estimate', actualLine({ plan, times: timed.times, totalSeconds: seconds }));
   return { outDir, plan, emitted, summary, seconds };
 }
 

@@ -11,7 +11,8 @@
 import { permutedFfnIr } from '../../experts/permuted-ir.js';
 import type { WeightDtype } from '../../graph/context.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
-import { computesInHalf, type Precision } from '../../ir/precision.js';
+import { storageDtype } from '../../graph/precision/storage-dtype.js';
+import type { Precision } from '../../ir/precision.js';
 import { graphFile, type GraphRole } from '../shared/manifest.js';
 import { VERSION } from '../shared/version.js';
 import { type EmittedGraphs, emitMoeGraphs, type MoeInput } from './emit-moe.js';
@@ -40,11 +41,6 @@ export async function emitPrecisions(input: PrecisionInput): Promise<EmittedGrap
     if (roles.has('dense')) await emitDense(input, v, out);
   }
   return out;
-}
-
-/** Weights outside the linear layers (norms, biases; fp16's embedding table) are float16 where math is. */
-function storageDtype(precision: Precision, fp32Dtype: WeightDtype): WeightDtype {
-  return computesInHalf(precision) ? 'float16' : fp32Dtype;
 }
 
 async function emitDense(input: PrecisionInput, v: Variant, out: EmittedGraphs): Promise<void> {

@@ -27,6 +27,7 @@ export function timedProgress(progress: Progress): { progress: Progress } & Stag
     times,
     progress: {
       info: (m) => progress.info(m),
+      remark: (label, m) => progress.remark(label, m),
       stage(name, text): Stage {
         const inner = progress.stage(name, text);
         const started = performance.now();

@@ -11,7 +11,7 @@ import type { EvalModel, LatencySettings } from '../../eval/eval-model.js';
 import type { LayerEvalModel } from '../../eval/layer-sweep.js';
 import { runSweep } from '../../eval/sweep.js';
 import type { Recipe } from '../../recipe/types.js';
-import type { Report } from '../../report/types.js';
+import type { Report, Skipped } from '../../report/types.js';
 import { writeReport } from '../../report/write-report.js';
 import { InputError } from '../../util/errors.js';
 import { routerShape } from '../plan/plan.js';
@@ -69,6 +69,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
     ...(opts.plan && { plan: opts.plan }),
     ...(opts.settings && { settings: opts.settings }),
     overrides: recipeOverrides(opts.overrides ?? {}),
+    ...(opts.layered && { denseOptional: true }),
   });
   const settings = plan.recipe.eval;
   const model = evalModel(plan, graphs);
@@ -84,8 +85,9 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
   if (windows.count === 0) {
     throw new InputError(`${text.label}: shorter than one eval window of ${settings.seq_len} tokens`);
   }
+  const skipped = graphs.dense ? [] : [NO_DENSE_LATENCY];
   const latency: LatencySettings | null =
-    opts.overrides?.latency === false || !settings.latency.enabled
+    opts.overrides?.latency === false || !settings.latency.enabled || !graphs.dense
       ? null
       : {
           seq: latencyPromptTokens(settings.latency, plan.model.maxPositions),
@@ -130,6 +132,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
     model,
     precisions,
     stage: opts.stage,
+    layered: opts.layered,
     cached: async (p, measure) =>
       (
         await cachedMeasurements({
@@ -167,6 +170,7 @@ export async function computeReport(opts: EvaluateOptions): Promise<Report> {
       maxPplIncrease: plan.recipe.report.max_ppl_increase,
       fixedThreshold,
       ...(tasks && { tasks: tasks.info }),
+      ...(skipped.length > 0 && { skipped }),
     },
     measured,
     perPrecision,
@@ -181,6 +185,15 @@ export async function evaluateOutput(opts: EvaluateOptions): Promise<Evaluation>
   });
   return { report, files, lines: summaryLines(report) };
 }
+
+/**
+ * Without dense.onnx (`output.dense: false`) the speedups have no graph to be timed against: the timings are left
+ * out and the report says why. (Tasks score the dense baseline on its graph too: plan() refuses them up front.)
+ */
+const NO_DENSE_LATENCY: Skipped = {
+  measurement: 'latency',
+  reason: 'output.dense: false wrote no dense.onnx to time the speedups against',
+};
 
 /** The fixed graph's threshold joins the sweep, so the report can say what that graph gives. */
 function withFixedThreshold(thresholds: readonly number[], fixed: number): number[] {

@@ -67,6 +67,11 @@ export interface OutputEvalOptions {
   readonly settings?: Recipe['eval'];
   /** Command-line flags, as recipe overrides (thresholds, evalText, evalTokens). */
   readonly overrides?: Readonly<Record<string, unknown>>;
+  /**
+   * Convert measuring layer by layer takes the dense point from the checkpoint, so a directory written with
+   * `output.dense: false` is fine there; everywhere else the dense graph is the baseline the sweep runs.
+   */
+  readonly denseOptional?: boolean;
 }
 
 export async function readOutputEval(dir: string, opts: OutputEvalOptions = {}): Promise<OutputEval> {
@@ -86,7 +91,7 @@ export async function readOutputEval(dir: string, opts: OutputEvalOptions = {}):
     .flatMap((g) => [g.file, g.data]);
   return {
     plan: planned,
-    graphs: graphFiles(dir, m, path),
+    graphs: graphFiles(dir, m, { path, denseOptional: opts.denseOptional ?? false }),
     files: files.map((f) => join(dir, f)),
     precisions: precisionGraphs(dir, m.graphs),
   };
@@ -114,18 +119,26 @@ function checkpointSource(s: ManifestSource): CheckpointSource {
   return { kind: 'hub', repo: s.repo, revision: s.revision, sha: s.sha, endpoint: s.endpoint };
 }
 
-function graphFiles(dir: string, m: EvalFields, path: string): EvalGraphs {
+function graphFiles(dir: string, m: EvalFields, o: { path: string; denseOptional: boolean }): EvalGraphs {
+  const { path } = o;
+  const find = (role: GraphRole) => m.graphs.find((g) => g.role === role && g.dtype === 'fp32')?.file;
   const file = (role: GraphRole): string => {
-    const found = m.graphs.find((g) => g.role === role && g.dtype === 'fp32')?.file;
-    if (!found)
-      throw new InputError(`${path}: graphs: no ${role} graph; rerun \`moefy convert\` (with output.dense)`);
+    const found = find(role);
+    if (!found) throw new InputError(`${path}: graphs: no ${role} graph; rerun \`moefy convert\``);
     return join(dir, found);
   };
+  const dense = find(SWEEP_ROLES.dense);
+  if (!dense && !o.denseOptional) {
+    throw new InputError(
+      `${path}: graphs: no dense graph (written with output.dense: false); the evaluation of a directory ` +
+        'measures against it: rerun `moefy convert` with output.dense: true',
+    );
+  }
   return {
     learned: file(SWEEP_ROLES.learned),
     oracle: file(SWEEP_ROLES.oracle),
     choice: file(SWEEP_ROLES.choice),
-    dense: file(SWEEP_ROLES.dense),
+    ...(dense && { dense: join(dir, dense) }),
   };
 }
 

@@ -130,7 +130,9 @@ export function estimateMemory({
   const calibrationBytes =
     model.numLayers * recipe.calibration.rows_per_layer * (model.hidden + 1 + 2 * experts) * FLOAT32 +
     adaptedParams * FLOAT32;
-  const evalBytes = recipe.eval.latency.enabled ? (4 * model.params + adaptedParams) * FLOAT32 : 0;
+  // The timings open the whole graphs; without dense.onnx (output.dense: false) they are skipped (app/eval/eval.ts).
+  const timed = recipe.eval.latency.enabled && recipe.output.dense;
+  const evalBytes = timed ? (4 * model.params + adaptedParams) * FLOAT32 : 0;
   // [h 1]ᵀ[h 1] and [h 1]ᵀy of the layer being calibrated, and its solves: one layer at a time.
   const adaptBytes = adaptLayerBytes(model, adaptSystems);
   const layered = layersBytes + Math.max(calHidden + calBatch + adaptBytes, headBytes + evalHidden + logits);

@@ -204,6 +204,23 @@ describe('plan errors', () => {
     );
   });
 
+  it('refuses eval.tasks without the dense graph they score the baseline on; prices no timings then', () => {
+    const text = 'output: { dense: false }\neval: { tasks: [hellaswag] }';
+    const message =
+      'output.dense: false: eval.tasks scores the dense baseline on dense.onnx, which it leaves out; ' +
+      'set output.dense: true or remove eval.tasks';
+    expect(() => planOf(text)).toThrow(InputError);
+    expect(() => planOf(text)).toThrow(new InputError(message));
+    // Only where the evaluation runs.
+    expect(
+      plan({ recipe: recipeOf(text), model, environment: everything, stages: ['calibrate'] }).recipe.output
+        .dense,
+    ).toBe(false);
+    // Latency is skipped without dense.onnx (app/eval/eval.ts): its whole graphs are never opened.
+    expect(planOf('output: { dense: false }').memory.evalBytes).toBe(0);
+    expect(planOf().memory.evalBytes).toBeGreaterThan(0);
+  });
+
   it('checks only the stages that will run', () => {
     const recipe = recipeOf('calibration: { seq_len: 512, tokens: 32768 }');
     expect(plan({ recipe, model, environment: everything, stages: ['eval'] }).recipe).toBe(recipe);

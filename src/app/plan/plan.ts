@@ -174,7 +174,15 @@ function check(input: PlanInput): void {
       );
     }
   }
-  const { router } = input.recipe;
+  const { router, output } = input.recipe;
+  if (stages.has('eval') && !output.dense && input.recipe.eval.tasks.length > 0) {
+    // Task accuracy is compared with the dense baseline's, scored on dense.onnx (the layer-by-layer pass gives
+    // perplexity only): without that graph the comparison the tasks exist for cannot be made.
+    throw new InputError(
+      'output.dense: false: eval.tasks scores the dense baseline on dense.onnx, which it leaves out; ' +
+        'set output.dense: true or remove eval.tasks',
+    );
+  }
   const unavailable = input.environment.unavailable[router.train.device];
   if (stages.has('router') && router.kind === 'mlp' && unavailable !== undefined) {
     throw new RuntimeSetupError(

@@ -33,7 +33,10 @@ export function precisionGraphBytes(recipe: Recipe, model: PlanModel, adaptedPar
   return others(recipe).reduce((sum, p) => sum + copies * weights(p) + adaptedParams * LINEAR_BYTES[p], 0);
 }
 
-/** Evaluation passes over eval.tokens the other precisions add. */
+/**
+ * Evaluation passes over eval.tokens the other precisions add: convert measures each layer by layer, its dense
+ * point from the checkpoint whether or not output.dense writes that graph.
+ */
 export function precisionPasses(recipe: Recipe): number {
-  return others(recipe).length * ((recipe.output.dense ? 1 : 0) + recipe.eval.thresholds.length);
+  return others(recipe).length * (1 + recipe.eval.thresholds.length);
 }

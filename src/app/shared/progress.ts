@@ -22,6 +22,11 @@ export interface Progress {
   stage(name: string, text?: string): Stage;
   /** A line that is always printed (warnings, summaries). */
   info(message: string): void;
+  /**
+   * A labelled line that is not a stage (no spinner, no "done in"): e.g. the plan's estimate before the stages.
+   * Silent under `--quiet` like stage lines, so CI gates comparing stderr stay quiet.
+   */
+  remark(label: string, message: string): void;
 }
 
 export interface ProgressOptions {
@@ -46,6 +51,7 @@ function lineProgress(stream: NodeJS.WriteStream): Progress {
   const write = (line: string) => stream.write(`${line}\n`);
   return {
     info: write,
+    remark: (label, m) => write(`[${label}] ${m}`),
     stage(name, text) {
       const started = performance.now();
       if (text) write(`[${name}] ${text}`);
@@ -84,6 +90,9 @@ function lineBar(o: { write: (l: string) => void; prefix: string; total: number;
 function ttyProgress(stream: NodeJS.WriteStream): Progress {
   return {
     info: (m) => stream.write(`${m}\n`),
+    remark: (label, m) => {
+      ora({ stream, discardStdin: false }).info(`${label}: ${m}`);
+    },
     stage(name, text) {
       const started = performance.now();
       const spinner: Ora = ora({
@@ -137,5 +146,5 @@ function silentProgress(stream: NodeJS.WriteStream): Progress {
     fail: () => {},
     bar: () => ({ tick: () => {}, done: () => {} }),
   };
-  return { info: (m) => stream.write(`${m}\n`), stage: () => stage };
+  return { info: (m) => stream.write(`${m}\n`), remark: () => {}, stage: () => stage };
 }
