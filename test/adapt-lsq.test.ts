@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openOrtGemm } from '../src/app/convert/adapt-gemm.js';
 import { adaptLayerFile } from '../src/app/convert/adapt-layer.js';
-import { readAdaptation } from '../src/app/convert/adapt.js';
+import { adaptationReader } from '../src/app/convert/adapt.js';
 import { writeSafetensors } from '../src/checkpoint/safetensors-write.js';
 import { fitAdaptedExperts, NormalEquations } from '../src/experts/adapt-lsq.js';
 import { spdInverse } from '../src/experts/spd-inverse.js';
@@ -153,10 +153,12 @@ describe('reading the adapted experts back', () => {
       'down.0': { dtype: 'F32', shape: [1, 2], data: Float32Array.from([1, 2]) },
       'bias.0': { dtype: 'F32', shape: [2], data: Float32Array.from([3, 4]) },
     });
-    const [layer] = await readAdaptation(at, { perms: [perm], experts: 1 });
+    const read = await adaptationReader(at, { perms: [perm], experts: 1 });
+    const layer = await read(0);
     expect(Array.from(layer![0]!.down)).toEqual([1, 2]);
     expect(Array.from(layer![0]!.bias)).toEqual([3, 4]);
-    await expect(readAdaptation(at, { perms: [Int32Array.from([0, 1, 2])], experts: 1 })).rejects.toThrow(
+    await expect(read(1)).rejects.toThrow(new InternalError('adaptation: no layer 1'));
+    await expect(adaptationReader(at, { perms: [Int32Array.from([0, 1, 2])], experts: 1 })).rejects.toThrow(
       new InternalError("adaptation: layer 0 was fitted under another permutation than the experts'"),
     );
   });

@@ -10,7 +10,7 @@ import type { TokenWindows } from '../data/windows.js';
 import type { WeightDtype } from '../graph/context.js';
 import { buildHeadGraph, buildLayerGraph } from '../graph/layer-graph.js';
 import { moeFfn } from '../graph/moe-ffn.js';
-import type { LayerExperts } from '../graph/moe-spec.js';
+import type { AdaptedReader, LayerExperts } from '../graph/moe-spec.js';
 import type { ChoiceKind } from '../graph/moe-decoder.js';
 import { EXPERT_CHOICE, EXPERT_INDEX, LOGITS, ROUTER_THRESHOLD } from '../graph/names.js';
 import { DIMS } from '../graph/context.js';
@@ -48,6 +48,8 @@ export interface LayerEvalModel extends PartPlace {
   /** Per layer, as the emitted MoE graphs have them. */
   readonly experts: readonly LayerExperts[];
   readonly errorBase: ErrorBase;
+  /** Each layer's adapted experts, read as that layer's graphs are built (moe-spec.ts AdaptedReader). */
+  readonly readAdapted?: AdaptedReader;
   readonly dtype?: WeightDtype;
   /**
    * The output.dtypes precision measured (default fp32): every part is built in it as the emitted graphs of that
@@ -245,6 +247,7 @@ async function layerGraph(
     layers: a.layered.experts,
     choice: { kind: a.kind },
     errorBase: a.layered.errorBase,
+    ...(a.layered.readAdapted && { readAdapted: a.layered.readAdapted }),
     onChoice: (_, c) => (choice = c),
   });
   const b = await buildLayerGraph(ir, a.layer, { ...opts, ffn });

@@ -12,7 +12,12 @@ import { DIMS } from './context.js';
 import { buildDecoder, type DecoderOptions } from './decoder.js';
 import { moeFfn } from './moe-ffn.js';
 import type { ErrorBase } from '../router/targets.js';
-import { type ChoiceSource, type LayerExperts, validateLayerExperts } from './moe-spec.js';
+import {
+  type AdaptedReader,
+  type ChoiceSource,
+  type LayerExperts,
+  validateLayerExperts,
+} from './moe-spec.js';
 import { EXPERT_INDEX } from './names.js';
 
 export type ChoiceKind = ChoiceSource['kind'];
@@ -27,6 +32,8 @@ export interface MoeDecoderOptions extends Omit<DecoderOptions, 'ffn' | 'activat
   readonly threshold?: number;
   /** What the oracle's errors are relative to (default 'residual'). */
   readonly errorBase?: ErrorBase;
+  /** Each layer's adapted experts, read as that layer is written (moe-spec.ts AdaptedReader). */
+  readonly readAdapted?: AdaptedReader;
 }
 
 export async function buildMoeDecoder(ir: ModelIR, opts: MoeDecoderOptions): Promise<GraphBuilder> {
@@ -38,6 +45,7 @@ export async function buildMoeDecoder(ir: ModelIR, opts: MoeDecoderOptions): Pro
     layers: opts.experts,
     choice,
     ...(opts.errorBase && { errorBase: opts.errorBase }),
+    ...(opts.readAdapted && { readAdapted: opts.readAdapted }),
     ...(choice.kind !== 'fixed' && { onChoice: (layer: number, c: string) => (choices[layer] = c) }),
   });
   const b = await buildDecoder(ir, { ...opts, name: opts.name ?? 'moe_decoder', ffn });

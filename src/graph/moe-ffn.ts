@@ -10,7 +10,7 @@ import { InternalError } from '../util/errors.js';
 import { DIMS, type DecoderContext, type FfnBuilder } from './context.js';
 import { type BlockWeights, expertWeights } from './expert-weights.js';
 import { blockOutput } from './moe-block.js';
-import { type ChoiceSource, type LayerExperts } from './moe-spec.js';
+import { type AdaptedReader, type ChoiceSource, type LayerExperts, validateAdapted } from './moe-spec.js';
 import { EXPERT_CHOICE, ROUTER_THRESHOLD } from './names.js';
 import { oracleLayer } from './moe-oracle.js';
 import { adaptedDownWeights, adaptedExpertOutputs, adaptedFfnRows } from './moe-adapted.js';
@@ -27,12 +27,13 @@ export interface MoeFfnSpec {
   readonly onChoice?: (layer: number, choice: string) => void;
   /** What the oracle's errors are relative to (router/targets.ts ErrorBase); default 'residual'. */
   readonly errorBase?: ErrorBase;
+  /** Each layer's adapted experts, read as the layer is built (moe-spec.ts AdaptedReader). */
+  readonly readAdapted?: AdaptedReader;
 }
 
 export function moeFfn(spec: MoeFfnSpec): FfnBuilder {
   return async (ctx, layer, x, residual) => {
-    const experts = spec.layers[layer.index];
-    if (!experts) throw new InternalError(`moe ffn: no experts for layer ${layer.index}`);
+    const experts = await layerExperts(spec, layer.index, ctx.config.hidden);
     const { b } = ctx;
     const rows = b.reshape(x, [-1, ctx.config.hidden]); // [N, d]
     if (spec.choice.kind === 'oracle') return oracleFfn(ctx, { spec, experts, layer, x, rows, residual });
@@ -97,6 +98,17 @@ async function oracleFfn(
   });
   if (a.spec.onChoice) a.spec.onChoice(a.layer.index, b.reshape(choice, b.shape(a.x, 0, 2))); // [B, T]
   return b.reshape(y, b.shape(a.x)); // [B, T, d]
+}
+
+/** Layer `index`'s experts, its adapted ones read now when the spec reads them per layer. */
+async function layerExperts(spec: MoeFfnSpec, index: number, d: number): Promise<LayerExperts> {
+  const experts = spec.layers[index];
+  if (!experts) throw new InternalError(`moe ffn: no experts for layer ${index}`);
+  if (experts.adapted || !spec.readAdapted) return experts;
+  const adapted = await spec.readAdapted(index);
+  if (!adapted) return experts;
+  validateAdapted(adapted, { sizes: spec.sizes, d, where: index });
+  return { ...experts, adapted };
 }
 
 /** y_k = Σ_{j≤k} block_j: every nested expert's output from the block outputs. */

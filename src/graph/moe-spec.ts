@@ -26,6 +26,13 @@ export interface LayerExperts {
 }
 
 /**
+ * Layer `layer`'s adapted experts, read when that layer is built and dropped after (app/convert/adapt.ts reads them
+ * from the calibration's cache entry): a whole graph never holds every layer's at once (≈ 12 GB at 8B). Undefined:
+ * bare prefixes. A layer's own `LayerExperts.adapted` takes precedence.
+ */
+export type AdaptedReader = (layer: number) => Promise<readonly AdaptedExpert[] | undefined>;
+
+/**
  * `router`: a graph input `router_threshold` float32 [] drives the router; `fixed`: that threshold baked in as a
  * constant (Optimum I/O only); `input`: a graph input `expert_choice` int64 [layers, batch, seq] gives the choices;
  * `oracle`: the true relative errors, computed in-graph from every block, compared with `router_threshold`.
@@ -71,7 +78,7 @@ export function validateLayerExperts(
   });
 }
 
-function validateAdapted(
+export function validateAdapted(
   adapted: readonly AdaptedExpert[],
   want: { sizes: readonly number[]; d: number; where: number },
 ): void {

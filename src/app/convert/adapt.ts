@@ -1,12 +1,14 @@
 /**
  * The adapt stage (`experts.adapt`): `none` keeps every expert a bare prefix of the dense FFN; `lsq` gives each
  * expert k < K its own down projection and bias, fitted in the calibration pass one layer at a time
- * (adapt-layer.ts) and kept in the calibration's cache entry. This stage reads them back and checks each layer was
- * fitted under the permutation the experts stage computed.
+ * (adapt-layer.ts) and kept in the calibration's cache entry. This stage checks each layer was fitted under the
+ * permutation the experts stage computed; the weights themselves are read per layer by whoever processes that layer
+ * (targets, emit, eval) and dropped after, so no stage holds every layer's at once (≈ 12 GB at 8B).
  */
 import { join } from 'node:path';
 import { openSafetensors } from '../../checkpoint/safetensors-read.js';
 import type { AdaptedExpert } from '../../experts/adapt-lsq.js';
+import type { AdaptedReader } from '../../graph/moe-spec.js';
 import { InternalError } from '../../util/errors.js';
 import { jointDownLoaders, type SharedDown } from './adapt-joint-read.js';
 import { ADAPT_DIR, adaptLayerFile } from './adapt-layer.js';
@@ -16,41 +18,42 @@ import type { StageContext } from './context.js';
 export interface Adaptation {
   /** What the adapted weights depend on (null for `none`): the targets stage's key includes it. */
   readonly key: unknown;
-  /** Per layer, the adapted experts k = 0..K−2; empty for `none` and `joint`. */
-  readonly layers: readonly (readonly AdaptedExpert[])[];
-  /** `joint`: per layer, the shared down projection the MoE graphs use instead of the dense one. */
+  /** Layer i's adapted experts k = 0..K−2, read from disk on each call; undefined for `none`. */
+  readonly readLayer: AdaptedReader;
+  /** `joint`: per layer, the shared down projection the MoE graphs use instead of the dense one (read lazily). */
   readonly shared?: readonly SharedDown[];
 }
 
-/** The adapt stage: the weights the calibration pass fitted, checked against the experts stage's permutations. */
+/** The adapt stage: the fitted layers' permutations checked against the experts stage's; a reader of the weights. */
 export async function adaptStage(
   ctx: StageContext,
   a: { cal: Calibration; perms: readonly Int32Array[] },
 ): Promise<Adaptation> {
   const { experts } = ctx.plan.recipe;
-  if (experts.adapt === 'none') return { key: null, layers: [] };
+  const none: AdaptedReader = () => Promise.resolve(undefined);
+  if (experts.adapt === 'none') return { key: null, readLayer: none };
   const stage = ctx.progress.stage('adapt', `${experts.adapt}, ridge ${experts.adapt_ridge}`);
   if (experts.adapt === 'joint') {
     stage.succeed('fitted during calibration');
-    return { key: a.cal.key, layers: [], shared: jointDownLoaders(join(a.cal.dir, ADAPT_DIR), a.perms) };
+    return { key: a.cal.key, readLayer: none, shared: jointDownLoaders(join(a.cal.dir, ADAPT_DIR), a.perms) };
   }
-  const layers = await readAdaptation(join(a.cal.dir, ADAPT_DIR), {
+  const readLayer = await adaptationReader(join(a.cal.dir, ADAPT_DIR), {
     perms: a.perms,
     experts: ctx.plan.experts.length - 1,
   });
   stage.succeed('fitted during calibration');
-  return { key: a.cal.key, layers };
+  return { key: a.cal.key, readLayer };
 }
 
 /**
- * Every layer's adapted experts; each layer's permutation must be the one the experts stage computed.
+ * A reader of each layer's adapted experts, after checking (permutations only, a few KB a layer) that every layer
+ * was fitted under the permutation the experts stage computed.
  * @internal exported for its refusal test
  */
-export async function readAdaptation(
+export async function adaptationReader(
   dir: string,
   a: { perms: readonly Int32Array[]; experts: number },
-): Promise<AdaptedExpert[][]> {
-  const out: AdaptedExpert[][] = [];
+): Promise<AdaptedReader> {
   for (const [i, perm] of a.perms.entries()) {
     const file = await openSafetensors(join(dir, adaptLayerFile(i)));
     const raw = await file.readRaw('permutation');
@@ -60,11 +63,14 @@ export async function readAdaptation(
         `adaptation: layer ${i} was fitted under another permutation than the experts'`,
       );
     }
-    const layer: AdaptedExpert[] = [];
-    for (let k = 0; k < a.experts; k++) {
-      layer.push({ down: await file.readFloat32(`down.${k}`), bias: await file.readFloat32(`bias.${k}`) });
-    }
-    out.push(layer);
   }
-  return out;
+  return async (layer) => {
+    if (layer < 0 || layer >= a.perms.length) throw new InternalError(`adaptation: no layer ${layer}`);
+    const file = await openSafetensors(join(dir, adaptLayerFile(layer)));
+    const out: AdaptedExpert[] = [];
+    for (let k = 0; k < a.experts; k++) {
+      out.push({ down: await file.readFloat32(`down.${k}`), bias: await file.readFloat32(`bias.${k}`) });
+    }
+    return out;
+  };
 }

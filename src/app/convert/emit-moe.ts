@@ -6,9 +6,9 @@
  * fixed-threshold metadata and I/O names from the protos.
  */
 import { join } from 'node:path';
-import type { AdaptedExpert } from '../../experts/adapt-lsq.js';
 import type { WeightDtype } from '../../graph/context.js';
 import { buildMoeDecoder } from '../../graph/moe-decoder.js';
+import type { AdaptedReader } from '../../graph/moe-spec.js';
 import { FIXED_THRESHOLD_METADATA } from '../../graph/names.js';
 import type { Precision } from '../../ir/precision.js';
 import { ExternalDataWriter, writeModel } from '../../onnx/builder.js';
@@ -33,8 +33,8 @@ export interface MoeInput {
   readonly plan: Plan;
   readonly model: ResolvedModel;
   readonly perms: readonly Int32Array[];
-  /** Per layer, the adapted experts (`experts.adapt`); empty: bare prefixes. */
-  readonly adapted: readonly (readonly AdaptedExpert[])[];
+  /** Each layer's adapted experts (`experts.adapt`), read as the layer is written; undefined: bare prefixes. */
+  readonly readAdapted: AdaptedReader;
   /** `experts.adapt: joint`: per layer, the shared down projection (the dense graphs keep the checkpoint's). */
   readonly shared?: readonly SharedDown[];
   /** Per-layer threshold multipliers (`router.layer_budgets`); without `tuning`, every layer's is 1. */
@@ -71,7 +71,6 @@ export async function emitMoeGraphs(
         experts: input.perms.map((permutation, i) => ({
           permutation,
           router: input.routers[i],
-          ...(input.adapted[i] && { adapted: input.adapted[i] }),
           ...(input.shared?.[i] && { sharedDown: input.shared[i] }),
           ...(input.budgets?.tuning && { thresholdScale: input.budgets.scales[i]! }),
         })),
@@ -82,6 +81,7 @@ export async function emitMoeGraphs(
         dtype: v.dtype,
         precision: v.precision,
         errorBase: recipe.router.error,
+        readAdapted: input.readAdapted,
         data,
       });
       // The fixed graph says which operating point it is (`moefy inspect` reads it); its I/O cannot.

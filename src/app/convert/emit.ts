@@ -13,7 +13,7 @@ import { resolveWeightDtype } from '../../graph/weights.js';
 import { writeDecoder } from '../../graph/write-decoder.js';
 import type { RouterWeights } from '../../router/spec.js';
 import type { RouterLoss } from '../../graph/router-train-io.js';
-import type { AdaptedExpert } from '../../experts/adapt-lsq.js';
+import type { AdaptedReader } from '../../graph/moe-spec.js';
 import type { LayerBudgets } from './budgets.js';
 import type { ThresholdChoice } from './fixed-threshold.js';
 import { fixedThreshold } from '../../recipe/fixed-threshold.js';
@@ -53,8 +53,8 @@ export interface EmitInput {
   readonly plan: Plan;
   readonly model: ResolvedModel;
   readonly perms: readonly Int32Array[];
-  /** Per layer, the adapted experts (`experts.adapt`); empty: bare prefixes. */
-  readonly adapted: readonly (readonly AdaptedExpert[])[];
+  /** Each layer's adapted experts (`experts.adapt`), read as the layer is written; undefined: bare prefixes. */
+  readonly readAdapted: AdaptedReader;
   /** `experts.adapt: joint`: per layer, the shared down projection (the dense graphs keep the checkpoint's). */
   readonly shared?: readonly SharedDown[];
   /** Per-layer threshold multipliers (`router.layer_budgets`); without `tuning`, every layer's is 1. */

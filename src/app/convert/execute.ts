@@ -91,7 +91,7 @@ async function emitAndEvaluate(
     plan,
     model,
     perms: a.perms,
-    adapted: a.adaptation.layers,
+    readAdapted: a.adaptation.readLayer,
     ...(a.adaptation.shared && { shared: a.adaptation.shared }),
     budgets: a.budgets,
     ...(a.thresholdChoice && { thresholdChoice: a.thresholdChoice }),

@@ -29,10 +29,10 @@ export function layerEvalModel(
     experts: a.perms.map((permutation, i) => ({
       permutation,
       router: a.routers[i],
-      ...(a.adaptation.layers[i] && { adapted: a.adaptation.layers[i] }),
       ...(a.adaptation.shared?.[i] && { sharedDown: a.adaptation.shared[i] }),
       ...(a.scales && { thresholdScale: a.scales[i]! }),
     })),
+    readAdapted: a.adaptation.readLayer,
     errorBase: recipe.router.error,
     dtype: resolveWeightDtype(recipe.dtype, model.ir),
     dir: a.dir,

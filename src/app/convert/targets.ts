@@ -31,8 +31,8 @@ export interface TargetsInput {
   readonly perms: readonly Int32Array[];
   readonly sizes: readonly number[];
   readonly errorBase: ErrorBase;
-  /** Per layer, the adapted experts (empty: bare prefixes). */
-  readonly adapted: Adaptation['layers'];
+  /** Each layer's adapted experts, read as that layer is probed (undefined: bare prefixes). */
+  readonly readAdapted: Adaptation['readLayer'];
   /** `experts.adapt: joint`: per layer, the shared down projection. */
   readonly shared?: Adaptation['shared'];
   readonly device: Device;
@@ -73,7 +73,7 @@ export async function targetsStage(
           perms: a.perms,
           sizes: plan.experts.map((e) => e.neurons),
           errorBase,
-          adapted: a.adaptation.layers,
+          readAdapted: a.adaptation.readLayer,
           ...(a.adaptation.shared && { shared: a.adaptation.shared }),
           device: plan.stages.targets.device,
           stage,
@@ -118,7 +118,7 @@ async function layerErrors(input: TargetsInput, index: number, dir: string): Pro
   const modelPath = join(dir, `probe.${index}.onnx`);
   const data = new ExternalDataWriter(`${modelPath}.data`, { digest: false }); // a scratch file nothing records
   try {
-    const adapted = input.adapted[index];
+    const adapted = await input.readAdapted(index);
     const b = await buildProbe(ir, {
       layer: index,
       permutation: input.perms[index]!,

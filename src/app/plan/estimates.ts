@@ -125,11 +125,11 @@ export function estimateMemory({
   const logits =
     perRun(recipe.eval.seq_len, recipe.eval.batch) * recipe.eval.seq_len * model.vocabSize * FLOAT32;
   const hiddenBytes = Math.max(calHidden + calBatch, evalHidden + logits);
-  // Per kept row, every layer: x and ‖r + y‖, then the targets' errors and log-errors; and the adapted experts'
-  // weights of every layer, which the targets, emit and eval stages read back.
+  // Per kept row, every layer: x and ‖r + y‖, then the targets' errors and log-errors; and one layer's adapted
+  // experts, which the targets, emit and eval stages read back as they process that layer (app/convert/adapt.ts).
   const calibrationBytes =
     model.numLayers * recipe.calibration.rows_per_layer * (model.hidden + 1 + 2 * experts) * FLOAT32 +
-    adaptedParams * FLOAT32;
+    (adaptedParams / model.numLayers) * FLOAT32;
   // The timings open the whole graphs; without dense.onnx (output.dense: false) they are skipped (app/eval/eval.ts).
   const timed = recipe.eval.latency.enabled && recipe.output.dense;
   const evalBytes = timed ? (4 * model.params + adaptedParams) * FLOAT32 : 0;
