@@ -261,7 +261,12 @@ const memorySchema = z
 
 const outputSchema = z
   .strictObject({
-    dense: z.boolean().default(true).describe('also write dense.onnx, the baseline graph'),
+    dense: z
+      .boolean()
+      .default(true)
+      .describe(
+        'also write dense.onnx (and dense_<dtype>.onnx per output.dtypes), the baseline graphs; false saves their disk: convert still reports the dense point (measured layer by layer) but skips the latency timings (speedups are against dense.onnx) and refuses eval.tasks; `moefy eval`/`check` need it',
+      ),
     // 0.075: the built-in recipe's recommended point on kjv-llama (+1.39% perplexity, inside the report's +2%
     // tolerance; 0.1 cost +2.40%). A constant picked on that model's eval text, not chosen per model: the
     // report names the recommended threshold of each conversion and says when the fixed graphs differ from it.
