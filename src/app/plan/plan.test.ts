@@ -218,6 +218,7 @@ describe('plan errors', () => {
     ).toBe(false);
     // Latency is skipped without dense.onnx (app/eval/eval.ts): its whole graphs are never opened.
     expect(planOf('output: { dense: false }').memory.evalBytes).toBe(0);
+    expect(planOf('output: { dense: false }').stages.eval.timed).toBe(0);
     expect(planOf().memory.evalBytes).toBeGreaterThan(0);
   });
 

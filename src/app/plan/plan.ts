@@ -141,7 +141,9 @@ function planStages(recipe: Recipe, sizes: readonly number[], config: ModelConfi
       windows: Math.floor(ev.tokens / ev.seq_len),
       seqLen: ev.seq_len,
       points: 1 + experts + 2 * thresholds + precisionPasses(recipe),
-      timed: 1 + experts + thresholds + precisionPasses(recipe),
+      // None without the timings, or without dense.onnx to time them against (app/eval/eval.ts skips them).
+      timed:
+        ev.latency.enabled && recipe.output.dense ? 1 + experts + thresholds + precisionPasses(recipe) : 0,
     },
   };
 }
