@@ -133,6 +133,9 @@ export async function measureLayerSequential(a: {
     // accumulate row by row, so the split does not change what they sum.
     batches: batchWindows(a.windows, windowsPerRun(ir, { seqLen: a.windows.seqLen, upTo: a.batch })),
     memoryBudgetBytes: layered.memoryBudgetBytes,
+    // Weight inputs carry float32 and bf16 weights only: a quantized part's packed blocks, scales and zero points
+    // must stay initializers (MatMulNBits / MatMulInteger read them as constants; fed, q4 perplexity was 58× off).
+    ...((layered.precision ?? 'fp32') !== 'fp32' && { weights: 'initializers' as const }),
   };
   const pointBytes = a.windows.count * a.windows.seqLen * ir.config.hidden * 4;
   const cap = Math.min(GROUP_BYTES, layered.memoryBudgetBytes);
