@@ -36,6 +36,7 @@ describe('defaults', () => {
       align: 32,
       adapt: 'lsq',
       adapt_ridge: 1e-3,
+      adapt_full_weight: 1,
     });
     expect(recipe.router.train).toEqual({
       steps: 400,
@@ -52,6 +53,7 @@ describe('defaults', () => {
       max_compute_delta: 0.02,
       max_latency_ratio: null,
       max_task_drop_se: 2,
+      max_threshold0_increase: 0.01,
     });
     expect(recipe.eval.thresholds).toEqual([0, 0.02, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1]);
     expect(recipe.output).toEqual({ dense: true, fixed_threshold: 0.075, dtypes: ['fp32', 'q4'] });
