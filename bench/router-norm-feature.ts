@@ -11,6 +11,7 @@ import { readCalibration } from '../src/app/convert/calibrate.js';
 import { readTargets } from '../src/app/convert/targets.js';
 import { loadModelIR } from '../src/families/load.js';
 import { readLinear } from '../src/graph/weights.js';
+import { choleskySolve } from '../src/experts/spd-inverse.js';
 
 const [calDir, tgtDir, modelDir] = process.argv.slice(2);
 if (!calDir || !tgtDir || !modelDir)
@@ -39,27 +40,7 @@ function ridge(F: Float64Array, Z: Float32Array, rows: number[], p: number, o: n
     for (let j = 0; j < i; j++) A[j * p + i] = A[i * p + j]!;
     if (i < p - 1) A[i * p + i]! += 1e-3 * mean; // the constant (last) is not penalized
   }
-  // Cholesky solve.
-  for (let j = 0; j < p; j++) {
-    let s = A[j * p + j]!;
-    for (let k = 0; k < j; k++) s -= A[j * p + k]! ** 2;
-    const l = Math.sqrt(s);
-    A[j * p + j] = l;
-    for (let i = j + 1; i < p; i++) {
-      let t = A[i * p + j]!;
-      for (let k = 0; k < j; k++) t -= A[i * p + k]! * A[j * p + k]!;
-      A[i * p + j] = t / l;
-    }
-  }
-  for (let i = 0; i < p; i++) {
-    for (let k = 0; k < i; k++) for (let c = 0; c < o; c++) B[i * o + c]! -= A[i * p + k]! * B[k * o + c]!;
-    for (let c = 0; c < o; c++) B[i * o + c]! /= A[i * p + i]!;
-  }
-  for (let i = p - 1; i >= 0; i--) {
-    for (let k = i + 1; k < p; k++)
-      for (let c = 0; c < o; c++) B[i * o + c]! -= A[k * p + i]! * B[k * o + c]!;
-    for (let c = 0; c < o; c++) B[i * o + c]! /= A[i * p + i]!;
-  }
+  choleskySolve(A, B, p, o);
   return B;
 }
 

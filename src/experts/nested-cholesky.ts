@@ -10,6 +10,7 @@
  * runtime import.
  */
 import { InternalError } from '../util/errors.js';
+import { subBlock, symmetrize } from './dense-blocks.js';
 import { type Gemm, SPD_BASE } from './spd-inverse.js';
 
 interface Opts {
@@ -40,12 +41,12 @@ export async function nestedSolve(
 ): Promise<Float64Array[]> {
   const o = { gemm: a.gemm, base: Math.max(1, a.base ?? SPD_BASE) };
   const top = a.prefixes.at(-1) ?? 0;
-  const Ltop = top === a.n ? A : sub(A, a.n, 0, 0, top, top);
+  const Ltop = top === a.n ? A : subBlock(A, a.n, { r0: 0, c0: 0, rows: top, cols: top });
   const L = await chol(Ltop, top, o);
   const Z = await forward(L, B.subarray(0, top * a.d), top, a.d, o);
   const out: Float64Array[] = [];
   for (const p of a.prefixes) {
-    const Lk = p === top ? L : sub(L, top, 0, 0, p, p);
+    const Lk = p === top ? L : subBlock(L, top, { r0: 0, c0: 0, rows: p, cols: p });
     out.push(await back(Lk, Z.subarray(0, p * a.d), p, a.d, o));
   }
   return out;
@@ -55,9 +56,9 @@ async function chol(A: Float64Array, n: number, o: Opts): Promise<Float64Array> 
   if (n <= o.base) return baseCholesky(A, n);
   const h = Math.ceil(n / 2);
   const q = n - h;
-  const L11 = await chol(sub(A, n, 0, 0, h, h), h, o);
+  const L11 = await chol(subBlock(A, n, { r0: 0, c0: 0, rows: h, cols: h }), h, o);
   // L21 = A21 L11⁻ᵀ, i.e. (L11⁻¹ A12)ᵀ: a forward solve with A12 [h, q] as right-hand sides.
-  const L21t = await forward(L11, sub(A, n, 0, h, h, q), h, q, o); // [h, q] = L21ᵀ
+  const L21t = await forward(L11, subBlock(A, n, { r0: 0, c0: h, rows: h, cols: q }), h, q, o); // [h, q] = L21ᵀ
   const S = await o.gemm({
     a: L21t,
     b: L21t,
@@ -66,7 +67,7 @@ async function chol(A: Float64Array, n: number, o: Opts): Promise<Float64Array> 
     n: q,
     transA: true,
     alpha: -1,
-    c: sub(A, n, h, h, q, q),
+    c: subBlock(A, n, { r0: h, c0: h, rows: q, cols: q }),
   });
   symmetrize(S, q);
   const L22 = await chol(S, q, o);
@@ -90,9 +91,17 @@ async function forward(
   if (n <= o.base) return o.gemm({ a: lowerInverse(L, n), b: B, m: n, k: n, n: d });
   const h = Math.ceil(n / 2);
   const q = n - h;
-  const Z1 = await forward(sub(L, n, 0, 0, h, h), B.subarray(0, h * d), h, d, o);
-  const R = await o.gemm({ a: sub(L, n, h, 0, q, h), b: Z1, m: q, k: h, n: d, alpha: -1, c: B.slice(h * d) });
-  const Z2 = await forward(sub(L, n, h, h, q, q), R, q, d, o);
+  const Z1 = await forward(subBlock(L, n, { r0: 0, c0: 0, rows: h, cols: h }), B.subarray(0, h * d), h, d, o);
+  const R = await o.gemm({
+    a: subBlock(L, n, { r0: h, c0: 0, rows: q, cols: h }),
+    b: Z1,
+    m: q,
+    k: h,
+    n: d,
+    alpha: -1,
+    c: B.slice(h * d),
+  });
+  const Z2 = await forward(subBlock(L, n, { r0: h, c0: h, rows: q, cols: q }), R, q, d, o);
   const Z = new Float64Array(n * d);
   Z.set(Z1);
   Z.set(Z2, h * d);
@@ -103,9 +112,9 @@ async function back(L: Float64Array, Z: Float64Array, n: number, d: number, o: O
   if (n <= o.base) return o.gemm({ a: lowerInverse(L, n), b: Z, m: n, k: n, n: d, transA: true });
   const h = Math.ceil(n / 2);
   const q = n - h;
-  const X2 = await back(sub(L, n, h, h, q, q), Z.subarray(h * d), q, d, o);
+  const X2 = await back(subBlock(L, n, { r0: h, c0: h, rows: q, cols: q }), Z.subarray(h * d), q, d, o);
   const R = await o.gemm({
-    a: sub(L, n, h, 0, q, h),
+    a: subBlock(L, n, { r0: h, c0: 0, rows: q, cols: h }),
     b: X2,
     m: h,
     k: q,
@@ -114,38 +123,11 @@ async function back(L: Float64Array, Z: Float64Array, n: number, d: number, o: O
     alpha: -1,
     c: Z.slice(0, h * d),
   });
-  const X1 = await back(sub(L, n, 0, 0, h, h), R, h, d, o);
+  const X1 = await back(subBlock(L, n, { r0: 0, c0: 0, rows: h, cols: h }), R, h, d, o);
   const X = new Float64Array(n * d);
   X.set(X1);
   X.set(X2, h * d);
   return X;
-}
-
-/** The [rows, cols] block of M [*, width] at (r0, c0), copied. */
-function sub(
-  M: Float64Array,
-  width: number,
-  r0: number,
-  c0: number,
-  rows: number,
-  cols: number,
-): Float64Array {
-  const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const src = (r0 + r) * width + c0;
-    out.set(M.subarray(src, src + cols), r * cols);
-  }
-  return out;
-}
-
-function symmetrize(M: Float64Array, n: number): void {
-  for (let r = 0; r < n; r++) {
-    for (let c = r + 1; c < n; c++) {
-      const v = (M[r * n + c]! + M[c * n + r]!) / 2;
-      M[r * n + c] = v;
-      M[c * n + r] = v;
-    }
-  }
 }
 
 function baseCholesky(A: Float64Array, n: number): Float64Array {

@@ -6,6 +6,7 @@
  * about (4/3)·p³ flops, all but O(p²·base) of them in the GEMM. Pure: no runtime import.
  */
 import { InternalError } from '../util/errors.js';
+import { subBlock, symmetrize } from './dense-blocks.js';
 
 /** C [m, n] = alpha · op(A) · op(B) (+ c); op(A) is [m, k] (A stored [k, m] when transA), op(B) [k, n]. */
 export type Gemm = (a: {
@@ -36,9 +37,9 @@ export async function spdInverse(
   if (p <= base) return choleskyInverse(A, p);
   const h = Math.ceil(p / 2);
   const q = p - h;
-  const A11 = block(A, p, { r0: 0, c0: 0, rows: h, cols: h });
-  const A12 = block(A, p, { r0: 0, c0: h, rows: h, cols: q });
-  const A22 = block(A, p, { r0: h, c0: h, rows: q, cols: q });
+  const A11 = subBlock(A, p, { r0: 0, c0: 0, rows: h, cols: h });
+  const A12 = subBlock(A, p, { r0: 0, c0: h, rows: h, cols: q });
+  const A22 = subBlock(A, p, { r0: h, c0: h, rows: q, cols: q });
   const P = await spdInverse(A11, h, o);
   const T = await o.gemm({ a: P, b: A12, m: h, k: h, n: q }); // [h, q]
   const S = await o.gemm({ a: A12, b: T, m: q, k: h, n: q, transA: true, alpha: -1, c: A22 }); // [q, q]
@@ -58,29 +59,6 @@ export async function spdInverse(
   }
   for (let r = 0; r < q; r++) out.set(Q.subarray(r * q, (r + 1) * q), (h + r) * p + h);
   return out;
-}
-
-function block(
-  A: Float64Array,
-  p: number,
-  b: { r0: number; c0: number; rows: number; cols: number },
-): Float64Array {
-  const out = new Float64Array(b.rows * b.cols);
-  for (let r = 0; r < b.rows; r++) {
-    const src = (b.r0 + r) * p + b.c0;
-    out.set(A.subarray(src, src + b.cols), r * b.cols);
-  }
-  return out;
-}
-
-function symmetrize(M: Float64Array, n: number): void {
-  for (let r = 0; r < n; r++) {
-    for (let c = r + 1; c < n; c++) {
-      const v = (M[r * n + c]! + M[c * n + r]!) / 2;
-      M[r * n + c] = v;
-      M[c * n + r] = v;
-    }
-  }
 }
 
 /** A small SPD block's inverse through its Cholesky factor (A is copied). */

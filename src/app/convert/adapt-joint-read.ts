@@ -5,8 +5,7 @@
  */
 import { join } from 'node:path';
 import { openSafetensors } from '../../checkpoint/safetensors-read.js';
-import { InternalError } from '../../util/errors.js';
-import { adaptLayerFile, JOINT_DOWN } from './adapt-layer.js';
+import { adaptLayerFile, checkFittedPermutation, JOINT_DOWN } from './adapt-layer.js';
 
 /** Reads one layer's shared down projection [m, d] (rows in the permuted neuron order). */
 export type SharedDown = () => Promise<Float32Array>;
@@ -14,13 +13,7 @@ export type SharedDown = () => Promise<Float32Array>;
 export function jointDownLoaders(dir: string, perms: readonly Int32Array[]): SharedDown[] {
   return perms.map((perm, i) => async () => {
     const file = await openSafetensors(join(dir, adaptLayerFile(i)));
-    const raw = await file.readRaw('permutation');
-    const fitted = new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    if (fitted.length !== perm.length || fitted.some((v, j) => v !== perm[j])) {
-      throw new InternalError(
-        `adaptation: layer ${i} was fitted under another permutation than the experts'`,
-      );
-    }
+    await checkFittedPermutation(file, perm, i);
     return file.readFloat32(JOINT_DOWN);
   });
 }

@@ -137,3 +137,18 @@ export class LayerAdapter {
     await this.gemm.release();
   }
 }
+
+/** Refuses a layer's adapt file fitted under another permutation than the experts stage's (a stale cache entry). */
+export async function checkFittedPermutation(
+  file: { readRaw(name: string): Promise<Uint8Array> },
+  perm: Int32Array,
+  layer: number,
+): Promise<void> {
+  const raw = await file.readRaw('permutation');
+  const fitted = new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  if (fitted.length !== perm.length || fitted.some((v, j) => v !== perm[j])) {
+    throw new InternalError(
+      `adaptation: layer ${layer} was fitted under another permutation than the experts'`,
+    );
+  }
+}

@@ -11,7 +11,7 @@ import type { AdaptedExpert } from '../../experts/adapt-lsq.js';
 import type { AdaptedReader } from '../../graph/moe-spec.js';
 import { InternalError } from '../../util/errors.js';
 import { jointDownLoaders, type SharedDown } from './adapt-joint-read.js';
-import { ADAPT_DIR, adaptLayerFile } from './adapt-layer.js';
+import { ADAPT_DIR, adaptLayerFile, checkFittedPermutation } from './adapt-layer.js';
 import type { Calibration } from './calibrate.js';
 import type { StageContext } from './context.js';
 
@@ -56,13 +56,7 @@ export async function adaptationReader(
 ): Promise<AdaptedReader> {
   for (const [i, perm] of a.perms.entries()) {
     const file = await openSafetensors(join(dir, adaptLayerFile(i)));
-    const raw = await file.readRaw('permutation');
-    const fitted = new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    if (fitted.length !== perm.length || fitted.some((v, j) => v !== perm[j])) {
-      throw new InternalError(
-        `adaptation: layer ${i} was fitted under another permutation than the experts'`,
-      );
-    }
+    await checkFittedPermutation(file, perm, i);
   }
   return async (layer) => {
     if (layer < 0 || layer >= a.perms.length) throw new InternalError(`adaptation: no layer ${layer}`);
