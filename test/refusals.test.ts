@@ -43,6 +43,23 @@ describe('convert refuses what plan refuses, before any work', () => {
     expect(moefy('plan', recipe).stderr).toContain('calibration.seq_len 512 exceeds');
   });
 
+  it('a peak estimate over memory.ram_gb: refused before any work, the largest part named; plan warns', () => {
+    const recipe = join(root, 'ram.yaml');
+    writeFileSync(recipe, 'memory: { ram_gb: 0.01 }\n');
+    const out = join(root, 'ram');
+    const message =
+      'estimated peak memory 625 MB exceeds 10.7 MB (memory.ram_gb); the largest part is the hidden states ' +
+      'in flight (304 MB): set memory.max_gb to spill them to disk';
+    expectRefusal(
+      moefy('convert', '--recipe', recipe, '--out', out),
+      out,
+      `${message} (or raise memory.ram_gb to run anyway)`,
+    );
+    const planned = moefy('plan', recipe);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain(`warnings  ${message}`);
+  });
+
   it('the default windows on gpt2 (128 learned positions): plan’s error, not an ORT Gather failure', () => {
     const out = join(root, 'gpt2');
     expectRefusal(

@@ -255,9 +255,19 @@ const memorySchema = z
       .describe(
         'RAM for the hidden states of the token windows in flight in layer-sequential calibration and evaluation; beyond it they spill to files in the stage cache. null: half of the free RAM at start',
       ),
+    ram_gb: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        "RAM the conversion may use: convert refuses before any stage runs when the plan's peak estimate exceeds it, naming the largest part and the setting that shrinks it. null: this machine's physical RAM; raise it to run anyway (swap)",
+      ),
   })
   .prefault({})
-  .describe('memory budget of the layer-sequential stages (where buffers live, never what they hold)');
+  .describe(
+    "memory: where the layer-sequential stages' buffers live (never what they hold), and the RAM convert plans for",
+  );
 
 const outputSchema = z
   .strictObject({

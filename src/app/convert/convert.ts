@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { sha256File } from '../../checkpoint/resolve.js';
 import { loadRecipe } from '../../recipe/load.js';
 import type { Recipe, RecipeOverrides } from '../../recipe/types.js';
+import { InputError } from '../../util/errors.js';
 import { assertWritableTarget } from '../../util/atomic-dir.js';
 import { planConversion } from '../plan/run.js';
 import type { Plan } from '../plan/types.js';
@@ -91,6 +92,9 @@ async function resolveStage(
       offline: opts.offline,
       onProgress: downloadProgress(resolving),
     });
+    // Before hashing or reading any weights: a peak that does not fit would fail hours in.
+    if (plan.ramProblem !== null)
+      throw new InputError(`${plan.ramProblem} (or raise memory.ram_gb to run anyway)`);
     const identity = await checkpointIdentity(model);
     const open = opts.offline ? { offline: true } : {};
     const data = {

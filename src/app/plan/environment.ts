@@ -2,6 +2,7 @@
  * The environment a plan is made for: which of the devices a recipe asks for can run graphs on this machine.
  * ONNX Runtime loads only when a device other than the CPU is asked for, so `moefy plan` stays light.
  */
+import { totalmem } from 'node:os';
 import type { Recipe } from '../../recipe/types.js';
 import type { Device } from '../../runtime/device.js';
 import type { Environment } from './types.js';
@@ -14,14 +15,15 @@ export function devicesOf(recipe: Recipe): Device[] {
 export async function probeEnvironment(devices: readonly Device[]): Promise<Environment> {
   const unavailable: Partial<Record<Device, string>> = {};
   const probed = [...new Set(devices)].filter((d) => d !== 'cpu');
-  if (probed.length === 0) return { unavailable };
+  const ramBytes = totalmem();
+  if (probed.length === 0) return { unavailable, ramBytes };
   const { deviceProblem } = await import('../../runtime/session.js');
   const model = await probeModel();
   for (const device of probed) {
     const problem = await deviceProblem(device, model);
     if (problem !== null) unavailable[device] = problem;
   }
-  return { unavailable };
+  return { unavailable, ramBytes };
 }
 
 /** y = Identity(x): the smallest graph that makes an execution provider load. */

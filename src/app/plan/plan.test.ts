@@ -272,3 +272,40 @@ describe('plan errors', () => {
     expect(() => planOf('experts: { sizes: [0.1, 0.11, 1], align: 64 }')).toThrow(InputError);
   });
 });
+
+describe("the plan's peak against the RAM a conversion may use", () => {
+  const withRam = (text: string, ramBytes?: number) =>
+    plan({ recipe: recipeOf(text), model, environment: { unavailable: {}, ...(ramBytes && { ramBytes }) } });
+
+  it("checks this machine's RAM, or memory.ram_gb where the recipe sets it", () => {
+    const peak = planOf().memory.peakBytes;
+    expect(withRam('', peak).ramProblem).toBeNull();
+    expect(withRam('', peak - 1).ramProblem).toMatch(/^estimated peak memory .* \(this machine's RAM\); /);
+    expect(withRam('memory: { ram_gb: 64 }', peak - 1).ramProblem).toBeNull();
+    expect(withRam('memory: { ram_gb: 0.01 }').ramProblem).toMatch(/ exceeds 10.7 MB \(memory.ram_gb\); /);
+    // Without a machine figure (moefy eval's plan) nothing is checked.
+    expect(withRam('').ramProblem).toBeNull();
+  });
+
+  it('names the largest part and the setting that shrinks it, and plan lists it as a warning', () => {
+    const p = withRam('', 1);
+    expect(p.ramProblem).toContain('the largest part is the hidden states in flight');
+    expect(p.warnings).toContain(p.ramProblem);
+    expect(
+      withRam(
+        'eval: { latency: { enabled: true } }\ncalibration: { tokens: 400000, rows_per_layer: 400000 }',
+        1,
+      ).ramProblem,
+    ).toContain('the largest part is the calibration rows of every layer');
+  });
+
+  it("moefy eval's plan (the eval stage alone) is not refused for convert's peak", () => {
+    const p = plan({
+      recipe: recipeOf('memory: { ram_gb: 0.01 }'),
+      model,
+      environment: everything,
+      stages: ['eval'],
+    });
+    expect(p.ramProblem).toBeNull();
+  });
+});

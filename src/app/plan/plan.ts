@@ -21,6 +21,7 @@ import type { Precision } from '../../ir/precision.js';
 import { graphFile, type GraphRole } from '../shared/manifest.js';
 import { estimateDisk, estimateMemory, estimateTime } from './estimates.js';
 import { precisionPasses } from './precisions.js';
+import { ramLimit, ramProblem } from './ram-check.js';
 import {
   type Plan,
   type PlanExpert,
@@ -53,6 +54,18 @@ export function plan(input: PlanInput): Plan {
     flopsFraction:
       tokenMacs({ ...costOf(model), neurons, routerMacs: perLayerRouter }) / model.denseMacsPerToken,
   }));
+  const memory = estimateMemory({
+    recipe,
+    model,
+    experts: sizes.length,
+    adaptedParams: adapted,
+    adaptSystems,
+  });
+  // Only convert runs what the peak prices (`moefy eval` opens whole graphs the user asked to time).
+  const converts = (input.stages ?? STAGES).includes('calibrate');
+  const ramProblemText = converts
+    ? ramProblem(memory, ramLimit(recipe, input.environment.ramBytes), recipe)
+    : null;
   return {
     recipe,
     source: input.model.source,
@@ -60,10 +73,11 @@ export function plan(input: PlanInput): Plan {
     experts,
     router,
     stages: planStages(recipe, sizes, config),
-    memory: estimateMemory({ recipe, model, experts: sizes.length, adaptedParams: adapted, adaptSystems }),
+    memory,
     disk: estimateDisk({ recipe, model, routerParams: router.params, adaptedParams: adapted }),
     time: estimateTime({ recipe, model, routerMacs: perLayerRouter, experts: sizes.length, adaptSystems }),
-    warnings: warnings(input),
+    warnings: [...warnings(input), ...(ramProblemText === null ? [] : [ramProblemText])],
+    ramProblem: ramProblemText,
   };
 }
 

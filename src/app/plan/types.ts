@@ -23,6 +23,8 @@ export interface ModelShape {
  */
 export interface Environment {
   readonly unavailable: Readonly<Partial<Record<Device, string>>>;
+  /** This machine's physical RAM; absent: the plan's peak is checked only against `memory.ram_gb`. */
+  readonly ramBytes?: number;
 }
 
 /** The stages `convert` runs after resolving the model, in order. */
@@ -172,4 +174,6 @@ export interface Plan {
   readonly disk: PlanDisk;
   readonly time: PlanTime;
   readonly warnings: readonly string[];
+  /** Why the estimated peak does not fit the RAM the conversion may use (ram-check.ts); convert refuses then. */
+  readonly ramProblem: string | null;
 }
