@@ -5,7 +5,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { TensorHandle } from '../ir/model.js';
-import { CheckpointFormatError } from '../util/errors.js';
+import { CheckpointFormatError, InternalError } from '../util/errors.js';
 import { assertFinite, assertFiniteStored, finiteChunks, type StoredFloat } from './finite.js';
 import { printable } from '../util/untrusted-text.js';
 import { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors-read.js';
@@ -143,32 +143,68 @@ function storeOf(root: string, files: SafetensorsFile[]): TensorStore {
     const info = tensors.get(name);
     if (!info) throw new CheckpointFormatError(root, `${printable(name)}: no such tensor in the checkpoint`);
     const file = byPath.get(info.file)!;
-    return {
-      name,
-      dtype: info.dtype,
-      shape: info.shape,
-      file: info.file,
-      read: async () => {
-        if (!isStoredFloat(info.dtype))
-          return assertFinite({ file: info.file, name, data: await file.readFloat32(name) });
-        // The bit test on the stored bytes is several times faster than testing the decoded floats.
-        const bytes = await file.readRaw(name);
-        assertFiniteStored({ file: info.file, name, dtype: info.dtype, bytes });
-        return file.decodeFloat32(name, bytes);
-      },
-      ...(isStoredFloat(info.dtype) && {
-        stored: () => {
-          const bytes = file.storedChunks(name);
-          const dtype = info.dtype as StoredFloat;
-          return {
-            byteLength: bytes.byteLength,
-            chunks: () => finiteChunks({ file: info.file, name, dtype, source: bytes.chunks() }),
-          };
-        },
-      }),
-    };
+    if (!isStoredFloat(info.dtype)) {
+      return {
+        name,
+        dtype: info.dtype,
+        shape: info.shape,
+        file: info.file,
+        read: async () => assertFinite({ file: info.file, name, data: await file.readFloat32(name) }),
+      };
+    }
+    return floatHandle(file, { ...info, dtype: info.dtype }, { first: 0, count: info.shape[0] ?? 1 });
   };
   return { tensors, handle, files: files.map((f) => f.path) };
+}
+
+/**
+ * A float tensor's handle, or the handle of rows [first, first + count) of its dim 0: the rows' bytes are one
+ * contiguous range of the file, read by offset, so a slice costs only its own bytes.
+ */
+function floatHandle(
+  file: SafetensorsFile,
+  info: TensorInfo & { file: string; dtype: StoredFloat },
+  rows: { first: number; count: number },
+): TensorHandle {
+  const { name, dtype } = info;
+  const whole = info.shape[0] ?? 1;
+  if (!(Number.isInteger(rows.first) && Number.isInteger(rows.count) && rows.first >= 0 && rows.count >= 0)) {
+    throw new InternalError(`${printable(name)}: rows [${rows.first}, +${rows.count})`);
+  }
+  if (rows.first + rows.count > whole) {
+    throw new InternalError(
+      `${printable(name)}: rows [${rows.first}, ${rows.first + rows.count}) of ${whole}`,
+    );
+  }
+  const rowBytes = whole === 0 ? 0 : (info.end - info.begin) / whole;
+  const range = { begin: rows.first * rowBytes, end: (rows.first + rows.count) * rowBytes };
+  return {
+    name,
+    dtype,
+    shape: info.shape.length === 0 ? info.shape : [rows.count, ...info.shape.slice(1)],
+    file: info.file,
+    read: async () => {
+      // The bit test on the stored bytes is several times faster than testing the decoded floats.
+      const bytes = await file.readRaw(name, range);
+      assertFiniteStored({ file: info.file, name, dtype, bytes });
+      return file.decodeFloat32(name, bytes);
+    },
+    stored: () => {
+      const bytes = file.storedChunks(name, range);
+      return {
+        byteLength: bytes.byteLength,
+        chunks: () => finiteChunks({ file: info.file, name, dtype, source: bytes.chunks() }),
+      };
+    },
+    rows: (first, count) => {
+      if (first < 0 || first + count > rows.count) {
+        throw new InternalError(
+          `${printable(name)}: rows [${first}, ${first + count}) of a ${rows.count}-row slice`,
+        );
+      }
+      return floatHandle(file, info, { first: rows.first + first, count });
+    },
+  };
 }
 
 async function exists(path: string): Promise<boolean> {

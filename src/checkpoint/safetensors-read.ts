@@ -5,7 +5,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { StoredBytes } from '../ir/model.js';
-import { CheckpointFormatError } from '../util/errors.js';
+import { CheckpointFormatError, InternalError } from '../util/errors.js';
 import { halfBytesToFloat32 } from './float-convert.js';
 import { printable } from '../util/untrusted-text.js';
 import { MAX_HEADER_BYTES, parseHeader, type TensorInfo } from './safetensors-header.js';
@@ -18,14 +18,20 @@ export interface SafetensorsFile {
   path: string;
   tensors: Map<string, TensorInfo>;
   metadata: Record<string, string>;
-  /** The tensor's bytes exactly as stored (little-endian). */
-  readRaw(name: string): Promise<Buffer>;
+  /** The tensor's bytes exactly as stored (little-endian); `range`: only those bytes of it, read by offset. */
+  readRaw(name: string, range?: ByteRange): Promise<Buffer>;
   /** F32/F16/BF16/F64 tensors upcast (or, for F64, rounded) to float32. */
   readFloat32(name: string): Promise<Float32Array>;
   /** `readFloat32` of bytes already read with `readRaw`. */
   decodeFloat32(name: string, raw: Buffer): Float32Array;
   /** The tensor's bytes streamed in chunks of at most 16 MiB (one reused buffer), read as they are consumed. */
-  storedChunks(name: string): StoredBytes;
+  storedChunks(name: string, range?: ByteRange): StoredBytes;
+}
+
+/** Bytes [begin, end) of one tensor's data, counted from the tensor's first byte (a run of rows, say). */
+export interface ByteRange {
+  readonly begin: number;
+  readonly end: number;
 }
 
 /** fs reads are capped at 2 GiB per call; tensors larger than that are read in chunks. */
@@ -40,14 +46,25 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
     if (!found) throw new CheckpointFormatError(path, `${printable(name)}: no such tensor in this file`);
     return found;
   };
-  const readRaw = async (name: string): Promise<Buffer> => {
+  // The file's byte span of `range` within the tensor (the whole tensor without one).
+  const span = (name: string, range?: ByteRange): ByteRange => {
     const { begin, end } = info(name);
+    if (!range) return { begin, end };
+    if (!(range.begin >= 0 && range.begin <= range.end && begin + range.end <= end)) {
+      throw new InternalError(
+        `${printable(name)}: bytes [${range.begin}, ${range.end}) of a ${end - begin}-byte tensor`,
+      );
+    }
+    return { begin: begin + range.begin, end: begin + range.end };
+  };
+  const readRaw = async (name: string, range?: ByteRange): Promise<Buffer> => {
+    const { begin, end } = span(name, range);
     return withFile(path, (fh) => readExactly({ fh, path, position: begin, length: end - begin }));
   };
   const decodeFloat32 = (name: string, raw: Buffer): Float32Array => toFloat32(path, info(name), raw);
   const readFloat32 = async (name: string): Promise<Float32Array> => decodeFloat32(name, await readRaw(name));
-  const storedChunks = (name: string): StoredBytes => {
-    const { begin, end } = info(name);
+  const storedChunks = (name: string, range?: ByteRange): StoredBytes => {
+    const { begin, end } = span(name, range);
     return { byteLength: end - begin, chunks: () => streamRange(path, begin, end) };
   };
   return { path, tensors, metadata, readRaw, readFloat32, decodeFloat32, storedChunks };

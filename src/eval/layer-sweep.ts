@@ -4,15 +4,15 @@
  * through the model, so a MoE layer routes on what its own routed upstream produced, as in the whole graph. Per
  * layer, one graph per kind (dense, input-choice, router, oracle) is built from the checkpoint with the layer builder
  * and the same MoE FFN as the emitted graphs, runs every point of its kind, and is released; then the final norm and
- * head score every point. Memory: one layer's graph plus the hidden states in flight (spilled past the budget).
+ * head score every point, in vocabulary chunks. Memory: one layer's graph plus the hidden states in flight (spilled past the budget).
  */
 import type { TokenWindows } from '../data/windows.js';
 import type { WeightDtype } from '../graph/context.js';
-import { buildHeadGraph, buildLayerGraph } from '../graph/layer-graph.js';
+import { buildLayerGraph } from '../graph/layer-graph.js';
 import { moeFfn } from '../graph/moe-ffn.js';
 import type { AdaptedReader, LayerExperts } from '../graph/moe-spec.js';
 import type { ChoiceKind } from '../graph/moe-decoder.js';
-import { EXPERT_CHOICE, EXPERT_INDEX, LOGITS, ROUTER_THRESHOLD } from '../graph/names.js';
+import { EXPERT_CHOICE, EXPERT_INDEX, ROUTER_THRESHOLD } from '../graph/names.js';
 import { DIMS } from '../graph/context.js';
 import type { ModelIR } from '../ir/model.js';
 import type { Precision } from '../ir/precision.js';
@@ -32,15 +32,14 @@ import { partModel } from '../pipeline/float32-storage.js';
 import { openPart, type PartPlace } from '../pipeline/part-session.js';
 import type { ErrorBase } from '../router/targets.js';
 import type { Feeds } from '../runtime/session.js';
-import { float32Tensor, int64Tensor, readFloat32 } from '../runtime/tensors.js';
+import { float32Tensor, int64Tensor } from '../runtime/tensors.js';
 import type { PointKind } from '../report/types.js';
 import type { RouterShape } from '../ir/flops.js';
 import { InternalError } from '../util/errors.js';
 import { ComputeAccumulator } from './compute.js';
 import type { EvalModel } from './eval-model.js';
 import type { PointMeasurement } from './pareto.js';
-import { QualityAccumulator } from './perplexity.js';
-import { nextTokens } from './quality.js';
+import { headQualities } from './head-scores.js';
 
 /** What the layer graphs are built from: the checkpoint's IR and the emitted graphs' experts and precision. */
 export interface LayerEvalModel extends PartPlace {
@@ -273,66 +272,48 @@ function pointFeeds(p: LayerPoint, s: { layers: number; rows: number; seq: numbe
   return {};
 }
 
-/** Final norm + head on every point's last hidden states: quality, and compute from the recorded choices. */
+/**
+ * Final norm + head on every point's last hidden states, in vocabulary chunks (head-scores.ts): quality; and
+ * compute from the recorded choices.
+ */
 async function scoreHeads(
   setup: RunnerSetup,
   a: { layered: LayerEvalModel; model: LayerSweepModel; states: PointState[] },
 ): Promise<PointMeasurement[]> {
   const { model } = a;
-  const vocab = model.config.vocabSize;
-  const part = await openPart(
-    'head',
-    (data) => buildHeadGraph(a.layered.ir, { data, ...dtypeOf(a.layered) }),
-    setup,
-  );
-  try {
-    const out: PointMeasurement[] = [];
-    for (const s of a.states) {
-      const quality = new QualityAccumulator();
-      const compute = new ComputeAccumulator({
-        config: model.config,
-        ffnKind: model.ffnKind,
-        expertSizes: model.expertSizes,
-        router: s.point.router,
-      });
-      await passBatches(setup, part, s.hidden, {
-        advance: false,
-        outputs: [LOGITS],
-        visit: (i, o) => {
-          const rows = setup.batches[i]!;
-          const seq = rows[0]!.length;
-          quality.add({
-            logits: readFloat32(o[LOGITS]!),
-            batch: rows.length,
-            seq,
-            vocab,
-            targets: nextTokens(rows),
-          });
-          const expertIndex =
-            s.point.fixedChoice === undefined
-              ? s.choices[i]!
-              : new Uint8Array(model.config.numLayers * rows.length * seq).fill(s.point.fixedChoice);
-          compute.add({ expertIndex, batch: rows.length, seq });
-        },
-      });
-      const q = quality.totals();
-      const c = compute.totals();
-      out.push({
-        kind: s.point.kind,
-        threshold: s.point.threshold,
-        expert: s.point.expert,
-        ffn_fraction: c.ffnFraction,
-        ffn_router_fraction: c.ffnRouterFraction,
-        flops_fraction: c.flopsFraction,
-        perplexity: q.perplexity,
-        accuracy: q.accuracy,
-        ffn_fraction_per_layer: c.ffnFractionPerLayer,
-        expert_histogram: c.expertHistogram,
-        latency: null,
-      });
-    }
-    return out;
-  } finally {
-    await part.release();
-  }
+  const qualities = await headQualities(setup, {
+    ir: a.layered.ir,
+    states: a.states.map((s) => s.hidden),
+  });
+  return a.states.map((s, p) => {
+    const compute = new ComputeAccumulator({
+      config: model.config,
+      ffnKind: model.ffnKind,
+      expertSizes: model.expertSizes,
+      router: s.point.router,
+    });
+    setup.batches.forEach((rows, i) => {
+      const seq = rows[0]!.length;
+      const expertIndex =
+        s.point.fixedChoice === undefined
+          ? s.choices[i]!
+          : new Uint8Array(model.config.numLayers * rows.length * seq).fill(s.point.fixedChoice);
+      compute.add({ expertIndex, batch: rows.length, seq });
+    });
+    const q = qualities[p]!;
+    const c = compute.totals();
+    return {
+      kind: s.point.kind,
+      threshold: s.point.threshold,
+      expert: s.point.expert,
+      ffn_fraction: c.ffnFraction,
+      ffn_router_fraction: c.ffnRouterFraction,
+      flops_fraction: c.flopsFraction,
+      perplexity: q.perplexity,
+      accuracy: q.accuracy,
+      ffn_fraction_per_layer: c.ffnFractionPerLayer,
+      expert_histogram: c.expertHistogram,
+      latency: null,
+    };
+  });
 }

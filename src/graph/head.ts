@@ -27,13 +27,15 @@ export async function headOutput(
   const { b } = ctx;
   const normed = await b.scope('final_norm', () => norm(ctx, ir.finalNorm, io.hidden));
   const logits = await b.scope('lm_head', async () => {
-    const raw = isTied(ir) ? await (await io.embed()).tiedHead(normed) : await linear(ctx, ir.lmHead, normed);
+    const raw = isTiedHead(ir)
+      ? await (await io.embed()).tiedHead(normed)
+      : await linear(ctx, ir.lmHead, normed);
     return ir.math.finalSoftcap === undefined ? raw : softcap(ctx, raw, ir.math.finalSoftcap);
   });
   return { normed, logits };
 }
 
 /** Tied heads reuse the embedding initializer (written once). */
-function isTied(ir: ModelIR): boolean {
+export function isTiedHead(ir: ModelIR): boolean {
   return ir.lmHead.weight.name === ir.embed.name && ir.lmHead.weight.file === ir.embed.file;
 }

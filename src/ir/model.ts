@@ -21,6 +21,12 @@ export interface TensorHandle {
    * A derived handle (a slice, a view) must not copy this from its source.
    */
   readonly stored?: () => StoredBytes;
+  /**
+   * Rows [first, first + count) of dim 0 as a handle of their own, read from the file by byte offset (the LM head
+   * in vocabulary chunks, the embedding rows of the ids in use): for float tensors of a file, absent for derived
+   * views (src/ir/tensor-rows.ts reads those whole).
+   */
+  readonly rows?: (first: number, count: number) => TensorHandle;
 }
 
 /** Bytes produced chunk by chunk; `chunks()` yields exactly `byteLength` bytes in order. */

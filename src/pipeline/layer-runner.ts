@@ -17,6 +17,7 @@ import { float32Tensor, readFloat32 } from '../runtime/tensors.js';
 import { InternalError } from '../util/errors.js';
 import { HiddenStates } from './hidden-states.js';
 import { openPart, type PartPlace, type PartSession } from './part-session.js';
+import { gatheredEmbedModel } from './vocab-rows.js';
 
 /** Token windows cut into the batches every part runs: [batch][window][token]. */
 export type WindowBatches = readonly (readonly (readonly number[])[])[];
@@ -59,12 +60,20 @@ export function newHiddenStates(
   );
 }
 
-/** The embedding of every batch into `hidden`. */
+/**
+ * The embedding of every batch into `hidden`. The part holds only the rows of the ids the batches use (read from
+ * the checkpoint by offset, vocab-rows.ts), fed as their rows there; q8 quantizes the whole table with one scale
+ * (precision/embedding.ts), so its part keeps the whole table to compute the same values.
+ */
 export async function embedAll(s: RunnerSetup, hidden: HiddenStates): Promise<void> {
-  const part = await openPart('embed', (data) => buildEmbedGraph(s.ir, { data, ...dtypeOf(s) }), s);
+  const gathered = (s.precision ?? 'fp32') === 'q8' ? undefined : gatheredEmbedModel(s.ir, s.batches.flat(2));
+  const ir = gathered?.ir ?? s.ir;
+  const rowOf = (id: number) => gathered?.rowOf.get(id) ?? id;
+  const part = await openPart('embed', (data) => buildEmbedGraph(ir, { data, ...dtypeOf(s) }), s);
   try {
     for (const [i, ids] of s.batches.entries()) {
-      const out = await run(part.session, pick(part, tokenFeeds({ ids })), [HIDDEN_OUT]);
+      const rows = ids.map((r) => r.map(rowOf));
+      const out = await run(part.session, pick(part, tokenFeeds({ ids: rows })), [HIDDEN_OUT]);
       hidden.set(i, readFloat32(out[HIDDEN_OUT]!));
     }
   } finally {
