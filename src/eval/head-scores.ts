@@ -34,9 +34,13 @@ const HEAD_CHUNK_BYTES = 256 * 2 ** 20;
  * hidden, q8 linears a scale per output row, fp16 per value): a slice of rows has the whole head's values.
  */
 export function headChunkRows(ir: ModelIR, precision: string | undefined): number {
-  const { vocabSize, hidden } = ir.config;
-  if (precision === 'q8' && isTiedHead(ir)) return vocabSize;
-  return Math.max(1, Math.min(vocabSize, Math.floor(HEAD_CHUNK_BYTES / (hidden * 4))));
+  if (precision === 'q8' && isTiedHead(ir)) return ir.config.vocabSize;
+  return vocabChunkRows(ir.config);
+}
+
+/** Rows per head chunk of a float32 head (`moefy plan` prices one chunk). */
+export function vocabChunkRows(c: { readonly vocabSize: number; readonly hidden: number }): number {
+  return Math.max(1, Math.min(c.vocabSize, Math.floor(HEAD_CHUNK_BYTES / (c.hidden * 4))));
 }
 
 /** The quality of each hidden-state set (the run's batches, advanced through every layer) under the head. */

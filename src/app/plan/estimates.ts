@@ -3,6 +3,7 @@
  * machine and roughly how long it takes, and every assumption is named here and printed in `time.basis`.
  */
 import { layerParams, tokenMacs } from '../../ir/flops.js';
+import { vocabChunkRows } from '../../eval/head-scores.js';
 import { MAX_RUN_FLOPS } from '../../pipeline/run-size.js';
 import type { Recipe } from '../../recipe/types.js';
 import { precisionGraphBytes, precisionPasses } from './precisions.js';
@@ -52,6 +53,12 @@ interface Estimate {
 
 /** Hidden-state bytes of the eval points carried together (eval/layer-sweep.ts GROUP_BYTES). */
 const EVAL_GROUP_BYTES = 256 * 2 ** 20;
+/**
+ * RSS per float32 byte of a head chunk while its part is built and run: the rows read (bf16 or float32), widened,
+ * transposed for the MatMul, and packed by ORT per run. Measured at Llama-3-8B's shape (16384 rows × 4096, 256 MiB):
+ * the head part alone peaked at 906 MB RSS, the embedding part (no head) at 157 MB: 749 MB ≈ 2.9 chunks.
+ */
+const HEAD_COPIES = 3;
 /** Calibration tokens per ORT run (app/convert/calibrate.ts): one batch of a layer's outputs is in flight. */
 const CALIBRATION_TOKENS_PER_RUN = 4096;
 
@@ -107,7 +114,13 @@ export function estimateMemory({
   adaptSystems,
 }: Estimate & Adapted & { experts: number }): PlanMemory {
   const layersBytes = 2 * layerParams(model, model.ffnKind) * FLOAT32;
-  const headBytes = model.vocabSize * model.hidden * FLOAT32;
+  // The head runs in vocabulary chunks (eval/head-scores.ts): one chunk's rows, and a tied q8 head whole.
+  const tiedQ8 = model.tiedEmbeddings && recipe.output.dtypes.includes('q8');
+  const headRows = tiedQ8 ? model.vocabSize : vocabChunkRows(model);
+  const headBytes = HEAD_COPIES * headRows * model.hidden * FLOAT32;
+  // The embedding part holds the rows of the ids in use (pipeline/vocab-rows.ts): at most one per token.
+  const embedRows = Math.min(model.vocabSize, Math.max(recipe.calibration.tokens, recipe.eval.tokens));
+  const embedBytes = embedRows * model.hidden * FLOAT32;
   const cap = recipe.memory.max_gb === null ? Infinity : recipe.memory.max_gb * 2 ** 30;
   const tokensOf = (s: { tokens: number; seq_len: number }) => Math.floor(s.tokens / s.seq_len) * s.seq_len;
   const calHidden = Math.min(cap, tokensOf(recipe.calibration) * model.hidden * FLOAT32);
@@ -122,8 +135,7 @@ export function estimateMemory({
   const pointBytes = tokensOf(recipe.eval) * model.hidden * FLOAT32;
   const group = Math.max(1, Math.min(points, Math.floor(Math.min(EVAL_GROUP_BYTES, cap) / pointBytes)));
   const evalHidden = Math.min(cap, (group + 1) * pointBytes);
-  const logits =
-    perRun(recipe.eval.seq_len, recipe.eval.batch) * recipe.eval.seq_len * model.vocabSize * FLOAT32;
+  const logits = perRun(recipe.eval.seq_len, recipe.eval.batch) * recipe.eval.seq_len * headRows * FLOAT32;
   const hiddenBytes = Math.max(calHidden + calBatch, evalHidden + logits);
   // Per kept row, every layer: x and ‖r + y‖, then the targets' errors and log-errors; and one layer's adapted
   // experts, which the targets, emit and eval stages read back as they process that layer (app/convert/adapt.ts).
@@ -135,9 +147,21 @@ export function estimateMemory({
   const evalBytes = timed ? (4 * model.params + adaptedParams) * FLOAT32 : 0;
   // [h 1]ᵀ[h 1] and [h 1]ᵀy of the layer being calibrated, and its solves: one layer at a time.
   const adaptBytes = adaptLayerBytes(model, adaptSystems);
-  const layered = layersBytes + Math.max(calHidden + calBatch + adaptBytes, headBytes + evalHidden + logits);
+  // The embedding and head parts priced beside two layers' weights: a released layer's buffers go at the next GC.
+  const layered =
+    layersBytes +
+    Math.max(calHidden + calBatch + adaptBytes, Math.max(embedBytes, headBytes) + evalHidden + logits);
   const peakBytes = Math.max(layered, evalBytes) + calibrationBytes + RUNTIME_BASELINE_BYTES;
-  return { layersBytes, headBytes, hiddenBytes, calibrationBytes, adaptBytes, evalBytes, peakBytes };
+  return {
+    layersBytes,
+    headBytes,
+    embedBytes,
+    hiddenBytes,
+    calibrationBytes,
+    adaptBytes,
+    evalBytes,
+    peakBytes,
+  };
 }
 
 export function estimateDisk({

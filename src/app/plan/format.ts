@@ -79,7 +79,8 @@ function memoryLines({ memory: m }: Plan): string[] {
   const adapt =
     m.adaptBytes > 0 ? ` (calibration adds one layer's adaptation sums ${bytes(m.adaptBytes)})` : '';
   return [
-    `peak ≈ ${bytes(m.peakBytes)}: max(2 layers ${bytes(m.layersBytes)} + head ${bytes(m.headBytes)} + ` +
+    `peak ≈ ${bytes(m.peakBytes)}: max(2 layers ${bytes(m.layersBytes)} + head chunk ${bytes(m.headBytes)} ` +
+      `(embedding rows ${bytes(m.embedBytes)}) + ` +
       `hidden states ${bytes(m.hiddenBytes)}${adapt}, latency graphs ${bytes(m.evalBytes)}) + calibration rows ` +
       `${bytes(m.calibrationBytes)} + 300 MB runtime`,
   ];

@@ -184,6 +184,42 @@ describe('plan for kjv-llama under the default recipe', () => {
   });
 });
 
+describe('plan at Llama-3-8B shape (vocab 128256, hidden 4096)', () => {
+  const llama8b: ModelConfig = {
+    ...kjv,
+    vocabSize: 128256,
+    hidden: 4096,
+    numLayers: 32,
+    numHeads: 32,
+    numKvHeads: 8,
+    headDim: 128,
+    ffnDim: 14336,
+    maxPositions: 8192,
+    sourceDtype: 'bfloat16',
+  };
+  const planAt = (config: ModelConfig, text: string) =>
+    plan({ recipe: recipeOf(text), model: { ...model, config }, environment: everything }).memory;
+  const light =
+    'calibration: { tokens: 1024, seq_len: 256, rows_per_layer: 1024 }\neval: { tokens: 256, seq_len: 256, latency: { enabled: false } }\nrouter: { train: { batch: 512 } }\nexperts: { adapt: none }';
+
+  it('prices the head as one vocabulary chunk and the embedding as the rows of the ids in use', () => {
+    const m = planAt(llama8b, `${light}\noutput: { dtypes: [fp32, q8] }`);
+    // 16384 rows × 4096 float32 = 256 MiB per chunk, ~3 copies while built (read, transposed, packed).
+    expect(m.headBytes).toBe(3 * 16384 * 4096 * 4);
+    // At most one row per token: 1024 calibration tokens.
+    expect(m.embedBytes).toBe(1024 * 4096 * 4);
+    expect(m.peakBytes).toBeLessThan(
+      m.layersBytes + m.headBytes + m.hiddenBytes + m.calibrationBytes + 300e6 + 1,
+    );
+  });
+
+  it('keeps a tied q8 head whole (one scale over the table)', () => {
+    const tied = { ...llama8b, tiedEmbeddings: true };
+    expect(planAt(tied, `${light}\noutput: { dtypes: [fp32, q8] }`).headBytes).toBe(3 * 128256 * 4096 * 4);
+    expect(planAt(tied, `${light}\noutput: { dtypes: [fp32, q4] }`).headBytes).toBe(3 * 16384 * 4096 * 4);
+  });
+});
+
 describe('plan errors', () => {
   it('refuses windows longer than the model positions', () => {
     expect(() => planOf('calibration: { seq_len: 512, tokens: 32768 }')).toThrow(

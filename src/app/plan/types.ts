@@ -76,8 +76,13 @@ export interface PlanRouter {
 export interface PlanMemory {
   /** Two decoder layers of float32 weights: the resident part graph's session and the next one being built. */
   readonly layersBytes: number;
-  /** The LM head (or embedding) in float32: the head part graph of the evaluation. */
+  /**
+   * One vocabulary chunk of the LM head in float32 (the evaluation applies the head a chunk at a time,
+   * eval/head-scores.ts; a tied q8 head whole), with its transposed copy while the part is built.
+   */
   readonly headBytes: number;
+  /** The embedding rows of the ids in use, float32 (at most one per calibration or eval token). */
+  readonly embedBytes: number;
   /** Hidden states in flight (calibration, or every eval point's) with one batch of outputs or logits. */
   readonly hiddenBytes: number;
   /**
