@@ -35,7 +35,7 @@ function largestPart(m: PlanMemory): [string, number, string] {
     ["one layer's adaptation sums", m.adaptBytes, 'set experts.adapt: none, or fewer expert sizes'],
     ['the calibration rows of every layer', m.calibrationBytes, 'lower calibration.rows_per_layer'],
     ['the hidden states in flight', m.hiddenBytes, 'set memory.max_gb to spill them to disk'],
-    ['two float32 layers and the LM head', m.layersBytes + m.headBytes, 'use a machine with more RAM'],
+    ['two float32 layers and one LM head chunk', m.layersBytes + m.headBytes, 'use a machine with more RAM'],
   ];
   return parts.reduce((a, b) => (b[1] > a[1] ? b : a));
 }
