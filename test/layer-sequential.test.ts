@@ -25,6 +25,7 @@ import { textWindows } from '../src/data/windows.js';
 import { loadModelIR } from '../src/families/load.js';
 import { buildLayerGraph } from '../src/graph/layer-graph.js';
 import { DEBUG, HIDDEN_OUT, LAYER_DEBUG } from '../src/graph/names.js';
+import { LOG_NORM_SCOPE } from '../src/graph/router-graph.js';
 import { writeDecoder } from '../src/graph/write-decoder.js';
 import type { ModelIR } from '../src/ir/model.js';
 import { HiddenStates } from '../src/pipeline/hidden-states.js';
@@ -195,9 +196,15 @@ describe('hidden-state buffers', () => {
 });
 
 describe('convert measured layer by layer', () => {
-  it('reports the perplexities `moefy eval` measures on the whole graphs, fp32 and q4 (within 1e-4 relative)', () => {
-    // The recipe default output.dtypes [fp32, q4]: q4 is measured layer by layer too, built in 4 bits.
-    const out = convertKjv(mkdtempSync(join(root, 'eval-')), '', 'recipe default');
+  it('reports the perplexities `moefy eval` measures on the whole graphs, fp32 and q4 (within 1e-4 relative), with the router reading log‖r‖', () => {
+    // The recipe default output.dtypes [fp32, q4]: q4 is measured layer by layer too, built in 4 bits. The routers
+    // read x and log‖r‖ (router.input): the layer parts and every routing graph must compute the same feature.
+    const out = convertKjv(
+      mkdtempSync(join(root, 'eval-')),
+      'router: { input: normed+log_norm }',
+      'recipe default',
+    );
+    expectLogNormInRoutingGraphs(out);
     type P = {
       kind: string;
       threshold: number | null;
@@ -223,6 +230,9 @@ describe('convert measured layer by layer', () => {
       });
     };
     same(layered.points, whole.points, 'fp32');
+    const dense = (ps: P[]) => ps.find((p) => p.kind === 'dense')!.perplexity;
+    const zero = layered.points.find((p) => p.kind === 'learned' && p.threshold === 0)!;
+    expect(Math.abs(zero.perplexity / dense(layered.points) - 1)).toBeLessThan(1e-4); // threshold 0 = dense
     expect(layered.precisions.map((p) => p.dtype)).toEqual(['q4']);
     expect(layered.precisions[0]!.points.map((p) => p.kind)).toEqual([
       'dense',
@@ -230,10 +240,29 @@ describe('convert measured layer by layer', () => {
     ]);
     same(layered.precisions[0]!.points, whole.precisions[0]!.points, 'q4');
     // 4 bits move the dense perplexity: the q4 pass really ran in q4, not fp32 under another name.
-    const dense = (ps: P[]) => ps.find((p) => p.kind === 'dense')!.perplexity;
     expect(dense(layered.precisions[0]!.points)).not.toBe(dense(layered.points));
   }, 600_000);
 });
+
+/**
+ * Every graph that routes by the router (`moe`, `moe_fixed`, the transformers.js graph, in every precision) holds the
+ * log‖r‖ feature's nodes; the graphs that take their choices elsewhere (input, oracle) and the dense ones do not.
+ */
+function expectLogNormInRoutingGraphs(out: string): void {
+  type G = { role: string; file: string; dtype: string };
+  const m = JSON.parse(readFileSync(join(out, 'moefy.json'), 'utf8')) as {
+    graphs: G[];
+    router: { input: string };
+  };
+  expect(m.router.input).toBe('normed+log_norm');
+  const routing = new Set(['moe', 'moe_fixed', 'transformers_js']);
+  expect(new Set(m.graphs.map((g) => g.dtype))).toEqual(new Set(['fp32', 'q4']));
+  expect(m.graphs.filter((g) => routing.has(g.role))).toHaveLength(6);
+  for (const g of m.graphs) {
+    const has = readFileSync(join(out, g.file)).includes(LOG_NORM_SCOPE);
+    expect(has, `${g.file} (${g.role}, ${g.dtype})`).toBe(routing.has(g.role));
+  }
+}
 
 /** The thresholds SMALL_EVAL sweeps (the fixed threshold, 0.075 by default, among them). */
 const SWEPT = [0, 0.05, 0.075, 0.2, 0.5];

@@ -5,7 +5,8 @@
  *
  *   embed:  input_ids, position_ids                      → hidden_out
  *   layer:  hidden_in, attention_mask, position_ids [, past_key_values.{i}.*]
- *                                                        → hidden_out [, present.{i}.*] [, mlp_input, mlp_output, mlp_act]
+ *                                                        → hidden_out [, present.{i}.*] [, mlp_input, mlp_output,
+ *                                                          ffn_residual, mlp_act]
  *   head:   hidden_in                                    → logits [, hidden_states (the final norm's output)]
  *
  * position_ids is declared by every embed and layer graph, used where the model needs it (learned positions in the
@@ -41,7 +42,7 @@ export interface LayerGraphOptions extends PartGraphOptions {
   readonly withPast?: boolean;
   /** The layer's FFN (default: the dense FFN); the MoE FFN plugs in here as in the whole graph. */
   readonly ffn?: FfnBuilder;
-  /** Adds `mlp_input` and `mlp_output` [batch, seq, hidden]. */
+  /** Adds `mlp_input`, `mlp_output` and `ffn_residual` (the stream the FFN norm reads) [batch, seq, hidden]. */
   readonly debugOutputs?: boolean;
   /** Adds `mlp_act` [batch, seq, ffnDim] (dense FFN only). */
   readonly activationOutputs?: boolean;
@@ -82,6 +83,7 @@ export async function buildLayerGraph(
   if (opts.debugOutputs) {
     hiddenOutput(ctx, LAYER_DEBUG.mlpInput, r.ffnIn);
     hiddenOutput(ctx, LAYER_DEBUG.mlpOutput, r.ffnOut);
+    hiddenOutput(ctx, LAYER_DEBUG.ffnResidual, r.ffnResidual);
   }
   for (const output of later) output();
   return b;

@@ -60,6 +60,8 @@ export interface LayerResult {
   /** The FFN's input (after its norm) and output (before any post norm and the residual add), [B, T, hidden]. */
   readonly ffnIn: string;
   readonly ffnOut: string;
+  /** The residual stream r the FFN's norm reads and its output is added to, [B, T, hidden]. */
+  readonly ffnResidual: string;
 }
 
 /** x [B, T, H] → [B, T, H]. */
@@ -87,5 +89,5 @@ export async function decoderLayer(
   const ffnIn = await b.scope('ffn_norm', () => norm(ctx, layer.ffnNorm, mid));
   const ffnOut = await b.scope('ffn', () => io.ffn(ctx, layer, ffnIn, mid));
   const added = postFfnNorm ? await b.scope('post_ffn_norm', () => norm(ctx, postFfnNorm, ffnOut)) : ffnOut;
-  return { out: b.add(mid, added), attn, ffnIn, ffnOut };
+  return { out: b.add(mid, added), attn, ffnIn, ffnOut, ffnResidual: mid };
 }

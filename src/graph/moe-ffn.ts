@@ -37,7 +37,9 @@ export function moeFfn(spec: MoeFfnSpec): FfnBuilder {
     const { b } = ctx;
     const rows = b.reshape(x, [-1, ctx.config.hidden]); // [N, d]
     if (spec.choice.kind === 'oracle') return oracleFfn(ctx, { spec, experts, layer, x, rows, residual });
-    const choice = b.scope('choice', () => layerChoice(ctx, { spec, experts, layer: layer.index, rows })); // [N]
+    const choice = b.scope('choice', () =>
+      layerChoice(ctx, { spec, experts, layer: layer.index, rows, residual }),
+    ); // [N]
     if (spec.onChoice) spec.onChoice(layer.index, b.reshape(choice, b.shape(x, 0, 2))); // [B, T]
     const weights = await expertWeights(ctx, layer.ffn, {
       permutation: experts.permutation,
@@ -130,7 +132,7 @@ function addBlock(
 /** The layer's choice int64 [N], each in 0..K−1. */
 function layerChoice(
   ctx: DecoderContext,
-  a: { spec: MoeFfnSpec; experts: LayerExperts; layer: number; rows: string },
+  a: { spec: MoeFfnSpec; experts: LayerExperts; layer: number; rows: string; residual: string },
 ): string {
   const { b } = ctx;
   const { choice, sizes } = a.spec;
@@ -149,7 +151,8 @@ function layerChoice(
     choice.kind === 'fixed'
       ? b.scalarF32(float32Product(choice.threshold, scale))
       : scaled(b, graphInput(b, ROUTER_THRESHOLD, ctx), scale);
-  return chooseFromRouter(ctx, router, routerLogErrors(ctx, router, a.rows, a.layer), threshold);
+  const features = { x: a.rows, residual: a.residual };
+  return chooseFromRouter(ctx, router, routerLogErrors(ctx, router, features, a.layer), threshold);
 }
 
 /** The float32 product the `router` graph's Mul computes, so `fixed` at t chooses exactly as `router` fed t. */

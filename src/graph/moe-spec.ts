@@ -6,7 +6,7 @@
 import type { AdaptedExpert } from '../experts/adapt-lsq.js';
 import { validatePermutation } from '../experts/permutation.js';
 import type { ModelConfig } from '../ir/model.js';
-import { firstLayerWidth, type RouterWeights } from '../router/spec.js';
+import { firstLayerWidth, inputWidth, type RouterWeights } from '../router/spec.js';
 import { InputError } from '../util/errors.js';
 
 export interface LayerExperts {
@@ -106,7 +106,7 @@ function validateRouter(r: RouterWeights, want: { d: number; outputs: number; wh
   }
   const inner = firstLayerWidth(r);
   const lengths: [string, number, number][] = [
-    ['w1', r.w1.length, r.d * inner],
+    ['w1', r.w1.length, inputWidth(r) * inner],
     ['b1', r.b1.length, inner],
   ];
   if (r.kind === 'mlp') lengths.push(['w2', r.w2.length, inner * r.outputs], ['b2', r.b2.length, r.outputs]);

@@ -40,6 +40,8 @@ export const LAYER_DEBUG = {
   mlpOutput: 'mlp_output',
   layerOutput: 'layer_output',
   mlpAct: 'mlp_act',
+  /** The residual stream entering the FFN norm (the router's log‖r‖ feature reads its norm). */
+  ffnResidual: 'ffn_residual',
 } as const;
 
 const perLayer =

@@ -4,23 +4,48 @@
  * k with e_k ≤ threshold, else K−1 — the graph twin of `routerForward` + `chooseExpert` (src/router/forward.ts).
  */
 import { ELEM } from '../onnx/builder.js';
-import { firstLayerWidth, type RouterWeights } from '../router/spec.js';
-import { LOG_ERROR_DELTA } from '../router/targets.js';
+import { firstLayerWidth, inputWidth, type RouterWeights } from '../router/spec.js';
+import { ERROR_EPSILON, LOG_ERROR_DELTA } from '../router/targets.js';
 import type { DecoderContext } from './context.js';
 
 /**
- * x [N, d] → z [N, K−1]. Router weights stay float32 whatever the model dtype: they are tiny and the choice is a
- * threshold decision that rounding would move. Names `router.{layer}.{w1,b1,w2,b2}`.
+ * x [N, d] (and the residual stream [.., d] the FFN's norm read, one row per row of x: read only for
+ * `normed+log_norm`) → z [N, K−1]. Router weights
+ * stay float32 whatever the model dtype: they are tiny and the choice is a threshold decision that rounding would
+ * move. Names `router.{layer}.{w1,b1,w2,b2}`.
  */
-export function routerLogErrors(ctx: DecoderContext, r: RouterWeights, x: string, layer: number): string {
+export function routerLogErrors(
+  ctx: DecoderContext,
+  r: RouterWeights,
+  rows: { x: string; residual: string },
+  layer: number,
+): string {
   const { b } = ctx;
   const inner = firstLayerWidth(r);
   const w = (name: string, data: Float32Array, dims: number[]) =>
     b.weight(`router.${layer}.${name}`, ELEM.float, dims, data);
-  const first = b.add(b.matMul(x, w('w1', r.w1, [r.d, inner])), w('b1', r.b1, [inner])); // [N, r]
+  const x =
+    r.input === 'normed+log_norm'
+      ? b.concat([rows.x, b.scope(LOG_NORM_SCOPE, () => logNorm(ctx, rows.residual, r.d))], 1)
+      : rows.x; // [N, width]
+  const first = b.add(b.matMul(x, w('w1', r.w1, [inputWidth(r), inner])), w('b1', r.b1, [inner])); // [N, r]
   if (r.kind === 'ridge') return first;
   const h = b.mul(first, b.sigmoid(first)); // SiLU [N, r]
   return b.add(b.matMul(h, w('w2', r.w2, [inner, r.outputs])), w('b2', r.b2, [r.outputs])); // [N, K−1]
+}
+
+/**
+ * Where the log‖r‖ feature's nodes are named (`…/choice/router_log_norm/…`): tests find the feature by it.
+ * @internal
+ */
+export const LOG_NORM_SCOPE = 'router_log_norm';
+
+/** The residual [.., d] → log(‖r‖ + ε) [N, 1] per row, as router/features.ts computes it for the training rows. */
+function logNorm(ctx: DecoderContext, residual: string, d: number): string {
+  const { b } = ctx;
+  const rows = b.reshape(residual, [-1, d]); // [N, d]
+  const norm = b.sqrt(b.reduceSum(b.mul(rows, rows), [1], 1)); // [N, 1]
+  return b.log(b.add(norm, b.scalarF32(ERROR_EPSILON)));
 }
 
 /**

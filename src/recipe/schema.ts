@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { PRECISIONS, Q4_BLOCK } from '../ir/precision.js';
-import { ROUTER_KINDS } from '../router/spec.js';
+import { ROUTER_INPUTS, ROUTER_KINDS } from '../router/spec.js';
 import { DEVICES } from '../runtime/device.js';
 import { taskDropField, taskLimitField, tasksField } from './tasks-schema.js';
 
@@ -145,6 +145,12 @@ const routerSchema = z
       .default('mlp')
       .describe('ridge: closed-form linear; mlp: Linear → SiLU → Linear'),
     hidden: count().default(64).describe('hidden width of the mlp router'),
+    input: z
+      .enum(ROUTER_INPUTS)
+      .default('normed')
+      .describe(
+        "what the router reads: the FFN's normalized input x (normed), or x and log ‖r‖ of the residual stream r the FFN norm divides out (normed+log_norm; the targets divide by ‖r + y‖)",
+      ),
     target: targetField
       .default('relative-error')
       .describe(

@@ -1,5 +1,5 @@
 import { InternalError } from '../util/errors.js';
-import type { RouterWeights } from './spec.js';
+import { inputWidth, type RouterWeights } from './spec.js';
 
 /** y[rows, out] = x[rows, in]·w[in, out] + b, float64 accumulation. */
 function affine(
@@ -22,9 +22,13 @@ function affine(
   return y;
 }
 
-/** Plain-JS reference of the router graph: x [rows, d] → predicted z [rows, K−1]. Tests compare ONNX against it. */
+/**
+ * Plain-JS reference of the router graph: its input rows [rows, inputWidth] (x, then any extra features:
+ * features.ts `routerRows`) → predicted z [rows, K−1]. Tests compare ONNX against it.
+ */
 export function routerForward(weights: RouterWeights, x: Float32Array, rows: number): Float32Array {
-  const { d, outputs } = weights;
+  const { outputs } = weights;
+  const d = inputWidth(weights);
   if (x.length !== rows * d)
     throw new InternalError(`router input: expected ${rows}×${d} values, got ${x.length}`);
   if (weights.kind === 'ridge') return affine(x, weights.w1, weights.b1, { rows, inF: d, outF: outputs });

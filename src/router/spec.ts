@@ -1,4 +1,4 @@
-import { InputError } from '../util/errors.js';
+import { InputError, InternalError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 
 /**
@@ -16,16 +16,27 @@ export type RouterKind = (typeof ROUTER_KINDS)[number];
  */
 export type RouterOutput = 'log-error' | 'logit';
 
+/**
+ * What the router reads (recipe `router.input`). `normed`: x = the FFN's normalized input alone. `normed+log_norm`:
+ * x and one more feature, log(‖r‖ + ε) of the residual stream r entering the FFN norm (router/features.ts): the
+ * norm drops ‖r‖, yet the targets divide by ‖r + y‖, so a token on a large residual is easier than x alone says.
+ */
+export const ROUTER_INPUTS = ['normed', 'normed+log_norm'] as const;
+export type RouterInput = (typeof ROUTER_INPUTS)[number];
+
 interface RouterBase {
+  /** The model's hidden size: x's width. */
   readonly d: number;
   /** K−1: one prediction per non-full expert. */
   readonly outputs: number;
   readonly output?: RouterOutput;
+  /** Absent: `normed` (files and manifests written before the choice existed). */
+  readonly input?: RouterInput;
 }
 
 export interface RidgeRouter extends RouterBase {
   readonly kind: 'ridge';
-  readonly w1: Float32Array; // [d, K−1]
+  readonly w1: Float32Array; // [inputWidth, K−1]
   readonly b1: Float32Array; // [K−1]
 }
 
@@ -33,13 +44,30 @@ export interface MlpRouter extends RouterBase {
   readonly kind: 'mlp';
   /** r, the hidden width. */
   readonly hidden: number;
-  readonly w1: Float32Array; // [d, r]
+  readonly w1: Float32Array; // [inputWidth, r]
   readonly b1: Float32Array; // [r]
   readonly w2: Float32Array; // [r, K−1]
   readonly b2: Float32Array; // [K−1]
 }
 
 export type RouterWeights = RidgeRouter | MlpRouter;
+
+/** Features per token the first layer reads: d, plus one for log‖r‖ (w1's last row). */
+export function inputWidth(r: Pick<RouterBase, 'd' | 'input'>): number {
+  return r.d + (r.input === 'normed+log_norm' ? 1 : 0);
+}
+
+/**
+ * A router fitted on rows that already carry the extra features (ridge and mlp training see a plain [rows, width]
+ * input, width = d + extras) as the graphs read it: `d` the hidden size again and `input` saying what follows x.
+ */
+export function withInput(r: RouterWeights, input: RouterInput, d: number): RouterWeights {
+  if (inputWidth({ d, input }) !== r.d)
+    throw new InternalError(
+      `router input ${input}: fitted on ${r.d} features, expected ${inputWidth({ d, input })}`,
+    );
+  return input === 'normed' ? r : { ...r, d, input };
+}
 
 /** Width of the first layer's output: r for the mlp, K−1 for the ridge router. */
 export function firstLayerWidth(r: RouterWeights): number {

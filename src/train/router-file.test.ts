@@ -52,3 +52,46 @@ describe('routers.safetensors', () => {
     );
   });
 });
+
+describe('routers.safetensors: the router input', () => {
+  it('round-trips a normed+log_norm router (w1 [d + 1, ·]) and records its input', async () => {
+    const path = join(dir, 'log-norm.safetensors');
+    const withNorm: RidgeRouter = {
+      ...ridge,
+      input: 'normed+log_norm',
+      w1: Float32Array.from({ length: 9 }, (_, i) => i),
+    };
+    await writeRouters(path, [withNorm], 'mse');
+    expect((await readRouters(path)).weights).toEqual([{ ...withNorm, output: 'log-error' }]);
+  });
+
+  it('reads a file without `input` (written before the choice) as normed', async () => {
+    const path = join(dir, 'no-input.safetensors');
+    await writeLegacy(path, 'ridge');
+    expect((await readRouters(path)).weights[0]?.input).toBeUndefined();
+  });
+
+  it('names the metadata field of an unknown input', async () => {
+    const path = join(dir, 'bad-input.safetensors');
+    await writeSafetensors(
+      path,
+      {
+        'l0.w1': { dtype: 'F32', shape: [2, 3], data: ridge.w1 },
+        'l0.b1': { dtype: 'F32', shape: [3], data: ridge.b1 },
+      },
+      {
+        format: 'moefy.routers/1',
+        kind: 'ridge',
+        layers: '1',
+        loss: 'mse',
+        d: '2',
+        hidden: '0',
+        outputs: '3',
+        input: 'raw',
+      },
+    );
+    await expect(readRouters(path)).rejects.toThrow(
+      new CheckpointFormatError(path, 'metadata.input: expected normed or normed+log_norm, got raw'),
+    );
+  });
+});

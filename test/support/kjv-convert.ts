@@ -30,13 +30,17 @@ export type KjvDtypes = 'fp32' | 'recipe default';
 export function kjvRecipe(root: string, extra = '', name = 'ridge.yaml', dtypes: KjvDtypes = 'fp32'): string {
   const kjv = fixtureDir('kjv-llama');
   const recipe = join(root, name);
-  const doc = parse(
+  const base = parse(
     `calibration: { text: ${kjv}/calibration.txt, tokens: 8192, seq_len: 128, rows_per_layer: 2048 }
 router: { kind: ridge }
 ${SMALL_EVAL}
-${extra}
 `,
   ) as Record<string, unknown>;
+  // `extra` may name a section the base has (router:): its fields join the base's, one level deep.
+  const more = (parse(extra) ?? {}) as Record<string, unknown>;
+  const doc: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(more))
+    doc[k] = isObject(base[k]) && isObject(v) ? { ...base[k], ...v } : v;
   if (dtypes === 'fp32') doc.output = { dtypes: ['fp32'], ...(doc.output as object | undefined) };
   writeFileSync(recipe, stringify(doc));
   return recipe;
@@ -54,4 +58,8 @@ export function convertKjv(root: string, extra = '', dtypes: KjvDtypes = 'fp32')
   });
   if (r.code !== 0) throw new Error(`moefy convert failed (${r.code}): ${r.stderr}`);
   return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -28,7 +28,7 @@ import { cachedStage } from '../shared/stage-cache.js';
 import type { Adaptation } from './adapt.js';
 import type { StageContext } from './context.js';
 import { layerEvalModel } from './layer-eval-model.js';
-import type { FittedRouters } from './router.js';
+import { type FittedRouters, routerKeyFields } from './router.js';
 import type { Targets } from './targets.js';
 
 const BUDGETS_FILE = 'budgets.json';
@@ -72,7 +72,7 @@ export async function budgetStage(
     inputs: {
       // The routers' entry is keyed by the targets (calibration, adaptation) and the router settings.
       targets: a.targets.key,
-      router: recipe.router,
+      router: routerKeyFields(recipe.router),
       seed: recipe.seed,
       threshold: fixedThreshold(recipe),
       text: ctx.data.calibration.identity,

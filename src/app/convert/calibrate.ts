@@ -98,6 +98,9 @@ export async function calibrationStage(ctx: StageContext): Promise<Calibration> 
     grouping: recipe.experts.grouping,
     // Rows carry their window and every layer samples the same tokens (older entries did neither).
     rows: 'aligned-windows',
+    // Rows carry ‖r‖ now; entries from before lack it, which only the router's log‖r‖ input needs: with that input
+    // the key differs, so such a run never reads an older entry (and the default keeps its cache).
+    ...(recipe.router.input !== 'normed' && { residual_norm: true }),
     // Present only with `experts.adapt: lsq`, whose per-layer fit runs in this pass.
     ...(recipe.experts.adapt !== 'none' && { adapt: adaptKey(recipe, sizes) }),
   };
@@ -220,20 +223,24 @@ async function calibrateLayer(
   );
   try {
     await passBatches(a.setup, part, a.hidden, {
-      outputs: [LAYER_DEBUG.mlpInput, LAYER_DEBUG.mlpAct, ...(a.adapter?.outputs ?? [])],
+      outputs: [
+        LAYER_DEBUG.mlpInput,
+        LAYER_DEBUG.mlpAct,
+        LAYER_DEBUG.ffnResidual,
+        ...(a.adapter?.outputs ?? []),
+      ],
       visit: async (batch, out) => {
         const x = out[LAYER_DEBUG.mlpInput];
         const h = out[LAYER_DEBUG.mlpAct];
         const layerOut = out[HIDDEN_OUT];
-        if (!x || !h || !layerOut)
+        const residual = out[LAYER_DEBUG.ffnResidual];
+        if (!x || !h || !layerOut || !residual)
           throw new InternalError(`calibration graph lacks layer ${a.index} outputs`);
         const rows = x.dims.slice(0, 2).reduce((n, d) => n * d, 1);
         const ids = a.setup.batches[batch]!;
         const firstWindow = a.setup.batches.slice(0, batch).reduce((n, b) => n + b.length, 0);
-        acc.x.add(
-          withNorms(readFloat32(x), readFloat32(layerOut), { rows, seqLen: ids[0]!.length, firstWindow }),
-          rows,
-        );
+        const norms = { layerOut: readFloat32(layerOut), residual: readFloat32(residual) };
+        acc.x.add(withNorms(readFloat32(x), norms, { rows, seqLen: ids[0]!.length, firstWindow }), rows);
         const hv = readFloat32(h);
         acc.stats.add(hv, rows);
         acc.h?.add(hv, rows);
@@ -248,9 +255,10 @@ async function calibrateLayer(
 
 function layerTensors(ir: ModelIR, a: LayerAccumulators, i: number): Record<string, TensorToWrite> {
   const tensors: Record<string, TensorToWrite> = {};
-  const { x, norms, windows } = splitRows(a.x.rows(), ir.config.hidden);
+  const { x, norms, residualNorms, windows } = splitRows(a.x.rows(), ir.config.hidden);
   tensors[`layers.${i}.x`] = { dtype: 'F32', shape: [norms.length, ir.config.hidden], data: x };
   tensors[`layers.${i}.output_norm`] = { dtype: 'F32', shape: [norms.length], data: norms };
+  tensors[`layers.${i}.residual_norm`] = { dtype: 'F32', shape: [norms.length], data: residualNorms };
   // float32 holds window indices exactly up to 2^24 windows (4 G tokens of 256).
   tensors[`layers.${i}.window`] = { dtype: 'F32', shape: [windows.length], data: windows };
   tensors[`layers.${i}.mean_abs`] = {
@@ -268,8 +276,9 @@ function newAccumulators(ir: ModelIR, recipe: Recipe, layer: number): LayerAccum
   // One seed for every layer: the reservoir's choices depend only on it, so all layers keep the same tokens.
   const seed = recipe.seed * 7919;
   return {
-    // Each kept row is x, then ‖r + y‖, then its window's index, so all three are sampled together.
-    x: new RowReservoir(recipe.calibration.rows_per_layer, hidden + 2, seed),
+    // Each kept row is x, then ‖r + y‖, its window's index and ‖r‖, so all four are sampled together (which rows
+    // are kept depends on the seed and the row count alone, not on the width).
+    x: new RowReservoir(recipe.calibration.rows_per_layer, hidden + ROW_EXTRAS, seed),
     stats: new ActivationStats(ffnDim),
     ...(recipe.experts.grouping === 'coactivation'
       ? { h: new RowReservoir(GROUPING_ROWS, ffnDim, seed + 104729 + layer) }
@@ -277,21 +286,31 @@ function newAccumulators(ir: ModelIR, recipe: Recipe, layer: number): LayerAccum
   };
 }
 
-/** [rows, d] x and [rows, d] layer outputs → [rows, d + 2] rows of x, ‖layer output‖, window index. */
+/** Values a kept row carries after x: ‖layer output‖, window index, ‖residual‖. */
+const ROW_EXTRAS = 3;
+
+/**
+ * [rows, d] x, layer outputs r + y and residuals r → [rows, d + 3] rows of x, ‖r + y‖, window index, ‖r‖ (both
+ * norms in float64 over the float32 values, then stored as float32).
+ */
 function withNorms(
   x: Float32Array,
-  layerOut: Float32Array,
+  v: { layerOut: Float32Array; residual: Float32Array },
   a: { rows: number; seqLen: number; firstWindow: number },
 ): Float32Array {
   const d = x.length / a.rows;
-  const w = d + 2;
+  const w = d + ROW_EXTRAS;
   const out = new Float32Array(a.rows * w);
+  const norm = (t: Float32Array, r: number) => {
+    let s = 0;
+    for (let i = r * d; i < (r + 1) * d; i++) s += t[i]! ** 2;
+    return Math.sqrt(s);
+  };
   for (let r = 0; r < a.rows; r++) {
     out.set(x.subarray(r * d, (r + 1) * d), r * w);
-    let s = 0;
-    for (let i = r * d; i < (r + 1) * d; i++) s += layerOut[i]! ** 2;
-    out[r * w + d] = Math.sqrt(s);
+    out[r * w + d] = norm(v.layerOut, r);
     out[r * w + d + 1] = a.firstWindow + Math.floor(r / a.seqLen);
+    out[r * w + d + 2] = norm(v.residual, r);
   }
   return out;
 }
@@ -299,17 +318,21 @@ function withNorms(
 function splitRows(
   kept: { rows: number; data: Float32Array },
   d: number,
-): { x: Float32Array; norms: Float32Array; windows: Float32Array } {
-  const w = d + 2;
+): { x: Float32Array; norms: Float32Array; windows: Float32Array; residualNorms: Float32Array } {
+  const w = d + ROW_EXTRAS;
   const x = new Float32Array(kept.rows * d);
-  const norms = new Float32Array(kept.rows);
-  const windows = new Float32Array(kept.rows);
+  const [norms, windows, residualNorms] = [0, 1, 2].map(() => new Float32Array(kept.rows)) as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
   for (let r = 0; r < kept.rows; r++) {
     x.set(kept.data.subarray(r * w, r * w + d), r * d);
     norms[r] = kept.data[r * w + d]!;
     windows[r] = kept.data[r * w + d + 1]!;
+    residualNorms[r] = kept.data[r * w + d + 2]!;
   }
-  return { x, norms, windows };
+  return { x, norms, windows, residualNorms };
 }
 
 /** A layer's calibration as the readers see it, from the tensors its layer file gets (same float32 values). */
@@ -320,6 +343,7 @@ function layerFromTensors(t: Record<string, TensorToWrite>, i: number): LayerCal
     rows: t[`layers.${i}.x`]!.shape[0]!,
     x: f32('x'),
     outputNorms: f32('output_norm'),
+    residualNorms: f32('residual_norm'),
     windows: Int32Array.from(f32('window')),
     meanAbs: f32('mean_abs'),
     ...(h ? { h: { rows: h.shape[0]!, data: h.data as Float32Array } } : {}),
@@ -333,10 +357,13 @@ export async function readCalibration(dir: string, layers: number): Promise<Laye
   for (let i = 0; i < layers; i++) {
     const xInfo = file.tensors.get(`layers.${i}.x`);
     const hInfo = file.tensors.get(`layers.${i}.h`);
+    const residual = `layers.${i}.residual_norm`;
     out.push({
       rows: xInfo?.shape[0] ?? 0,
       x: await file.readFloat32(`layers.${i}.x`),
       outputNorms: await file.readFloat32(`layers.${i}.output_norm`),
+      // Entries written before the router's log‖r‖ input lack it; the router stage refuses them only for that input.
+      ...(file.tensors.has(residual) && { residualNorms: await file.readFloat32(residual) }),
       windows: Int32Array.from(await file.readFloat32(`layers.${i}.window`)),
       meanAbs: await file.readFloat32(`layers.${i}.mean_abs`),
       ...(hInfo ? { h: { rows: hInfo.shape[0] ?? 0, data: await file.readFloat32(`layers.${i}.h`) } } : {}),

@@ -5,6 +5,8 @@ export interface LayerCalibration {
   readonly x: Float32Array;
   /** [rows] ‖r + y‖: the norm of the layer's output at each sampled token. */
   readonly outputNorms: Float32Array;
+  /** [rows] ‖r‖: the norm of the residual stream entering the FFN norm (the router's log‖r‖ input reads it). */
+  readonly residualNorms?: Float32Array;
   /**
    * [rows] the calibration window each row came from. Every layer samples the same token positions (one reservoir
    * seed), so row r is the same token in every layer and held-out splits can take whole windows.

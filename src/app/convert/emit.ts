@@ -153,6 +153,7 @@ async function writeMoeManifest(
       kind: first.kind,
       hidden: first.kind === 'mlp' ? first.hidden : null,
       outputs: sizes.length - 1,
+      input: first.input ?? 'normed',
       fit: m.routerFit,
       train: m.train ?? null,
       ...(m.budgets?.tuning && {

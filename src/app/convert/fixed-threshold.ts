@@ -18,7 +18,7 @@ import { cachedStage } from '../shared/stage-cache.js';
 import type { Adaptation } from './adapt.js';
 import type { StageContext } from './context.js';
 import { layerEvalModel } from './layer-eval-model.js';
-import type { FittedRouters } from './router.js';
+import { type FittedRouters, routerKeyFields } from './router.js';
 import type { Targets } from './targets.js';
 
 const CHOICE_FILE = 'threshold.json';
@@ -54,7 +54,7 @@ export async function resolveFixedThreshold(
     label: recipe.model,
     inputs: {
       targets: a.targets.key,
-      router: { ...recipe.router, layer_budgets: undefined },
+      router: { ...routerKeyFields(recipe.router), layer_budgets: undefined },
       seed: recipe.seed,
       thresholds: recipe.eval.thresholds,
       tolerance: recipe.report.max_ppl_increase,

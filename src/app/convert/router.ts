@@ -7,9 +7,12 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RouterLoss } from '../../graph/router-train-io.js';
-import type { RouterWeights } from '../../router/spec.js';
+import { routerRows } from '../../router/features.js';
+import { type RouterWeights, withInput } from '../../router/spec.js';
+import { InternalError } from '../../util/errors.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
 import { readRouters, writeRouters } from '../../train/router-file.js';
+import type { Recipe } from '../../recipe/types.js';
 import type { PlanStages } from '../plan/types.js';
 import type { RouterFitSummary } from '../shared/manifest.js';
 import { cachedStage, stageKey } from '../shared/stage-cache.js';
@@ -39,17 +42,23 @@ export async function routerStage(
 ): Promise<FittedRouters> {
   const { recipe, stages } = ctx.plan;
   const targets = a.targets.layers;
-  const rows: LayerRows[] = a.cal.rows.map((c, i) => ({
-    rows: c.rows,
-    x: c.x,
-    z: targets[i]!.z,
-    windows: c.windows,
-  }));
+  const { input } = recipe.router;
+  // Both fits see the router's whole input as plain rows: x, then log‖r‖ for `normed+log_norm` (router/features.ts).
+  const rows: LayerRows[] = a.cal.rows.map((c, i) => {
+    if (input !== 'normed' && !c.residualNorms)
+      throw new InternalError(`router.input ${input}: calibration layer ${i} has no residual norms`);
+    return {
+      rows: c.rows,
+      x: routerRows(input, { x: c.x, rows: c.rows, residualNorms: c.residualNorms }),
+      z: targets[i]!.z,
+      windows: c.windows,
+    };
+  });
   const stage = ctx.progress.stage('router', recipe.router.kind);
   // Per-layer budgets are searched after the fit (budgets.ts): they do not change the routers.
   const inputs = {
     targets: a.targets.key,
-    router: { ...recipe.router, layer_budgets: undefined },
+    router: { ...routerKeyFields(recipe.router), layer_budgets: undefined },
     seed: recipe.seed,
   };
   const checkpointDir = join(ctx.root, 'router', `.train-${stageKey(inputs)}`);
@@ -65,6 +74,7 @@ export async function routerStage(
         rows,
         targets,
         sizes: ctx.plan.experts.map((e) => e.neurons),
+        hidden: ctx.model.ir.config.hidden,
         stage,
         dir,
         checkpointDir,
@@ -77,12 +87,26 @@ export async function routerStage(
   return { ...fit, routers: weights, routerLoss: loss };
 }
 
+/**
+ * The router settings as stage cache keys take them: `input: normed` (the default) is left out, so the entries
+ * written before the router input was a choice stay valid.
+ */
+export function routerKeyFields(
+  router: Recipe['router'],
+): Omit<Recipe['router'], 'input'> & { input?: string } {
+  return { ...router, input: router.input === 'normed' ? undefined : router.input };
+}
+
 /** The training inputs, with the plan's training step (null: the ridge router alone). */
-type FitInput = Omit<RouterStageInput, 'device'> & { readonly train: PlanStages['router']['train'] };
+type FitInput = Omit<RouterStageInput, 'device'> & {
+  readonly train: PlanStages['router']['train'];
+  /** The model's hidden size: the rows' width is it plus the router input's extra features. */
+  readonly hidden: number;
+};
 
 async function fitRouters(input: FitInput): Promise<void> {
   const { recipe, rows, train } = input;
-  const d = rows[0] ? rows[0].x.length / rows[0].rows : 0;
+  const d = rows[0] ? rows[0].x.length / rows[0].rows : 0; // the router's input width
   const { heldout } = recipe.router.train;
   const ridge = await fitRidgeRouters({
     rows,
@@ -93,7 +117,10 @@ async function fitRouters(input: FitInput): Promise<void> {
   });
   const trained = train ? await trainMlpRouters({ ...input, device: train.device }) : undefined;
   const loss = recipe.router.kind === 'mlp' && recipe.router.target === 'classification' ? 'bce' : 'mse';
-  await writeRouters(join(input.dir, ROUTERS_FILE), trained?.weights ?? ridge.weights, loss);
+  const weights = (trained?.weights ?? ridge.weights).map((w) =>
+    withInput(w, recipe.router.input, input.hidden),
+  );
+  await writeRouters(join(input.dir, ROUTERS_FILE), weights, loss);
   const held = ridge.heldoutMse.filter((v): v is number => v !== null);
   const fit: RouterFit = {
     routerFit: {

@@ -65,7 +65,8 @@ function size(path: string): string {
 }
 
 function routerLine(m: Manifest): string {
-  const kind = m.router.kind === 'mlp' ? `mlp, hidden ${m.router.hidden}` : 'ridge (linear, closed form)';
+  const shape = m.router.kind === 'mlp' ? `mlp, hidden ${m.router.hidden}` : 'ridge (linear, closed form)';
+  const kind = m.router.input === 'normed+log_norm' ? `${shape}, reads x and log‖r‖` : shape;
   const t = m.router.train;
   if (!t) return kind;
   const heldout = t.final_heldout_loss === null ? '' : `, held-out loss ${t.final_heldout_loss.toFixed(4)}`;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ModelConfig, ModelIR } from '../../ir/model.js';
 import { type Precision, PRECISIONS, withPrecisionSuffix } from '../../ir/precision.js';
 import { resolvedRecipeSchema } from '../../recipe/schema.js';
-import { ROUTER_KINDS } from '../../router/spec.js';
+import { ROUTER_INPUTS, ROUTER_KINDS } from '../../router/spec.js';
 import { DEVICES } from '../../runtime/device.js';
 import type { TrainSummary } from '../../train/types.js';
 import type { DataPin } from './text-source.js';
@@ -236,6 +236,8 @@ export const moeManifestSchema = z.object({
     kind: routerKind,
     hidden: count.nullable(),
     outputs: z.number().int().nonnegative(),
+    /** What the routers read (router/spec.ts RouterInput); absent from older manifests: normed. */
+    input: z.enum(ROUTER_INPUTS).optional(),
     fit: z.object({
       ridge_lambda: z.number(),
       ridge_train_mse: z.array(z.number()),
