@@ -45,11 +45,15 @@ describe('MAC counts', () => {
     expect(ffnMacs(8, { kind: 'plain', neurons: 16 })).toBe(2 * 8 * 16);
   });
 
-  it('router: d·r + r·(K−1) for the MLP, d·(K−1) for the linear one; params add biases', () => {
+  it('router: d·r + r·(K−1) for the MLP, d·(K−1) for the linear one; params add biases; log‖r‖ adds its cost', () => {
     expect(routerMacs({ hidden: 8, routerHidden: 3, experts: 4 })).toBe(24 + 9);
     expect(routerMacs({ hidden: 8, routerHidden: null, experts: 4 })).toBe(24);
     expect(routerParams({ hidden: 8, routerHidden: 3, experts: 4 })).toBe(24 + 3 + 9 + 3);
     expect(routerParams({ hidden: 8, routerHidden: null, experts: 4 })).toBe(24 + 3);
+    // log‖r‖: ‖r‖² (d MACs) and one more input row of the first layer.
+    expect(routerMacs({ hidden: 8, routerHidden: 3, experts: 4, logNorm: true })).toBe(8 + 27 + 9);
+    expect(routerMacs({ hidden: 8, routerHidden: null, experts: 4, logNorm: true })).toBe(8 + 27);
+    expect(routerParams({ hidden: 8, routerHidden: 3, experts: 4, logNorm: true })).toBe(27 + 3 + 9 + 3);
   });
 
   it('LM head and the whole model per token', () => {

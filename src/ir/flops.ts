@@ -8,7 +8,8 @@
  *   attention projections  d·h·e (q) + 2·d·g·e (k, v) + h·e·d (o)
  *   attention scores       h·e·c (q·kᵀ) + h·c·e (weights·v)       — c = positions attended to
  *   FFN gated              3·d·n (gate, up, down);  plain  2·d·n (up, down)
- *   router                 d·r + r·(K−1) (mlp);  d·(K−1) (linear, r = null)
+ *   router                 d·r + r·(K−1) (mlp);  d·(K−1) (linear, r = null); reading log‖r‖ adds d (‖r‖²)
+ *                          and one input row: r (mlp) or K−1 (linear)
  *   LM head                d·V, once per token
  */
 import { InputError } from '../util/errors.js';
@@ -31,19 +32,26 @@ export interface RouterShape {
   /** Hidden width of the MLP router; null for a linear router. */
   readonly routerHidden: number | null;
   readonly experts: number;
+  /** The router also reads log‖r‖ (router.input normed+log_norm). */
+  readonly logNorm?: boolean;
 }
 
-export function routerMacs({ hidden, routerHidden, experts }: RouterShape): number {
+export function routerMacs({ hidden, routerHidden, experts, logNorm }: RouterShape): number {
   const outputs = experts - 1;
-  return routerHidden === null ? hidden * outputs : hidden * routerHidden + routerHidden * outputs;
+  const inputs = hidden + (logNorm ? 1 : 0);
+  const feature = logNorm ? hidden : 0; // Σ r_i² over the residual row
+  return (
+    feature + (routerHidden === null ? inputs * outputs : inputs * routerHidden + routerHidden * outputs)
+  );
 }
 
 /** Weights and biases of one layer's router. */
-export function routerParams({ hidden, routerHidden, experts }: RouterShape): number {
+export function routerParams({ hidden, routerHidden, experts, logNorm }: RouterShape): number {
   const outputs = experts - 1;
+  const inputs = hidden + (logNorm ? 1 : 0);
   return routerHidden === null
-    ? (hidden + 1) * outputs
-    : (hidden + 1) * routerHidden + (routerHidden + 1) * outputs;
+    ? (inputs + 1) * outputs
+    : (inputs + 1) * routerHidden + (routerHidden + 1) * outputs;
 }
 
 /**

@@ -83,7 +83,12 @@ export function plan(input: PlanInput): Plan {
 
 /** The router's shape as the compute figures count it. */
 export function routerShape(recipe: Recipe, hidden: number, experts: number): RouterShape {
-  return { hidden, routerHidden: recipe.router.kind === 'mlp' ? recipe.router.hidden : null, experts };
+  return {
+    hidden,
+    routerHidden: recipe.router.kind === 'mlp' ? recipe.router.hidden : null,
+    experts,
+    ...(recipe.router.input === 'normed+log_norm' && { logNorm: true }),
+  };
 }
 
 function planModel({ recipe, model: m }: PlanInput): PlanModel {
