@@ -38,6 +38,7 @@ describe('defaults', () => {
       adapt_ridge: 1e-3,
       adapt_full_weight: 1,
     });
+    expect(recipe.router.input).toBe('normed');
     expect(recipe.router.train).toEqual({
       steps: 400,
       batch: 2048,
@@ -115,6 +116,9 @@ describe('errors, each with its path and line:col', () => {
     ]);
     expect(problemsOf('dtype: int8\n')).toEqual([
       "dtype (1:8): must be one of 'auto' | 'float32' | 'float16' | 'bfloat16', got 'int8'",
+    ]);
+    expect(problemsOf('router: { input: raw }\n')).toEqual([
+      "router.input (1:18): must be one of 'normed' | 'normed+log_norm', got 'raw'",
     ]);
   });
 
