@@ -9,10 +9,9 @@ import { ERROR_EPSILON, LOG_ERROR_DELTA } from '../router/targets.js';
 import type { DecoderContext } from './context.js';
 
 /**
- * x [N, d] (and the residual stream [.., d] the FFN's norm read, one row per row of x: read only for
- * `normed+log_norm`) → z [N, K−1]. Router weights
- * stay float32 whatever the model dtype: they are tiny and the choice is a threshold decision that rounding would
- * move. Names `router.{layer}.{w1,b1,w2,b2}`.
+ * x [N, d] → z [N, K−1]; a `normed+log_norm` router also reads the residual stream the FFN's norm read ([.., d],
+ * one row per row of x), others leave it unused. Router weights stay float32 whatever the model dtype: they are tiny
+ * and the choice is a threshold decision that rounding would move. Names `router.{layer}.{w1,b1,w2,b2}`.
  */
 export function routerLogErrors(
   ctx: DecoderContext,
