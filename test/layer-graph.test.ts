@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModelIR } from '../src/families/load.js';
 import type { DecoderOptions } from '../src/graph/decoder.js';
-import { HIDDEN_IN, HIDDEN_OUT } from '../src/graph/names.js';
+import { DEBUG, HIDDEN_IN, HIDDEN_OUT, LAYER_DEBUG } from '../src/graph/names.js';
 import { buildEmbedGraph, buildHeadGraph, buildLayerGraph } from '../src/graph/layer-graph.js';
 import { writeDecoder } from '../src/graph/write-decoder.js';
 import type { ModelIR } from '../src/ir/model.js';
@@ -170,5 +170,42 @@ describe('phi3 MoE layer graph', () => {
     const b = await run(routed, { ...pick(routed, feeds), router_threshold: float32Tensor([0], []) });
     expect(maxAbsDiff(readFloat32(b[HIDDEN_OUT]!), readFloat32(a[HIDDEN_OUT]!))).toBeLessThanOrEqual(TOL);
     expect(new Set(readInt64(b.expert_index!))).toEqual(new Set([2]));
+  });
+});
+
+// The router's log‖r‖ input reads ‖r‖ from the layer part's `ffn_residual` (calibration): it must be the stream
+// the FFN's output is added to, i.e. layer_output − mlp_output of the whole graph.
+// Gemma 2/3 add the FFN output after a post norm, so the difference of the debug outputs is not r there.
+const NO_POST_FFN_NORM = GOLDEN_CASES.filter((c) => !c.startsWith('gemma'));
+
+describe.each(NO_POST_FFN_NORM)('%s layer part debug outputs', (name) => {
+  it('ffn_residual is the residual stream the FFN output is added to (≤ 1e-5)', async () => {
+    const ir = await loadModelIR(fixtureDir(name));
+    expect(ir.layers.some((l) => l.postFfnNorm)).toBe(false);
+    const ref = await openReference(fixtureDir(name));
+    const dir = mkdtempSync(join(root, `${name}-residual-`));
+    const feeds = tokenFeeds({ ids: ref.ids });
+    const expected = await run(await whole(ir, dir, { debugOutputs: true }), feeds);
+    let worst = 0;
+    for (const layer of ir.layers) {
+      const path = join(dir, `layer.${layer.index}.onnx`);
+      const data = new ExternalDataWriter(`${path}.data`);
+      writeModel((await buildLayerGraph(ir, layer.index, { data, debugOutputs: true })).model(), path);
+      data.close();
+      const session = await createSession(path, { threads: 1 });
+      const hidden = expected[DEBUG.hiddenStates(layer.index)]!;
+      const out = await run(session, pick(session, { ...feeds, [HIDDEN_IN]: hidden }));
+      const got = readFloat32(out[LAYER_DEBUG.ffnResidual]!);
+      const out1 = readFloat32(expected[DEBUG.layerOutput(layer.index)]!);
+      const y = readFloat32(expected[DEBUG.mlpOutput(layer.index)]!);
+      worst = Math.max(
+        worst,
+        maxAbsDiff(
+          got,
+          out1.map((v, i) => v - y[i]!),
+        ),
+      );
+    }
+    expect(worst).toBeLessThanOrEqual(TOL);
   });
 });
