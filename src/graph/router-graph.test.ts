@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModelIR } from '../families/load.js';
 import { ELEM, GraphBuilder, writeModel } from '../onnx/builder.js';
-import { routerRows } from '../router/features.js';
+import { foldFeatureScale, routerRows } from '../router/features.js';
 import { routerForward } from '../router/forward.js';
-import { initMlpRouter, type RidgeRouter, type RouterWeights } from '../router/spec.js';
+import { initMlpRouter, type RidgeRouter, type RouterWeights, withInput } from '../router/spec.js';
 import { ERROR_EPSILON } from '../router/targets.js';
 import { createSession, releaseSession, run } from '../runtime/session.js';
 import { float32Tensor, readFloat32 } from '../runtime/tensors.js';
@@ -91,12 +91,18 @@ describe('router graph with the log‖r‖ input', () => {
     expect(maxAbsDiff(got, normed)).toBeGreaterThan(1e-2);
   });
 
-  it('feeds the mlp router the same rows routerRows builds for training', async () => {
+  it('reads f itself with the weights fitted on standardized f folded in (mlp): the fit’s own predictions', async () => {
     const init = initMlpRouter({ d: D + 1, hidden: 5, outputs: OUTPUTS, seed: 3 });
-    const r: RouterWeights = { ...init, d: D, input: 'normed+log_norm', b1: uniform(5, 1) };
-    const got = await graphZ(r, 'mlp');
-    const rows = routerRows('normed+log_norm', { x, rows: ROWS, residualNorms: residualNorms() });
+    const fitted: RouterWeights = { ...init, b1: uniform(5, 1) }; // as trained: on [x, (f − μ)/σ]
+    const { x: rows, scale } = routerRows('normed+log_norm', {
+      x,
+      rows: ROWS,
+      residualNorms: residualNorms(),
+    });
     expect(rows.length).toBe(ROWS * (D + 1));
-    expect(maxAbsDiff(got, routerForward(r, rows, ROWS))).toBeLessThanOrEqual(1e-5);
+    expect(scale!.std).toBeGreaterThan(0.5); // the norms span six decades
+    const r = withInput(foldFeatureScale(fitted, scale!), 'normed+log_norm', D);
+    const got = await graphZ(r, 'mlp');
+    expect(maxAbsDiff(got, routerForward(fitted, rows, ROWS))).toBeLessThanOrEqual(1e-4);
   });
 });

@@ -7,7 +7,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RouterLoss } from '../../graph/router-train-io.js';
-import { routerRows } from '../../router/features.js';
+import { type FeatureScale, foldFeatureScale, routerRows } from '../../router/features.js';
 import { type RouterWeights, withInput } from '../../router/spec.js';
 import { InternalError } from '../../util/errors.js';
 import { ROUTERS_FILE } from '../../train/checkpoint.js';
@@ -43,16 +43,15 @@ export async function routerStage(
   const { recipe, stages } = ctx.plan;
   const targets = a.targets.layers;
   const { input } = recipe.router;
-  // Both fits see the router's whole input as plain rows: x, then log‖r‖ for `normed+log_norm` (router/features.ts).
+  // Both fits see the router's whole input as plain rows: x, then standardized log‖r‖ for `normed+log_norm`
+  // (router/features.ts), whose scale each layer's weights take in after the fit.
+  const scales: (FeatureScale | undefined)[] = [];
   const rows: LayerRows[] = a.cal.rows.map((c, i) => {
     if (input !== 'normed' && !c.residualNorms)
       throw new InternalError(`router.input ${input}: calibration layer ${i} has no residual norms`);
-    return {
-      rows: c.rows,
-      x: routerRows(input, { x: c.x, rows: c.rows, residualNorms: c.residualNorms }),
-      z: targets[i]!.z,
-      windows: c.windows,
-    };
+    const { x, scale } = routerRows(input, { x: c.x, rows: c.rows, residualNorms: c.residualNorms });
+    scales.push(scale);
+    return { rows: c.rows, x, z: targets[i]!.z, windows: c.windows };
   });
   const stage = ctx.progress.stage('router', recipe.router.kind);
   // Per-layer budgets are searched after the fit (budgets.ts): they do not change the routers.
@@ -75,6 +74,7 @@ export async function routerStage(
         targets,
         sizes: ctx.plan.experts.map((e) => e.neurons),
         hidden: ctx.model.ir.config.hidden,
+        scales,
         stage,
         dir,
         checkpointDir,
@@ -102,6 +102,8 @@ type FitInput = Omit<RouterStageInput, 'device'> & {
   readonly train: PlanStages['router']['train'];
   /** The model's hidden size: the rows' width is it plus the router input's extra features. */
   readonly hidden: number;
+  /** Per layer, the standardization of log‖r‖ in the rows (undefined for `normed`). */
+  readonly scales: readonly (FeatureScale | undefined)[];
 };
 
 async function fitRouters(input: FitInput): Promise<void> {
@@ -117,9 +119,10 @@ async function fitRouters(input: FitInput): Promise<void> {
   });
   const trained = train ? await trainMlpRouters({ ...input, device: train.device }) : undefined;
   const loss = recipe.router.kind === 'mlp' && recipe.router.target === 'classification' ? 'bce' : 'mse';
-  const weights = (trained?.weights ?? ridge.weights).map((w) =>
-    withInput(w, recipe.router.input, input.hidden),
-  );
+  const weights = (trained?.weights ?? ridge.weights).map((w, i) => {
+    const scale = input.scales[i];
+    return withInput(scale ? foldFeatureScale(w, scale) : w, recipe.router.input, input.hidden);
+  });
   await writeRouters(join(input.dir, ROUTERS_FILE), weights, loss);
   const held = ridge.heldoutMse.filter((v): v is number => v !== null);
   const fit: RouterFit = {
