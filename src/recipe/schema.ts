@@ -147,9 +147,9 @@ const routerSchema = z
     hidden: count().default(64).describe('hidden width of the mlp router'),
     input: z
       .enum(ROUTER_INPUTS)
-      .default('normed')
+      .default('normed+log_norm')
       .describe(
-        "what the router reads: the FFN's normalized input x (normed), or x and log ‖r‖ of the residual stream r the FFN norm divides out (normed+log_norm; the targets divide by ‖r + y‖)",
+        "what the router reads: x and log ‖r‖ of the residual stream r the FFN norm divides out (normed+log_norm; the targets divide by ‖r + y‖), or the FFN's normalized input x alone (normed)",
       ),
     target: targetField
       .default('relative-error')
