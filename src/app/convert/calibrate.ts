@@ -99,7 +99,7 @@ export async function calibrationStage(ctx: StageContext): Promise<Calibration> 
     // Rows carry their window and every layer samples the same tokens (older entries did neither).
     rows: 'aligned-windows',
     // Rows carry ‖r‖ now; entries from before lack it, which only the router's log‖r‖ input needs: with that input
-    // the key differs, so such a run never reads an older entry (and the default keeps its cache).
+    // the key differs, so such a run never reads an older entry (and `router.input: normed` keeps the older ones).
     ...(recipe.router.input !== 'normed' && { residual_norm: true }),
     // Present only with `experts.adapt: lsq`, whose per-layer fit runs in this pass.
     ...(recipe.experts.adapt !== 'none' && { adapt: adaptKey(recipe, sizes) }),

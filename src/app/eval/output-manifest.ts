@@ -29,6 +29,7 @@ const evalFields = moeManifestSchema.pick({
   model: true,
   recipe: true,
   experts: true,
+  router: true,
   graphs: true,
 });
 type EvalFields = z.output<typeof evalFields>;
@@ -101,7 +102,12 @@ function planFromManifest(m: EvalFields, path: string, opts: OutputEvalOptions):
   const settled = opts.settings ? { ...m.recipe, eval: opts.settings } : m.recipe;
   // What the graphs hold is the manifest's `experts.adapt`: one written before expert adaptation existed has bare
   // prefixes, whatever the recipe schema's default says today.
-  const recorded = { ...settled, experts: { ...settled.experts, adapt: m.experts.adapt?.method ?? 'none' } };
+  // Likewise its routers' input (counted in ffn_router_fraction): one written before the choice read x alone.
+  const recorded = {
+    ...settled,
+    experts: { ...settled.experts, adapt: m.experts.adapt?.method ?? 'none' },
+    router: { ...settled.router, input: m.router.input ?? 'normed' },
+  };
   const recipe = reviseRecipe(recorded, path, opts.overrides);
   const model: ModelShape = {
     config: configFromManifest(m.model),
