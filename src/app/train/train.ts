@@ -38,7 +38,9 @@ type TrainSummaryInPlace = { readonly steps: number; readonly final_heldout_loss
 export async function trainOutput(opts: TrainOptions): Promise<ConvertResult> {
   const dir = resolve(opts.dir);
   const manifest = await readManifest(dir, recorded);
-  const mlp = { ...manifest.recipe, router: { ...manifest.recipe.router, kind: 'mlp' } };
+  // The routers' input as recorded: an output from before the choice keeps routers that read x alone.
+  const input = manifest.router.input ?? 'normed';
+  const mlp = { ...manifest.recipe, router: { ...manifest.recipe.router, kind: 'mlp', input } };
   const recipe = reviseRecipe(mlp, join(dir, MANIFEST_FILE), { ...opts.overrides });
   const now = { recipe: manifest.recipe, train: manifest.router.train };
   return convert({
