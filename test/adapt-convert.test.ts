@@ -72,8 +72,8 @@ describe('moefy convert with adapted experts (lsq)', () => {
     const dense = lsq.report.points.find((p) => p.kind === 'dense')!;
     const zero = lsq.report.points.find((p) => p.kind === 'learned' && p.threshold === 0)!;
     expect(Math.abs(zero.perplexity / dense.perplexity - 1)).toBeLessThan(1e-4);
-    // ridge router on x and log‖r‖: d (‖r‖²) + (d + 1)·(K−1) MACs per layer over the dense FFN's 3·d·ffn.
-    expect(zero.ffn_router_fraction).toBeCloseTo(1 + (128 + 129 * 4) / (3 * 128 * 512), 4); // report.json keeps 4 decimals
+    // ridge router: d·(K−1) MACs per layer over the dense FFN's 3·d·ffn.
+    expect(zero.ffn_router_fraction).toBeCloseTo(1 + (128 * 4) / (3 * 128 * 512), 4); // report.json keeps 4 decimals
     const statics = lsq.report.points.filter((p) => p.kind === 'static');
     for (const p of statics) expect(p.ffn_router_fraction).toBe(p.ffn_fraction);
   });

@@ -38,7 +38,7 @@ describe('defaults', () => {
       adapt_ridge: 1e-3,
       adapt_full_weight: 1,
     });
-    expect(recipe.router.input).toBe('normed+log_norm');
+    expect(recipe.router.input).toBe('normed');
     expect(recipe.router.train).toEqual({
       steps: 400,
       batch: 2048,

@@ -147,9 +147,9 @@ const routerSchema = z
     hidden: count().default(64).describe('hidden width of the mlp router'),
     input: z
       .enum(ROUTER_INPUTS)
-      .default('normed+log_norm')
+      .default('normed')
       .describe(
-        "what the router reads: x and log ‖r‖ of the residual stream r the FFN norm divides out (normed+log_norm; the targets divide by ‖r + y‖), or the FFN's normalized input x alone (normed)",
+        "what the router reads: the FFN's normalized input x alone (normed), or x and log ‖r‖ of the residual stream r the FFN norm divides out (normed+log_norm; the targets divide by ‖r + y‖; measured better on kjv-llama, see docs/design.md #16)",
       ),
     target: targetField
       .default('relative-error')

@@ -31,8 +31,8 @@ describe('plan for kjv-llama under the default recipe', () => {
   // Per layer at eval context (128 + 1) / 2 = 64.5: projections 128·32·(8 + 8) = 65536,
   // scores 2·4·32·64.5 = 16512, FFN 3·128·512 = 196608; 4 layers + LM head 128·256 = 32768.
   const dense = 4 * (65536 + 16512 + 196608) + 32768;
-  // Router 128 (‖r‖²) + 129·64 + 64·4 = 8640 MACs per layer: x and log‖r‖ in, the default router input.
-  const router = 8640;
+  // Router 128·64 + 64·4 = 8448 MACs per layer.
+  const router = 8448;
 
   it('prices the dense model', () => {
     expect(p.model.context).toBe(64.5);
@@ -50,8 +50,8 @@ describe('plan for kjv-llama under the default recipe', () => {
       const macs = 4 * (65536 + 16512 + 3 * 128 * e.neurons + router) + 32768;
       expect(e.flopsFraction).toBeCloseTo(macs / dense, 12);
     });
-    // Smallest expert by hand: 4·(65536 + 16512 + 3·128·64 + 8640) + 32768 = 493824 of 1147392 MACs.
-    expect(p.experts[0]!.flopsFraction).toBeCloseTo(493824 / 1147392, 12);
+    // Smallest expert by hand: 4·(65536 + 16512 + 3·128·64 + 8448) + 32768 = 493056 of 1147392 MACs.
+    expect(p.experts[0]!.flopsFraction).toBeCloseTo(493056 / 1147392, 12);
     expect(p.experts.at(-1)!.flopsFraction).toBeGreaterThan(1); // full width still pays for the router
   });
 
@@ -59,15 +59,16 @@ describe('plan for kjv-llama under the default recipe', () => {
     expect(p.router).toEqual({
       kind: 'mlp',
       hidden: 64,
-      paramsPerLayer: 130 * 64 + 65 * 4,
-      params: 4 * (130 * 64 + 65 * 4),
+      paramsPerLayer: 129 * 64 + 65 * 4,
+      params: 4 * (129 * 64 + 65 * 4),
       macsPerToken: 4 * router,
       flopsFraction: (4 * router) / dense,
     });
     const ridge = planOf('router: { kind: ridge }').router;
-    expect([ridge.paramsPerLayer, ridge.macsPerToken]).toEqual([130 * 4, 4 * (128 + 129 * 4)]);
-    const normed = planOf('router: { kind: ridge, input: normed }').router;
-    expect([normed.paramsPerLayer, normed.macsPerToken]).toEqual([129 * 4, 4 * 128 * 4]);
+    expect([ridge.paramsPerLayer, ridge.macsPerToken]).toEqual([129 * 4, 4 * 128 * 4]);
+    // x and log‖r‖: one more input row and d MACs for ‖r‖².
+    const logNorm = planOf('router: { kind: ridge, input: normed+log_norm }').router;
+    expect([logNorm.paramsPerLayer, logNorm.macsPerToken]).toEqual([130 * 4, 4 * (128 + 129 * 4)]);
   });
 
   it('estimates memory and disk from the weights and calibration buffers', () => {
@@ -182,7 +183,7 @@ describe('plan for kjv-llama under the default recipe', () => {
       'llama (LlamaForCausalLM), 4 layers, hidden 128, heads 4 (kv 4) × 32, FFN 512 (gated)',
     );
     expect(text).toContain('           0       64   12.5%            197 k        43.0%');
-    expect(text).toContain('mlp, hidden 64: 8.58 k parameters per layer, 34.3 k in all');
+    expect(text).toContain('mlp, hidden 64: 8.52 k parameters per layer, 34.1 k in all');
   });
 });
 
