@@ -40,6 +40,11 @@ const TRAIN_STEP_OVERHEAD_S = 2e-3;
 
 const EMIT_BYTES: Record<Exclude<Recipe['dtype'], 'auto'>, number> = { float32: 4, float16: 2, bfloat16: 2 };
 
+/** Whether the emitted weights are bfloat16 (`auto` keeps a bf16 checkpoint's): CPU parts feed them widened. */
+function emitsBf16(recipe: Recipe, model: PlanModel): boolean {
+  return recipe.dtype === 'bfloat16' || (recipe.dtype === 'auto' && model.sourceDtype === 'bfloat16');
+}
+
 /** Bytes per emitted weight; `auto` keeps the declared source precision (config.json's torch_dtype). */
 function emitBytes(dtype: Recipe['dtype'], sourceDtype: string): number {
   if (dtype !== 'auto') return EMIT_BYTES[dtype];
@@ -202,12 +207,17 @@ export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems 
   const ioSeconds =
     (sourceBytes + estimateDisk({ recipe, model, routerParams: 0, adaptedParams: 0 }).totalBytes) /
     DISK_BYTES_PER_S;
-  // Layer-sequential stages build their part graphs from the checkpoint: per layer, read the stored weights and
-  // write the graph's (float32 for calibration; the emitted dtype for each of the eval's four graph kinds).
+  // Layer-sequential stages build their part graphs from the checkpoint: per layer, read the stored weights.
+  // On CPU the float32/bf16 weights are then fed as graph inputs (pipeline/part-session.ts: nothing written);
+  // CUDA, float16 and the quantized precisions write each part's weights as initializers.
   const layerWeights = layerParams(model, model.ffnKind);
   const sourceLayer = layerWeights * (model.sourceDtype === 'float32' ? 4 : 2);
+  const emitted = emitBytes(recipe.dtype, model.sourceDtype);
+  const fed = (bytesPer: number) =>
+    recipe.device === 'cpu' && (bytesPer === FLOAT32 || emitsBf16(recipe, model));
   const partSeconds = (graphs: number, bytesPer: number) =>
-    (model.numLayers * graphs * (sourceLayer + layerWeights * bytesPer)) / DISK_BYTES_PER_S;
+    (model.numLayers * graphs * (sourceLayer + (fed(bytesPer) ? 0 : layerWeights * bytesPer))) /
+    DISK_BYTES_PER_S;
   const calibrationSeconds =
     flops(recipe.calibration.tokens, recipe.calibration.seq_len) / CPU_FLOPS_PER_S +
     partSeconds(1, FLOAT32) +
@@ -243,11 +253,13 @@ export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems 
     : 0;
   const evalSeconds =
     (passes * flops(recipe.eval.tokens, recipe.eval.seq_len) + flops(latencyTokens, seq)) / CPU_FLOPS_PER_S +
-    partSeconds(4, emitBytes(recipe.dtype, model.sourceDtype));
+    partSeconds(4, emitted) +
+    // The other precisions' parts (dense and MoE, layer by layer) are written once each.
+    precisionGraphBytes(recipe, model, 0) / DISK_BYTES_PER_S;
   const basis =
     `CPU at ${CPU_FLOPS_PER_S / 1e9} GFLOP/s effective, disk at ${DISK_BYTES_PER_S / 1e6} MB/s, ` +
     `${TRAIN_STEP_OVERHEAD_S * 1e3} ms per router train step, ridge fit in JavaScript at ${JS_FLOPS_PER_S / 1e9} GFLOP/s, adaptation solves on ORT float64 at ${F64_GEMM_FLOPS_PER_S / 1e9} GFLOP/s, targets' probe graphs at ${PROBE_WEIGHTS_PER_S / 1e6} M FFN weights/s; evaluation prices ${passes} passes over ` +
-    `eval.tokens at dense cost (an upper bound) plus the latency runs; part graphs written per layer`;
+    `eval.tokens at dense cost (an upper bound) plus the latency runs; part graphs on CPU fed their float32/bf16 weights (read, not written), other precisions written per layer`;
   const totalSeconds = ioSeconds + calibrationSeconds + targetsSeconds + trainSeconds + evalSeconds;
   return { ioSeconds, calibrationSeconds, targetsSeconds, trainSeconds, evalSeconds, totalSeconds, basis };
 }

@@ -126,18 +126,24 @@ describe('plan for kjv-llama under the default recipe', () => {
         p.time.evalSeconds,
       9,
     );
-    // The forward's FLOPs, plus each layer's part graph read from the checkpoint and written as float32, plus the
+    // The forward's FLOPs, plus each layer's weights read from the checkpoint (fed to its part graph as inputs on
+    // CPU: nothing written), plus the
     // adaptation: per layer the Gram products over every token, one nested Cholesky of the largest system (385),
     // its forward substitution and the four experts' back substitutions, all float64.
     const layer = 65536 + 196608 + 256;
     const solves = 385 ** 3 / 2 + 385 ** 2 * 128 + [65, 129, 257, 385].reduce((s, q) => s + q * q * 128, 0);
     expect(p.time.calibrationSeconds).toBeCloseTo(
       (2 * 32768 * (4 * (65536 + 2 * 4 * 32 * 128.5 + 196608) + 32768)) / 20e9 +
-        (4 * (layer * 4 + layer * 4)) / 200e6 +
+        (4 * layer * 4) / 200e6 +
         4 * ((2 * 32768 * 513 * (513 + 128)) / 20e9 + solves / 5.5e9),
       9,
     );
     expect(p.time.basis).toMatch(/^CPU at 20 GFLOP\/s effective, disk at 200 MB\/s/);
+    // Evaluation parts on CPU feed float32/bf16 weights; float16 weights are written as initializers per layer
+    // (four graph kinds), as on CUDA.
+    const written = (4 * 4 * layer * 2) / 200e6;
+    expect(planOf('dtype: float16').time.evalSeconds - p.time.evalSeconds).toBeCloseTo(written, 9);
+
     // The built-in recipe does not warn about itself: the default prompt shortens to 256 − 32 tokens.
     expect(p.warnings).toEqual([]);
     expect(planOf('eval: { latency: { seq: 256 } }').warnings).toEqual([
