@@ -28,9 +28,12 @@ export const Q4_BLOCK = 32;
  * MatMulNBits `accuracy_level` 4 for q4 (q4f16 keeps float16 activations): the CPU kernel quantizes the activations
  * to int8 per row and block of Q4_BLOCK inputs and multiplies in integers, as onnxruntime-genai's model builder sets
  * it for CPU and ORT's quantizer offers (`accuracy_level=4`); without it the kernel dequantizes the weights and
- * computes in float32. A token's activations quantize the same whether the MoE gathers it into a nested block or
- * the dense graph runs it (blocks are aligned), so threshold 0 still equals the dense graph. Measured:
- * docs/benchmarks.md (suite precision), docs/precisions.md.
+ * computes in float32. The weights and the routing at threshold 0 equal the dense graph's (blocks are aligned),
+ * but not bit for bit: the MoE sums the full expert's down projection block by block (Σ_j h_j·W_j), which changes
+ * the float32 rounding of a layer's output by ~1e-7, and the next layer's int8 rounding turns the rare value on a
+ * rounding boundary into a whole step (~max/127). On kjv-llama this stays under 1e-4 of perplexity; on a
+ * random-weight 1.1B shape it compounds to +0.12 % over 22 layers (with accuracy_level 0: +0.0000 %, session 6's
+ * q4t0 investigation). Measured: docs/benchmarks.md (suite precision), docs/precisions.md.
  */
 export const Q4_ACCURACY_LEVEL = 4;
 
