@@ -9,34 +9,79 @@ import type { Recipe } from '../../recipe/types.js';
 import { precisionGraphBytes, precisionPasses } from './precisions.js';
 import type { PlanDisk, PlanMemory, PlanModel, PlanTime } from './types.js';
 import { latencyPromptTokens } from '../../eval/latency-prompt.js';
+import type { MachineRate } from './machine-rate.js';
 
 const FLOAT32 = 4;
 /** ORT, Node and moefy's own code before any weight is loaded (DESIGN.md §4 budgets it at 300 MB). */
 const RUNTIME_BASELINE_BYTES = 300e6;
-/** Effective CPU throughput of ORT on small matrices, 2 threads (DESIGN.md §4 measured ~90 GFLOP/s on 2048×5632). */
-const CPU_FLOPS_PER_S = 20e9;
+/*
+ * The rates below were measured on the reference box (2 cores, 24 GiB; the probe of app/plan/machine-rate.ts ran at
+ * REFERENCE_PROBE_FLOPS there with nothing else at its priority) on synthetic checkpoints of TinyLlama-1.1B's and
+ * Llama-3-8B's shapes (docs/benchmarks.md). A plan made with a measured rate scales every compute rate by
+ * measured ÷ reference, so a loaded or a faster machine is priced as it runs now: the same box ran one 8B
+ * calibration in 145 s quiet and 279 s beside other work.
+ */
+const REFERENCE_PROBE_FLOPS = 70e9;
+/**
+ * ORT's effective throughput in the layer-sequential calibration pass, attention and the JavaScript between runs
+ * included, per FLOP of the dense forward: 1,024 tokens took 21 s at 1.1B and 145 s at 8B (each with its layers'
+ * weights read at DISK_BYTES_PER_S on top). Runs of up to 4,096 tokens make it faster than the 256-token probe.
+ */
+const CALIBRATION_FLOPS_PER_S = 150e9;
+/**
+ * The evaluation sweep per FLOP of a dense pass at every point (an upper bound: routed points compute less): 512
+ * tokens × 11 points over a 1.1B in 258 s. Points carry 256-token windows through four part graphs per layer.
+ * Router training's ORT steps are priced at the same rate.
+ */
+const EVAL_FLOPS_PER_S = 30e9;
 /**
  * Float64 math in JavaScript: the ridge routers' normal equations (always fitted), priced as 2·rows·d² + d³ per
- * layer. Calibrated on the synthetic 1.1B scale run with the blocked kernels (~95 s for 22 layers × 2049² at 1024
- * rows, a shared 2-core box at load ~7; the plain loops took 492 s at load 13–19).
+ * layer: 22 layers × 2049² at 1,024 rows in ~48 s (1.1B).
  */
-const JS_FLOPS_PER_S = 4e9;
+const JS_FLOPS_PER_S = 8e9;
 /**
  * The targets stage's JavaScript per FFN weight of a layer's probe graph (read, widen, permute into blocks, write,
- * load). Calibrated on the same run: 22 layers × 34.6 M FFN weights in 126 s.
+ * load): 22 layers × 34.6 M FFN weights in 33 s (1.1B).
  */
-const PROBE_WEIGHTS_PER_S = 6e6;
+const PROBE_WEIGHTS_PER_S = 22e6;
 /**
  * The adaptation's nested Cholesky solves (experts/nested-cholesky.ts) on ORT's float64 GEMM (MLAS, 2 threads),
- * per flop of the count in `adaptSeconds`, copies and small leaf products included: `bench/adapt-solve.ts` at
- * TinyLlama-1.1B's shape took 23.6 s for 1.29e11 such flops (5.5 GFLOP/s) on the shared 2-core box with another
- * conversion running (large 2048² products alone: 7.4–8.6 GFLOP/s).
+ * per flop of the count in `adaptSeconds`, copies and small leaf products included (`bench/adapt-solve.ts`).
  */
-const F64_GEMM_FLOPS_PER_S = 5.5e9;
-/** Sequential read + write of weight files. */
-const DISK_BYTES_PER_S = 200e6;
+const F64_GEMM_FLOPS_PER_S = 9e9;
 /** Fixed cost of one train-step session run (feeds, fetches, optimizer state) independent of batch size. */
 const TRAIN_STEP_OVERHEAD_S = 2e-3;
+
+/** The compute rates a plan prices with: the reference box's, scaled by the machine-rate probe when measured. */
+interface Rates {
+  readonly calibration: number;
+  readonly eval: number;
+  readonly js: number;
+  readonly probeWeights: number;
+  readonly f64: number;
+  readonly stepOverhead: number;
+  /** How they were obtained, for `time.basis`. */
+  readonly source: string;
+}
+
+function ratesFor(machineRate: MachineRate | undefined): Rates {
+  const speed = machineRate ? machineRate.flopsPerSecond / REFERENCE_PROBE_FLOPS : 1;
+  const gflops = (machineRate?.flopsPerSecond ?? REFERENCE_PROBE_FLOPS) / 1e9;
+  return {
+    calibration: CALIBRATION_FLOPS_PER_S * speed,
+    eval: EVAL_FLOPS_PER_S * speed,
+    js: JS_FLOPS_PER_S * speed,
+    probeWeights: PROBE_WEIGHTS_PER_S * speed,
+    f64: F64_GEMM_FLOPS_PER_S * speed,
+    stepOverhead: TRAIN_STEP_OVERHEAD_S / speed,
+    source: machineRate
+      ? `ORT on ${machineRate.device} measured at ${gflops.toFixed(0)} GFLOP/s now (reference box ${REFERENCE_PROBE_FLOPS / 1e9}), rates scaled ×${speed.toFixed(2)}`
+      : `rates of the reference box (ORT probe ${gflops.toFixed(0)} GFLOP/s; not measured here)`,
+  };
+}
+
+/** Sequential read + write of weight files. */
+const DISK_BYTES_PER_S = 200e6;
 
 const EMIT_BYTES: Record<Exclude<Recipe['dtype'], 'auto'>, number> = { float32: 4, float16: 2, bfloat16: 2 };
 
@@ -99,7 +144,7 @@ function adaptLayerBytes(model: PlanModel, systems: readonly number[]): number {
  * Cholesky factor of the largest system (p³/2 as recursive GEMMs: the trailing updates compute both triangles), one forward
  * substitution p²d and a back substitution p_k²d per expert.
  */
-function adaptSeconds(recipe: Recipe, model: PlanModel, systems: readonly number[]): number {
+function adaptSeconds(recipe: Recipe, model: PlanModel, systems: readonly number[], rates: Rates): number {
   if (systems.length === 0) return 0;
   const m = model.ffnDim + 1;
   const tokens =
@@ -108,7 +153,7 @@ function adaptSeconds(recipe: Recipe, model: PlanModel, systems: readonly number
   const top = Math.max(...systems);
   const solve =
     top ** 3 / 2 + top * top * model.hidden + systems.reduce((s, p) => s + p * p * model.hidden, 0);
-  return model.numLayers * (gram / CPU_FLOPS_PER_S + solve / F64_GEMM_FLOPS_PER_S);
+  return model.numLayers * (gram / rates.calibration + solve / rates.f64);
 }
 
 export function estimateMemory({
@@ -196,9 +241,19 @@ interface TimeEstimate extends Estimate, Pick<Adapted, 'adaptSystems'> {
   /** One layer's router MACs per row. */
   readonly routerMacs: number;
   readonly experts: number;
+  /** This machine's measured ORT rate; absent: the reference box's. */
+  readonly machineRate?: MachineRate | undefined;
 }
 
-export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems }: TimeEstimate): PlanTime {
+export function estimateTime({
+  recipe,
+  model,
+  routerMacs,
+  experts,
+  adaptSystems,
+  machineRate,
+}: TimeEstimate): PlanTime {
+  const rates = ratesFor(machineRate);
   const flops = (tokens: number, seqLen: number) =>
     2 *
     tokens *
@@ -219,11 +274,11 @@ export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems 
     (model.numLayers * graphs * (sourceLayer + (fed(bytesPer) ? 0 : layerWeights * bytesPer))) /
     DISK_BYTES_PER_S;
   const calibrationSeconds =
-    flops(recipe.calibration.tokens, recipe.calibration.seq_len) / CPU_FLOPS_PER_S +
+    flops(recipe.calibration.tokens, recipe.calibration.seq_len) / rates.calibration +
     partSeconds(1, FLOAT32) +
-    adaptSeconds(recipe, model, adaptSystems);
+    adaptSeconds(recipe, model, adaptSystems, rates);
   const ffnWeights = (model.ffnKind === 'gated' ? 3 : 2) * model.hidden * model.ffnDim;
-  const targetsSeconds = (model.numLayers * ffnWeights) / PROBE_WEIGHTS_PER_S;
+  const targetsSeconds = (model.numLayers * ffnWeights) / rates.probeWeights;
   const { steps, batch } = recipe.router.train;
   // Forward + backward ≈ 3 forwards per row, every layer's router trained for `steps` steps.
   const trainFlops = model.numLayers * steps * batch * 3 * 2 * routerMacs;
@@ -239,10 +294,10 @@ export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems 
         (2 * model.numLayers + 1) *
         flops(recipe.calibration.tuning_tokens, recipe.calibration.seq_len);
   const trainSeconds =
-    trainFlops / CPU_FLOPS_PER_S +
-    model.numLayers * steps * TRAIN_STEP_OVERHEAD_S +
-    ridgeFlops / JS_FLOPS_PER_S +
-    budgetFlops / CPU_FLOPS_PER_S;
+    trainFlops / rates.eval +
+    model.numLayers * steps * rates.stepOverhead +
+    ridgeFlops / rates.js +
+    budgetFlops / rates.eval;
   const thresholds = recipe.eval.thresholds.length;
   // dense + learned and oracle at every threshold + one static slice per expert, + the other precisions'.
   const passes = 1 + 2 * thresholds + experts + precisionPasses(recipe);
@@ -252,14 +307,21 @@ export function estimateTime({ recipe, model, routerMacs, experts, adaptSystems 
     ? (thresholds + experts + 1 + precisionPasses(recipe)) * repeats * (seq + decode_tokens)
     : 0;
   const evalSeconds =
-    (passes * flops(recipe.eval.tokens, recipe.eval.seq_len) + flops(latencyTokens, seq)) / CPU_FLOPS_PER_S +
+    (passes * flops(recipe.eval.tokens, recipe.eval.seq_len) + flops(latencyTokens, seq)) / rates.eval +
     partSeconds(4, emitted) +
     // The other precisions' parts (dense and MoE, layer by layer) are written once each.
     precisionGraphBytes(recipe, model, 0) / DISK_BYTES_PER_S;
   const basis =
-    `CPU at ${CPU_FLOPS_PER_S / 1e9} GFLOP/s effective, disk at ${DISK_BYTES_PER_S / 1e6} MB/s, ` +
-    `${TRAIN_STEP_OVERHEAD_S * 1e3} ms per router train step, ridge fit in JavaScript at ${JS_FLOPS_PER_S / 1e9} GFLOP/s, adaptation solves on ORT float64 at ${F64_GEMM_FLOPS_PER_S / 1e9} GFLOP/s, targets' probe graphs at ${PROBE_WEIGHTS_PER_S / 1e6} M FFN weights/s; evaluation prices ${passes} passes over ` +
+    `${rates.source}: calibration at ${g(rates.calibration)} GFLOP/s effective, evaluation and router training at ${g(rates.eval)}, ` +
+    `disk at ${DISK_BYTES_PER_S / 1e6} MB/s, ${(rates.stepOverhead * 1e3).toFixed(1)} ms per router train step, ridge fit in JavaScript at ${g(rates.js)} GFLOP/s, ` +
+    `adaptation solves on ORT float64 at ${g(rates.f64)} GFLOP/s, targets' probe graphs at ${(rates.probeWeights / 1e6).toFixed(1)} M FFN weights/s; evaluation prices ${passes} passes over ` +
     `eval.tokens at dense cost (an upper bound) plus the latency runs; part graphs on CPU fed their float32/bf16 weights (read, not written), other precisions written per layer`;
   const totalSeconds = ioSeconds + calibrationSeconds + targetsSeconds + trainSeconds + evalSeconds;
   return { ioSeconds, calibrationSeconds, targetsSeconds, trainSeconds, evalSeconds, totalSeconds, basis };
+}
+
+/** GFLOP/s with the precision a rough estimate deserves. */
+function g(flopsPerSecond: number): string {
+  const v = flopsPerSecond / 1e9;
+  return v >= 10 ? v.toFixed(0) : v.toFixed(1);
 }

@@ -132,13 +132,25 @@ describe('plan for kjv-llama under the default recipe', () => {
     // its forward substitution and the four experts' back substitutions, all float64.
     const layer = 65536 + 196608 + 256;
     const solves = 385 ** 3 / 2 + 385 ** 2 * 128 + [65, 129, 257, 385].reduce((s, q) => s + q * q * 128, 0);
-    expect(p.time.calibrationSeconds).toBeCloseTo(
-      (2 * 32768 * (4 * (65536 + 2 * 4 * 32 * 128.5 + 196608) + 32768)) / 20e9 +
-        (4 * layer * 4) / 200e6 +
-        4 * ((2 * 32768 * 513 * (513 + 128)) / 20e9 + solves / 5.5e9),
-      9,
+    const compute =
+      (2 * 32768 * (4 * (65536 + 2 * 4 * 32 * 128.5 + 196608) + 32768)) / 150e9 +
+      4 * ((2 * 32768 * 513 * (513 + 128)) / 150e9 + solves / 9e9);
+    const read = (4 * layer * 4) / 200e6;
+    expect(p.time.calibrationSeconds).toBeCloseTo(compute + read, 9);
+    expect(p.time.basis).toMatch(
+      /^rates of the reference box \(ORT probe 70 GFLOP\/s; not measured here\): calibration at 150 GFLOP\/s effective, evaluation and router training at 30, disk at 200 MB\/s/,
     );
-    expect(p.time.basis).toMatch(/^CPU at 20 GFLOP\/s effective, disk at 200 MB\/s/);
+    // A machine measured twice as fast as the reference box computes in half the time; the disk is not scaled.
+    const fast = plan({
+      recipe: recipeOf(),
+      model,
+      environment: { unavailable: {}, machineRate: { flopsPerSecond: 140e9, device: 'cpu' } },
+    }).time;
+    expect(fast.calibrationSeconds).toBeCloseTo(compute / 2 + read, 9);
+    expect(fast.targetsSeconds).toBeCloseTo(p.time.targetsSeconds / 2, 9);
+    expect(fast.basis).toMatch(
+      /^ORT on cpu measured at 140 GFLOP\/s now \(reference box 70\), rates scaled ×2\.00: calibration at 300 GFLOP\/s/,
+    );
     // Evaluation parts on CPU feed float32/bf16 weights; float16 weights are written as initializers per layer
     // (four graph kinds), as on CUDA.
     const written = (4 * 4 * layer * 2) / 200e6;

@@ -75,7 +75,14 @@ export function plan(input: PlanInput): Plan {
     stages: planStages(recipe, sizes, config),
     memory,
     disk: estimateDisk({ recipe, model, routerParams: router.params, adaptedParams: adapted }),
-    time: estimateTime({ recipe, model, routerMacs: perLayerRouter, experts: sizes.length, adaptSystems }),
+    time: estimateTime({
+      recipe,
+      model,
+      routerMacs: perLayerRouter,
+      experts: sizes.length,
+      adaptSystems,
+      machineRate: input.environment.machineRate,
+    }),
     warnings: [...warnings(input), ...(ramProblemText === null ? [] : [ramProblemText])],
     ramProblem: ramProblemText,
   };

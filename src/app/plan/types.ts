@@ -6,6 +6,7 @@ import type { RouterKind } from '../../router/spec.js';
 import type { Device } from '../../runtime/device.js';
 import type { Precision } from '../../ir/precision.js';
 import type { GraphRole } from '../shared/manifest.js';
+import type { MachineRate } from './machine-rate.js';
 
 /** What planning needs of a model: its shapes, never its weights (from the IR, or from an output's manifest). */
 export interface ModelShape {
@@ -25,6 +26,11 @@ export interface Environment {
   readonly unavailable: Readonly<Partial<Record<Device, string>>>;
   /** This machine's physical RAM; absent: the plan's peak is checked only against `memory.ram_gb`. */
   readonly ramBytes?: number;
+  /**
+   * ONNX Runtime's throughput on the model stages' device, measured now (app/plan/machine-rate.ts); absent: times
+   * are priced at the rate of the box the estimates were calibrated on, quiet.
+   */
+  readonly machineRate?: MachineRate;
 }
 
 /** The stages `convert` runs after resolving the model, in order. */

@@ -1,0 +1,56 @@
+/**
+ * How fast this machine runs ONNX Runtime right now, measured in under a second so that the plan's times hold on
+ * the user's machine and under its current load (issue #14: `plan` tells the truth). The same 2-core box ran one
+ * 8B calibration 2× faster quiet than with other work beside it: no constant can price both.
+ *
+ * The probe is one FFN-sized MatMul, its weight fed as an input as the layer-sequential parts feed theirs on CPU
+ * (src/onnx/weight-inputs.ts); the median of a few runs after a warm-up.
+ */
+import type { Device } from '../../runtime/device.js';
+
+/** Tokens × hidden × FFN of the probe: TinyLlama's up projection over 256 tokens (5.9 GFLOP a run). */
+export const PROBE_SHAPE = { tokens: 256, hidden: 2048, ffn: 5632 } as const;
+const WARMUP_RUNS = 1;
+const TIMED_RUNS = 5;
+
+export interface MachineRate {
+  /** The probe's median float32 MatMul throughput, FLOP/s. */
+  readonly flopsPerSecond: number;
+  readonly device: Device;
+}
+
+/** Measures the probe on `device`; null when the device cannot run it (the plan refuses that device anyway). */
+export async function measureMachineRate(device: Device): Promise<MachineRate | null> {
+  const { createSession, releaseSession, run } = await import('../../runtime/session.js');
+  const { float32Tensor } = await import('../../runtime/tensors.js');
+  const { ELEM, GraphBuilder, encodeModel } = await import('../../onnx/builder.js');
+  const { tokens, hidden, ffn } = PROBE_SHAPE;
+  const b = new GraphBuilder('machine-rate-probe');
+  const x = b.input('x', ELEM.float, [tokens, hidden]);
+  const w = b.input('w', ELEM.float, [hidden, ffn]);
+  b.output('y', b.op('MatMul', [x, w])[0]!, ELEM.float, [tokens, ffn]);
+  let session;
+  try {
+    session = await createSession(encodeModel(b.model()), { device });
+  } catch {
+    return null;
+  }
+  try {
+    // Normal non-zero values: a GEMM's time does not depend on them (no denormals, no sparsity paths).
+    const feeds = {
+      x: float32Tensor(new Float32Array(tokens * hidden).fill(0.25), [tokens, hidden]),
+      w: float32Tensor(new Float32Array(hidden * ffn).fill(0.01), [hidden, ffn]),
+    };
+    const seconds: number[] = [];
+    for (let i = 0; i < WARMUP_RUNS + TIMED_RUNS; i++) {
+      const start = performance.now();
+      await run(session, feeds);
+      if (i >= WARMUP_RUNS) seconds.push((performance.now() - start) / 1000);
+    }
+    seconds.sort((a, c) => a - c);
+    const median = seconds[Math.floor(seconds.length / 2)]!;
+    return { flopsPerSecond: (2 * tokens * hidden * ffn) / median, device };
+  } finally {
+    await releaseSession(session);
+  }
+}
