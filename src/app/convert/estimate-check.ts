@@ -49,7 +49,10 @@ export function estimateLine(plan: Plan): string {
   const t = plan.time;
   return (
     `peak RSS ≈ ${bytes(plan.memory.peakBytes)}, ≈ ${seconds(t.totalSeconds)} ` +
-    `(${PRICED.map((p) => `${p.stage} ${seconds(p.estimate(t))}`).join(', ')})`
+    `(${PRICED.map((p) => `${p.stage} ${seconds(p.estimate(t))}`).join(', ')})` +
+    (t.measuredFlopsPerSecond === null
+      ? ''
+      : ` at ORT's ${(t.measuredFlopsPerSecond / 1e9).toFixed(0)} GFLOP/s measured now`)
   );
 }
 

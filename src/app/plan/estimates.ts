@@ -317,7 +317,16 @@ export function estimateTime({
     `adaptation solves on ORT float64 at ${g(rates.f64)} GFLOP/s, targets' probe graphs at ${(rates.probeWeights / 1e6).toFixed(1)} M FFN weights/s; evaluation prices ${passes} passes over ` +
     `eval.tokens at dense cost (an upper bound) plus the latency runs; part graphs on CPU fed their float32/bf16 weights (read, not written), other precisions written per layer`;
   const totalSeconds = ioSeconds + calibrationSeconds + targetsSeconds + trainSeconds + evalSeconds;
-  return { ioSeconds, calibrationSeconds, targetsSeconds, trainSeconds, evalSeconds, totalSeconds, basis };
+  return {
+    ioSeconds,
+    calibrationSeconds,
+    targetsSeconds,
+    trainSeconds,
+    evalSeconds,
+    totalSeconds,
+    basis,
+    measuredFlopsPerSecond: machineRate?.flopsPerSecond ?? null,
+  };
 }
 
 /** GFLOP/s with the precision a rough estimate deserves. */

@@ -126,6 +126,8 @@ export interface PlanTime {
   readonly totalSeconds: number;
   /** The assumptions behind the numbers, printed with them. */
   readonly basis: string;
+  /** ORT's measured rate on the stages' device that priced these times (FLOP/s); null: the reference box's. */
+  readonly measuredFlopsPerSecond: number | null;
 }
 
 /** The work of each stage, with the device it runs on. */
