@@ -4,17 +4,18 @@
  * 8B calibration 2× faster quiet than with other work beside it: no constant can price both.
  *
  * The probe is one FFN-sized MatMul, its weight fed as an input as the layer-sequential parts feed theirs on CPU
- * (src/onnx/weight-inputs.ts); the median of a few runs after a warm-up.
+ * (src/onnx/weight-inputs.ts), timed over several runs after a warm-up. The mean, not the median: on a shared
+ * machine the slow runs (a thread descheduled mid-GEMM) are what a long conversion meets too.
  */
 import type { Device } from '../../runtime/device.js';
 
 /** Tokens × hidden × FFN of the probe: TinyLlama's up projection over 256 tokens (5.9 GFLOP a run). */
 export const PROBE_SHAPE = { tokens: 256, hidden: 2048, ffn: 5632 } as const;
 const WARMUP_RUNS = 1;
-const TIMED_RUNS = 5;
+const TIMED_RUNS = 8;
 
 export interface MachineRate {
-  /** The probe's median float32 MatMul throughput, FLOP/s. */
+  /** The probe's mean float32 MatMul throughput, FLOP/s. */
   readonly flopsPerSecond: number;
   readonly device: Device;
 }
@@ -41,15 +42,11 @@ export async function measureMachineRate(device: Device): Promise<MachineRate | 
       x: float32Tensor(new Float32Array(tokens * hidden).fill(0.25), [tokens, hidden]),
       w: float32Tensor(new Float32Array(hidden * ffn).fill(0.01), [hidden, ffn]),
     };
-    const seconds: number[] = [];
-    for (let i = 0; i < WARMUP_RUNS + TIMED_RUNS; i++) {
-      const start = performance.now();
-      await run(session, feeds);
-      if (i >= WARMUP_RUNS) seconds.push((performance.now() - start) / 1000);
-    }
-    seconds.sort((a, c) => a - c);
-    const median = seconds[Math.floor(seconds.length / 2)]!;
-    return { flopsPerSecond: (2 * tokens * hidden * ffn) / median, device };
+    for (let i = 0; i < WARMUP_RUNS; i++) await run(session, feeds);
+    const start = performance.now();
+    for (let i = 0; i < TIMED_RUNS; i++) await run(session, feeds);
+    const seconds = (performance.now() - start) / 1000;
+    return { flopsPerSecond: (TIMED_RUNS * 2 * tokens * hidden * ffn) / seconds, device };
   } finally {
     await releaseSession(session);
   }
