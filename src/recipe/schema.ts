@@ -149,7 +149,7 @@ const routerSchema = z
       .enum(ROUTER_INPUTS)
       .default('normed')
       .describe(
-        "what the router reads: the FFN's normalized input x alone (normed), or x and log ‖r‖ of the residual stream r the FFN norm divides out (normed+log_norm; the targets divide by ‖r + y‖; measured better on kjv-llama, see docs/design.md #16)",
+        "what the router reads: the FFN's normalized input x alone (normed), or x and log ‖r‖ of the residual stream r the FFN norm divides out (normed+log_norm; the targets divide by ‖r + y‖; on kjv-llama it lowers the router's held-out loss but not perplexity beyond seed noise, see docs/design.md #16)",
       ),
     target: targetField
       .default('relative-error')
