@@ -36,7 +36,7 @@ describe('defaults', () => {
       align: 32,
       adapt: 'lsq',
       adapt_ridge: 1e-3,
-      adapt_full_weight: 1,
+      adapt_full_weight: 32,
     });
     expect(recipe.router.input).toBe('normed');
     expect(recipe.router.train).toEqual({

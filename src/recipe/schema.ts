@@ -59,9 +59,11 @@ const expertsSchema = z
     adapt_full_weight: z
       .number()
       .positive()
-      .default(1)
+      // Measured on kjv-llama (docs/design.md, Measured variants): 16–32 give the best routed curve, 32 keeps
+      // threshold 0 within check.max_threshold0_increase's default; 1 (uniform) was the worst weight measured.
+      .default(32)
       .describe(
-        'joint: weight of the full expert in the fit (every smaller expert weighs 1); larger keeps threshold 0 closer to dense',
+        'joint: weight of the full expert in the fit (every smaller expert weighs 1); larger keeps threshold 0 closer to dense, smaller favours the small experts',
       ),
   })
   .prefault({})
