@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openOrtGemm } from '../src/app/convert/adapt-gemm.js';
-import { fitAdaptedExperts, NormalEquations } from '../src/experts/adapt-lsq.js';
+import { fitAdaptedExperts } from '../src/experts/adapt-lsq.js';
+import { NormalEquations } from '../src/experts/normal-equations.js';
 import { spdInverse } from '../src/experts/spd-inverse.js';
 import { Rng } from '../src/util/random.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openOrtGemm } from '../src/app/convert/adapt-gemm.js';
 import { fitJointDown, jointWeights } from '../src/experts/adapt-joint.js';
-import { NormalEquations } from '../src/experts/adapt-lsq.js';
+import { NormalEquations } from '../src/experts/normal-equations.js';
 import { InputError } from '../src/util/errors.js';
 import { Rng } from '../src/util/random.js';
 

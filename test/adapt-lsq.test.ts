@@ -12,7 +12,8 @@ import { openOrtGemm } from '../src/app/convert/adapt-gemm.js';
 import { adaptLayerFile } from '../src/app/convert/adapt-layer.js';
 import { adaptationReader } from '../src/app/convert/adapt.js';
 import { writeSafetensors } from '../src/checkpoint/safetensors-write.js';
-import { fitAdaptedExperts, NormalEquations } from '../src/experts/adapt-lsq.js';
+import { fitAdaptedExperts } from '../src/experts/adapt-lsq.js';
+import { NormalEquations } from '../src/experts/normal-equations.js';
 import { spdInverse } from '../src/experts/spd-inverse.js';
 import { InputError, InternalError } from '../src/util/errors.js';
 import { Rng } from '../src/util/random.js';
@@ -81,8 +82,8 @@ describe('least-squares expert adaptation', () => {
 
   it('gives the same weights whether the solve recurses into blocks or not', async () => {
     const eq = equations(h, y, m, d);
-    const fit = (base: number) =>
-      fitAdaptedExperts(eq, { permutation, sizes: [5, 6], ridge: 1e-3, gemm, base });
+    const fit = (tile: number) =>
+      fitAdaptedExperts(eq, { permutation, sizes: [5, 6], ridge: 1e-3, gemm, tile });
     const [whole] = await fit(64);
     const [blocked] = await fit(2);
     for (let i = 0; i < whole!.down.length; i++) expect(blocked!.down[i]).toBeCloseTo(whole!.down[i]!, 5);

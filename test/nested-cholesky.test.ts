@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openOrtGemm } from '../src/app/convert/adapt-gemm.js';
+import { tileEdges } from '../src/experts/lower-tiles.js';
 import { cholesky, nestedSolve } from '../src/experts/nested-cholesky.js';
 import { spdInverse } from '../src/experts/spd-inverse.js';
 import { InternalError } from '../src/util/errors.js';
@@ -49,7 +50,7 @@ describe('nested Cholesky solves', () => {
   const prefixes = [4, 9, 17, 23];
 
   it('solves every leading block as the separate inverse does', async () => {
-    const nested = await nestedSolve(A, B, { n, d, prefixes, gemm, base: 3 });
+    const nested = await nestedSolve(A, B, { n, d, prefixes, gemm, tile: 3 });
     for (const [k, p] of prefixes.entries()) {
       const inv = await spdInverse(block(A, n, p), p, { gemm, base: 3 });
       const X = await gemm({ a: inv, b: B.subarray(0, p * d), m: p, k: p, n: d });
@@ -59,14 +60,38 @@ describe('nested Cholesky solves', () => {
   });
 
   it('stops at the largest prefix asked, and the recursion matches the plain factor bit for bit on reruns', async () => {
-    const [only] = await nestedSolve(A, B, { n, d, prefixes: [17], gemm, base: 5 });
-    const full = await nestedSolve(A, B, { n, d, prefixes, gemm, base: 5 });
+    const [only] = await nestedSolve(A, B, { n, d, prefixes: [17], gemm, tile: 5 });
+    const full = await nestedSolve(A, B, { n, d, prefixes, gemm, tile: 5 });
     for (let i = 0; i < 17 * d; i++) expect(only![i]).toBeCloseTo(full[2]![i]!, 10);
     const plain = await cholesky(A, n, { gemm, base: n });
     const blocked = await cholesky(A, n, { gemm, base: 2 });
     for (let i = 0; i < n * n; i++) expect(blocked[i]).toBeCloseTo(plain[i]!, 10);
     expect(Buffer.from((await cholesky(A, n, { gemm, base: 2 })).buffer)).toEqual(
       Buffer.from(blocked.buffer),
+    );
+  });
+
+  it('cuts tiles at every prefix, none wider than asked', () => {
+    expect(tileEdges([4, 9, 17, 23], 3)).toEqual([0, 2, 4, 7, 9, 12, 14, 17, 20, 23]);
+    expect(tileEdges([3586, 7170, 10754], 1024).length).toBe(13);
+    expect(tileEdges([5], 1024)).toEqual([0, 5]);
+  });
+
+  it('a tile solve equals one tile, and names the failing pivot of a later tile', async () => {
+    const whole = await nestedSolve(A, B, { n, d, prefixes, gemm, tile: n });
+    const tiled = await nestedSolve(A, B, { n, d, prefixes, gemm, tile: 2 });
+    for (const [k, X] of whole.entries())
+      for (let i = 0; i < X.length; i++) expect(tiled[k]![i]).toBeCloseTo(X[i]!, 10);
+    // Row/column 5 made a copy of row 4 but a smaller diagonal: the factor breaks down at pivot 5, in the third
+    // tile of two rows.
+    const bad = Float64Array.from(A);
+    for (let c = 0; c < n; c++) {
+      bad[5 * n + c] = bad[4 * n + c]!;
+      bad[c * n + 5] = bad[c * n + 4]!;
+    }
+    bad[5 * n + 5] = bad[4 * n + 4]! - 1; // its Schur complement after pivots 0..4 is −1
+    await expect(nestedSolve(bad, B, { n, d, prefixes, gemm, tile: 2 })).rejects.toThrow(
+      new InternalError('expert adaptation: normal equations not positive definite at 5'),
     );
   });
 

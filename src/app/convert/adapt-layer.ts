@@ -1,28 +1,28 @@
 /**
  * Expert adaptation inside the layer-by-layer calibration pass (calibrate.ts), one layer at a time: while a
- * layer's batches pass, ORT sums its [h 1]ᵀ[h 1] and [h 1]ᵀy (graph/gram.ts; moefy adds the batches in float64);
+ * layer's batches pass, ORT sums its [h 1]ᵀ[h 1] and [h 1]ᵀy (gram-sums.ts; moefy adds the batches in float64);
  * when the layer is done, its permutation follows from its own calibration (experts.ts), each expert k < K's ridge
  * system is solved (lsq) or the one shared down projection fitted (joint, experts/adapt-joint.ts) (experts/adapt-lsq.ts, float64 GEMMs on ORT: adapt-gemm.ts) and the layer's weights go to
- * `adapt.N.safetensors` beside the calibration's layer files. Only one layer's sums live at once, and an
- * interrupted run resumes at the layer where it stopped, as calibration does.
+ * `adapt.N.safetensors` beside the calibration's layer files. Only one layer's sums live at once, and they are
+ * dropped as soon as the fit's system is gathered from them (before the solve: the two together would be the
+ * stage's peak); an interrupted run resumes at the layer where it stopped, as calibration does.
  */
-import { join } from 'node:path';
 import type { TensorToWrite } from '../../checkpoint/safetensors-write.js';
-import { fitJointDown, jointWeights } from '../../experts/adapt-joint.js';
-import { fitAdaptedExperts, NormalEquations } from '../../experts/adapt-lsq.js';
+import { jointSystem, jointWeights, solveJoint } from '../../experts/adapt-joint.js';
+import { lsqSystem, solveLsq } from '../../experts/adapt-lsq.js';
+import type { NormalEquations } from '../../experts/normal-equations.js';
 import { readVector } from '../../graph/weights.js';
-import { buildGram, GRAM_INPUTS, GRAM_OUTPUTS } from '../../graph/gram.js';
 import { LAYER_DEBUG } from '../../graph/names.js';
 import type { ModelIR } from '../../ir/model.js';
-import { writeModel } from '../../onnx/builder.js';
 import type { Recipe } from '../../recipe/types.js';
 import type { Device } from '../../runtime/device.js';
-import { createSession, releaseSession, run, type Session, type Tensor } from '../../runtime/session.js';
-import { float32Tensor, readFloat32 } from '../../runtime/tensors.js';
+import type { Tensor } from '../../runtime/session.js';
+import { readFloat32 } from '../../runtime/tensors.js';
 import { InternalError } from '../../util/errors.js';
 import { openOrtGemm, type OrtGemm } from './adapt-gemm.js';
 import type { LayerCalibration } from './calibration-types.js';
 import { layerPermutation } from './experts.js';
+import { GramSums } from './gram-sums.js';
 
 /** Inside the calibration entry: one file per layer. */
 export const ADAPT_DIR = 'adapt';
@@ -59,7 +59,7 @@ export class LayerAdapter {
 
   private constructor(
     private readonly a: { ir: ModelIR; recipe: Recipe; sizes: readonly number[] },
-    private readonly gram: Session,
+    private readonly gram: GramSums,
     private readonly gemm: OrtGemm,
   ) {}
 
@@ -71,15 +71,12 @@ export class LayerAdapter {
     device: Device;
   }): Promise<LayerAdapter> {
     const { ffnDim, hidden } = a.ir.config;
-    const gramPath = join(a.dir, 'gram.onnx');
-    writeModel(buildGram({ ffnDim, hidden }).model(), gramPath);
-    const gram = await createSession(gramPath, { device: a.device });
+    const gram = await GramSums.open({ ffnDim, hidden, dir: a.dir, device: a.device });
     return new LayerAdapter(a, gram, openOrtGemm({ dir: a.dir, device: a.device }));
   }
 
   begin(): void {
-    const { ffnDim, hidden } = this.a.ir.config;
-    this.equations = new NormalEquations(ffnDim, hidden);
+    this.equations = this.gram.begin();
   }
 
   /** One batch's FFN activations h and outputs y, summed into the layer's normal equations. */
@@ -89,51 +86,58 @@ export class LayerAdapter {
     const y = out[LAYER_DEBUG.mlpOutput];
     if (!eq || !h || !y) throw new InternalError('adaptation: a batch without its layer, h or y');
     const rows = h.dims.slice(0, -1).reduce((n, d) => n * d, 1);
-    const sums = await run(this.gram, {
-      [GRAM_INPUTS.h]: float32Tensor(readFloat32(h), [rows, eq.ffnDim]),
-      [GRAM_INPUTS.y]: float32Tensor(readFloat32(y), [rows, eq.hidden]),
-    });
-    eq.add({ hth: readFloat32(sums[GRAM_OUTPUTS.hth]!), hty: readFloat32(sums[GRAM_OUTPUTS.hty]!), rows });
+    await this.gram.add(eq, { h: readFloat32(h), y: readFloat32(y), rows });
   }
 
   /** Layer `index` is done: its permutation from its calibration, the fit, and the tensors to keep. */
   async finish(index: number, cal: LayerCalibration): Promise<Record<string, TensorToWrite>> {
-    const eq = this.equations;
-    if (!eq) throw new InternalError(`adaptation: layer ${index} finished before it began`);
-    this.equations = null;
     const { ir, recipe, sizes } = this.a;
+    const { ffnDim, hidden } = ir.config;
     const permutation = await layerPermutation({ ir, recipe, index, calibration: cal });
     const tensors: Record<string, TensorToWrite> = {
       permutation: { dtype: 'I32', shape: [permutation.length], data: permutation },
     };
+    const solve = { gemm: this.gemm.gemm };
     if (recipe.experts.adapt === 'joint') {
       const bias = ir.layers[index]!.ffn.down.bias;
-      const down = await fitJointDown(eq, {
+      const downBias = bias ? await readVector(bias, hidden) : undefined;
+      const system = jointSystem(this.takeEquations(index), {
         permutation,
         sizes,
         weights: jointWeights(sizes.length, recipe.experts.adapt_full_weight),
         ridge: recipe.experts.adapt_ridge,
-        gemm: this.gemm.gemm,
-        ...(bias && { downBias: await readVector(bias, eq.hidden) }),
+        ...(downBias && { downBias }),
       });
-      tensors[JOINT_DOWN] = { dtype: 'F32', shape: [eq.ffnDim, eq.hidden], data: down };
+      const down = await solveJoint(system, solve);
+      tensors[JOINT_DOWN] = { dtype: 'F32', shape: [ffnDim, hidden], data: down };
       return tensors;
     }
-    const fitted = await fitAdaptedExperts(eq, {
+    const system = lsqSystem(this.takeEquations(index), {
       permutation,
       sizes,
       ridge: recipe.experts.adapt_ridge,
-      gemm: this.gemm.gemm,
     });
+    const fitted = system ? await solveLsq(system, solve) : [];
     fitted.forEach((e, k) => {
-      tensors[`down.${k}`] = { dtype: 'F32', shape: [sizes[k]!, eq.hidden], data: e.down };
-      tensors[`bias.${k}`] = { dtype: 'F32', shape: [eq.hidden], data: e.bias };
+      tensors[`down.${k}`] = { dtype: 'F32', shape: [sizes[k]!, hidden], data: e.down };
+      tensors[`bias.${k}`] = { dtype: 'F32', shape: [hidden], data: e.bias };
     });
     return tensors;
   }
 
+  /**
+   * The layer's sums, handed over once: nothing here keeps them, so they are garbage once the system is
+   * gathered from them, before the solve (at 8B's shape the sums are 1.35 GB, the system 0.85 GB).
+   */
+  private takeEquations(index: number): NormalEquations {
+    const eq = this.equations;
+    if (!eq) throw new InternalError(`adaptation: layer ${index} finished before it began`);
+    this.equations = null;
+    return eq;
+  }
+
   async release(): Promise<void> {
-    await releaseSession(this.gram);
+    await this.gram.release();
     await this.gemm.release();
   }
 }

@@ -10,6 +10,8 @@ import { precisionGraphBytes, precisionPasses } from './precisions.js';
 import type { PlanDisk, PlanMemory, PlanModel, PlanTime } from './types.js';
 import { latencyPromptTokens } from '../../eval/latency-prompt.js';
 import type { MachineRate } from './machine-rate.js';
+import { SOLVE_TILE } from '../../experts/lower-tiles.js';
+import { GRAM_BLOCK } from '../../experts/normal-equations.js';
 
 const FLOAT32 = 4;
 /** ORT, Node and moefy's own code before any weight is loaded (DESIGN.md §4 budgets it at 300 MB). */
@@ -130,31 +132,51 @@ interface Adapted {
 }
 
 /**
- * One layer's adaptation inside the calibration pass: its float64 sums and one batch's float32 sums from the Gram
- * graph, (n+1)(n+1+d) each, then the one nested Cholesky solve of the largest system (experts/nested-cholesky.ts:
- * A, its factor and the blocks of the recursion ≈ 3p², right-hand sides, forward and back solutions 3pd, float64).
+ * One layer's adaptation inside the calibration pass (app/convert/adapt-layer.ts), the larger of its two phases.
+ * Summing and gathering: the float64 sums (experts/normal-equations.ts: the lower triangle of [h 1]ᵀ[h 1] by
+ * blocks of GRAM_BLOCK rows, m(m + block)/2, and [h 1]ᵀy, m·d, m = ffn + 1), one Gram run's float32 block, then the
+ * largest system gathered beside them (experts/lower-tiles.ts: A's lower tiles p(p + tile)/2 and the right-hand
+ * sides p·d, float64). Solving, the sums dropped (experts/nested-cholesky.ts, in place): the system, a diagonal
+ * tile's inverse and two GEMM outputs of a tile row, one smaller expert's copy of its rows of Z, and the float32
+ * weights of every expert.
+ * @internal exported for bench/adapt-layer.ts, which prints it beside the measured peak
  */
-function adaptLayerBytes(model: PlanModel, systems: readonly number[]): number {
+export function adaptLayerBytes(
+  model: Pick<PlanModel, 'ffnDim' | 'hidden'>,
+  systems: readonly number[],
+): number {
   if (systems.length === 0) return 0;
+  const d = model.hidden;
   const m = model.ffnDim + 1;
   const p = Math.max(...systems);
-  return m * (m + model.hidden) * (FLOAT64 + FLOAT32) + (3 * p * p + 3 * p * model.hidden) * FLOAT64;
+  const [block, tile] = [Math.min(GRAM_BLOCK, m), Math.min(SOLVE_TILE, p)];
+  const sums = ((m * (m + block)) / 2 + m * d) * FLOAT64;
+  const gramRun = block * (m + d) * FLOAT32;
+  const system = ((p * (p + tile)) / 2 + p * d) * FLOAT64;
+  const copy = systems.length > 1 ? [...systems].sort((a, b) => a - b).at(-2)! : 0;
+  const weights = systems.reduce((s, q) => s + q * d, 0) * FLOAT32;
+  const solve = system + (tile * tile + 2 * tile * d + copy * d) * FLOAT64 + weights;
+  return Math.max(sums + Math.max(gramRun, system), solve);
 }
 
 /**
- * The adaptation's work in the calibration pass: the Gram products over every token, then the solves: one
- * Cholesky factor of the largest system (p³/2 as recursive GEMMs: the trailing updates compute both triangles), one forward
- * substitution p²d and a back substitution p_k²d per expert.
+ * The adaptation's work in the calibration pass: the Gram products over every token (the lower triangle by
+ * blocks, and [h 1]ᵀy), then the tiled solves (experts/nested-cholesky.ts), in flops: the factor of the largest
+ * system p³/3, its panels through each diagonal tile's inverse p²·tile, one forward substitution p²d and a back
+ * substitution p_k²d per expert.
  */
 function adaptSeconds(recipe: Recipe, model: PlanModel, systems: readonly number[], rates: Rates): number {
   if (systems.length === 0) return 0;
   const m = model.ffnDim + 1;
   const tokens =
     Math.floor(recipe.calibration.tokens / recipe.calibration.seq_len) * recipe.calibration.seq_len;
-  const gram = 2 * tokens * m * (m + model.hidden);
+  const gram = 2 * tokens * ((m * (m + Math.min(GRAM_BLOCK, m))) / 2 + m * model.hidden);
   const top = Math.max(...systems);
   const solve =
-    top ** 3 / 2 + top * top * model.hidden + systems.reduce((s, p) => s + p * p * model.hidden, 0);
+    top ** 3 / 3 +
+    top * top * Math.min(SOLVE_TILE, top) +
+    top * top * model.hidden +
+    systems.reduce((s, p) => s + p * p * model.hidden, 0);
   return model.numLayers * (gram / rates.calibration + solve / rates.f64);
 }
 
