@@ -81,7 +81,10 @@ export async function solveJoint(s: JointSystem, o: SolveBlocks): Promise<Float3
   return W;
 }
 
-/** The shared down projection [m, d] (rows in permuted order) of one layer. */
+/**
+ * The shared down projection [m, d] (rows in permuted order) of one layer.
+ * @internal gather + solve in one call, for tests (convert drops the sums in between: adapt-layer.ts)
+ */
 export async function fitJointDown(eq: NormalEquations, a: JointInput & SolveBlocks): Promise<Float32Array> {
   return solveJoint(jointSystem(eq, a), a);
 }

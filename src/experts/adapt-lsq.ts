@@ -87,7 +87,10 @@ export async function solveLsq(s: LsqSystem, o: SolveBlocks): Promise<AdaptedExp
   return out;
 }
 
-/** One layer's adapted experts k = 0..K−2 (the full expert keeps the dense down projection). */
+/**
+ * One layer's adapted experts k = 0..K−2 (the full expert keeps the dense down projection).
+ * @internal gather + solve in one call, for tests and bench/adapt-solve.ts (convert drops the sums in between)
+ */
 export async function fitAdaptedExperts(
   eq: NormalEquations,
   a: SolveBlocks & { permutation: Int32Array; sizes: readonly number[]; ridge: number },
