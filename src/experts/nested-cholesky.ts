@@ -24,7 +24,7 @@ interface Opts {
   readonly base: number;
 }
 
-/** Where the solves are cut: tiles of at most `tile` rows, diagonal tiles recursed down to `base` rows. */
+/** The GEMM the solves run on, and where they are cut: tiles of at most `tile` rows. */
 export interface SolveBlocks {
   readonly gemm: Gemm;
   /** Tile rows (default SOLVE_TILE); the JS leaves are at most min(tile, SPD_BASE) rows. */
@@ -91,7 +91,10 @@ export async function nestedSolve(
   await nestedSolveTiles(tiles, rows, a, (_, X) => {
     const joined = new Float64Array(X.reduce((s, x) => s + x.length, 0));
     let at = 0;
-    for (const x of X) joined.set(x, (at += x.length) - x.length);
+    for (const x of X) {
+      joined.set(x, at);
+      at += x.length;
+    }
     out.push(joined);
   });
   return out;
