@@ -29,7 +29,13 @@ import {
 } from '../pipeline/layer-runner.js';
 import { windowsPerRun } from '../pipeline/run-size.js';
 import { partModel } from '../pipeline/float32-storage.js';
-import { openPart, type PartPlace } from '../pipeline/part-session.js';
+import {
+  openPart,
+  openParts,
+  type PartPlace,
+  type PartSession,
+  type PartSpec,
+} from '../pipeline/part-session.js';
 import type { ErrorBase } from '../router/targets.js';
 import type { Feeds } from '../runtime/session.js';
 import { float32Tensor, int64Tensor } from '../runtime/tensors.js';
@@ -94,6 +100,8 @@ function denseModel(ir: ModelIR, layered: LayerEvalModel): ModelIR {
     layered.experts.map((e) => e.permutation),
   );
 }
+/** The kinds in the order a layer runs them (dense first, as the sweep lists its points). */
+const GRAPH_KINDS = ['dense', 'input', 'router', 'oracle'] as const satisfies readonly GraphKind[];
 const KIND_OF: Record<LayerPoint['graph'], GraphKind> = {
   dense: 'dense',
   choice: 'input',
@@ -182,9 +190,15 @@ async function measureGroup(
     }
     for (let layer = 0; layer < L; layer++) {
       a.onLayer?.(layer, L);
-      for (const kind of ['dense', 'input', 'router', 'oracle'] as const) {
-        const mine = states.filter((s) => KIND_OF[s.point.graph] === kind);
-        if (mine.length > 0) await runLayerKind(setup, { layered, model, layer, kind, states: mine });
+      const kinds = GRAPH_KINDS.filter((kind) => states.some((s) => KIND_OF[s.point.graph] === kind));
+      const parts = await openLayerParts(setup, { layered, model, layer, kinds });
+      try {
+        for (const [k, kind] of kinds.entries()) {
+          const mine = states.filter((s) => KIND_OF[s.point.graph] === kind);
+          await runLayerKind(setup, { part: parts[k]!, layers: L, layer, kind, states: mine });
+        }
+      } finally {
+        for (const part of parts) await part.release();
       }
     }
     return await scoreHeads(setup, { layered, model, states });
@@ -193,44 +207,53 @@ async function measureGroup(
   }
 }
 
-async function runLayerKind(
+/**
+ * Layer `layer`'s graph of each kind, opened together over one weight sink (part-session.ts `openParts`): the MoE
+ * graphs take the same nested expert blocks, which are then read from the checkpoint, permuted and widened once per
+ * layer instead of once per kind (most of the sweep's JavaScript time at hidden 2048), and the attention weights,
+ * the same tensors in every kind, once as well. The dense graph joins them when it is built from the same model
+ * (fp32); another precision's dense layer holds the MoE's neuron order under the checkpoint's names, so it opens
+ * on its own sink.
+ */
+async function openLayerParts(
   setup: LayerSetup,
-  a: {
-    layered: LayerEvalModel;
-    model: LayerSweepModel;
-    layer: number;
-    kind: GraphKind;
-    states: PointState[];
-  },
-): Promise<void> {
-  const { ir } = a.layered;
-  const L = ir.config.numLayers;
-  const part = await openPart(
-    `layer.${a.layer}.${a.kind}`,
-    (data) =>
+  a: { layered: LayerEvalModel; model: LayerSweepModel; layer: number; kinds: readonly GraphKind[] },
+): Promise<PartSession[]> {
+  const spec = (kind: GraphKind): PartSpec => ({
+    name: `layer.${a.layer}.${kind}`,
+    build: (data) =>
       layerGraph(
-        { ...a, layered: { ...a.layered, ir: a.kind === 'dense' ? setup.denseIr : setup.ir } },
+        { ...a, kind, layered: { ...a.layered, ir: kind === 'dense' ? setup.denseIr : setup.ir } },
         data,
       ),
-    setup,
-  );
+  });
+  if (setup.denseIr === setup.ir || !a.kinds.includes('dense')) return openParts(a.kinds.map(spec), setup);
+  const dense = await openPart(spec('dense').name, spec('dense').build, setup);
   try {
-    for (const s of a.states) {
-      await passBatches(setup, part, s.hidden, {
-        ...(a.kind !== 'dense' && { outputs: [EXPERT_INDEX] }),
-        extraFeeds: (_, rows) =>
-          pointFeeds(s.point, { layers: L, rows, seq: setup.batches[0]![0]!.length, layer: a.layer }),
-        visit: (i, out) => {
-          if (a.kind === 'dense') return;
-          const index = out[EXPERT_INDEX]!.data as BigInt64Array;
-          const per = index.length;
-          const target = s.choices[i]!;
-          for (let t = 0; t < per; t++) target[a.layer * per + t] = Number(index[t]);
-        },
-      });
-    }
-  } finally {
-    await part.release();
+    return [dense, ...(await openParts(a.kinds.filter((k) => k !== 'dense').map(spec), setup))];
+  } catch (err) {
+    await dense.release();
+    throw err;
+  }
+}
+
+async function runLayerKind(
+  setup: LayerSetup,
+  a: { part: PartSession; layers: number; layer: number; kind: GraphKind; states: PointState[] },
+): Promise<void> {
+  for (const s of a.states) {
+    await passBatches(setup, a.part, s.hidden, {
+      ...(a.kind !== 'dense' && { outputs: [EXPERT_INDEX] }),
+      extraFeeds: (_, rows) =>
+        pointFeeds(s.point, { layers: a.layers, rows, seq: setup.batches[0]![0]!.length, layer: a.layer }),
+      visit: (i, out) => {
+        if (a.kind === 'dense') return;
+        const index = out[EXPERT_INDEX]!.data as BigInt64Array;
+        const per = index.length;
+        const target = s.choices[i]!;
+        for (let t = 0; t < per; t++) target[a.layer * per + t] = Number(index[t]);
+      },
+    });
   }
 }
 

@@ -148,12 +148,16 @@ export class GraphCore {
     return name;
   }
 
-  /** A weight another graph already wrote to the shared data file under `name`. */
+  /** A weight another graph already wrote to the shared data file (or weight-input sink) under `name`. */
   sharedWeight(name: string, type: ElemType, dims: readonly number[]): string {
     const segment = this.data?.segment(name);
-    if (!(this.data instanceof ExternalDataWriter) || !segment)
-      throw new InternalError(`shared weight ${name} was never written`);
+    if (!this.data || !segment) throw new InternalError(`shared weight ${name} was never written`);
     this.claim(name);
+    if (this.data instanceof WeightInputs) {
+      // Fed as float32 like every weight input (`weight` above); the sink holds the bytes once for all its graphs.
+      this.inputs.push(valueInfo(name, ELEM.float, dims));
+      return name;
+    }
     this.initializers.push(externalTensor({ name, type, dims, location: this.data.location, segment }));
     return name;
   }

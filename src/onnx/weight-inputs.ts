@@ -7,6 +7,11 @@
  * float32 input and fed widened, which is exact: its Cast becomes a float → float no-op and the graph computes what
  * the stored one computes (the binding cannot feed bfloat16). Other element types stay initializers, inline:
  * float16 (an fp16 precision computes in it), integers and quantized blocks.
+ *
+ * Several graphs may share one sink, as graphs share one external data file (pipeline/part-session.ts `openParts`:
+ * one decoder layer's dense, input-choice, router and oracle graphs): a name holds one tensor, so a weight added
+ * again keeps the bytes it was first added with, and `segment` tells the builder which nested expert blocks are
+ * already here (graph/expert-weights.ts then references them instead of reading and cutting the checkpoint again).
  */
 import { InternalError } from '../util/errors.js';
 import { checkBytes } from './tensor.js';
@@ -29,6 +34,7 @@ const STORED: Partial<Record<ElemType, WeightInput['stored']>> = {
 
 export class WeightInputs {
   readonly weights: WeightInput[] = [];
+  private readonly byName = new Map<string, WeightInput>();
 
   /** Whether a weight of `type` becomes a (float32) input: float32 and bfloat16 weights do. */
   takes(type: ElemType): boolean {
@@ -40,11 +46,33 @@ export class WeightInputs {
     if (!stored)
       throw new InternalError(`weight input ${name}: element type ${type} is neither float32 nor bfloat16`);
     checkBytes(name, type, dims, bytes.byteLength);
-    this.weights.push({ name, dims: [...dims], bytes, stored });
+    const known = this.byName.get(name);
+    if (known) return checkSame(known, { name, dims, stored, byteLength: bytes.byteLength });
+    const weight = { name, dims: [...dims], bytes, stored };
+    this.weights.push(weight);
+    this.byName.set(name, weight);
   }
 
-  /** Inputs are never shared between graphs (the file sink's reuse of written tensors has no equivalent). */
-  segment(_name: string): Segment | undefined {
-    return undefined;
+  /** Where weight `name` is, when a graph sharing this sink added it: its stored bytes (the file sink's answer). */
+  segment(name: string): Segment | undefined {
+    const known = this.byName.get(name);
+    return known && { offset: 0, length: known.bytes.byteLength };
+  }
+}
+
+/** A name added twice must name the same tensor (as `ExternalDataWriter.put` checks a rewritten key). */
+function checkSame(
+  known: WeightInput,
+  again: { name: string; dims: readonly number[]; stored: WeightInput['stored']; byteLength: number },
+): void {
+  const same =
+    known.stored === again.stored &&
+    known.bytes.byteLength === again.byteLength &&
+    known.dims.length === again.dims.length &&
+    known.dims.every((d, i) => d === again.dims[i]);
+  if (!same) {
+    throw new InternalError(
+      `weight input ${again.name}: added again as ${again.stored} [${again.dims.join(', ')}], was ${known.stored} [${known.dims.join(', ')}]`,
+    );
   }
 }

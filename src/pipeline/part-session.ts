@@ -41,55 +41,87 @@ export interface PartSession {
   release(): Promise<void>;
 }
 
+/** A part to open: its name (scratch files) and its graph, built into the sink it is handed. */
+export interface PartSpec {
+  readonly name: string;
+  readonly build: (data: WeightSink) => Promise<GraphBuilder>;
+}
+
 export async function openPart(
   name: string,
   build: (data: WeightSink) => Promise<GraphBuilder>,
   place: PartPlace,
 ): Promise<PartSession> {
+  const [part] = await openParts([{ name, build }], place);
+  return part!;
+}
+
+/**
+ * Several parts of one layer whose graphs share one weight sink, as the emitted MoE graphs share one data file:
+ * a tensor one graph stored is referenced, not stored again, by the next (graph/expert-weights.ts reuses the nested
+ * expert blocks; a weight added again under its name keeps its first bytes). The layer sweep opens a layer's
+ * dense, input-choice, router and oracle graphs so: the checkpoint is read, permuted and widened once per layer
+ * instead of once per graph. Weights stay while any of the parts is open; release every part (each part's
+ * `release` releases its session; the weights go with the last).
+ */
+export async function openParts(specs: readonly PartSpec[], place: PartPlace): Promise<PartSession[]> {
   const options = {
     device: place.device,
     ...(place.threads !== undefined && place.threads > 0 ? { threads: place.threads } : {}),
   };
   const weights = place.weights ?? (place.device === 'cuda' ? 'initializers' : 'inputs');
-  if (weights === 'initializers') return openWithInitializers(name, build, place, options);
+  if (weights === 'initializers') return openWithInitializers(specs, place, options);
   const inputs = new WeightInputs();
-  const model = encodeModel((await build(inputs)).model());
-  const session = await createSession(model, options);
+  const sessions: Session[] = [];
   try {
+    for (const spec of specs) {
+      const model = encodeModel((await spec.build(inputs)).model());
+      sessions.push(await createSession(model, options));
+    }
     const fed = materializeWeights(inputs.weights, place);
-    return {
-      session,
-      weights: fed.feeds,
-      release: async () => {
-        await releaseSession(session);
-        fed.release();
-      },
-    };
+    let open = sessions.length;
+    return sessions.map((session) => {
+      let released = false;
+      return {
+        session,
+        weights: fed.feeds,
+        release: async () => {
+          if (released) return;
+          released = true;
+          await releaseSession(session);
+          if (--open === 0) fed.release(); // the shared weights go with the last part
+        },
+      };
+    });
   } catch (err) {
-    await releaseSession(session);
+    for (const session of sessions) await releaseSession(session);
     throw err;
   }
 }
 
 async function openWithInitializers(
-  name: string,
-  build: (data: WeightSink) => Promise<GraphBuilder>,
+  specs: readonly PartSpec[],
   place: PartPlace,
   options: Parameters<typeof createSession>[1],
-): Promise<PartSession> {
-  const modelPath = join(place.dir, `${name}.onnx`);
-  const dataPath = `${modelPath}.data`;
-  const data = new ExternalDataWriter(dataPath, { digest: false });
+): Promise<PartSession[]> {
+  const first = join(place.dir, `${specs[0]!.name}.onnx`);
+  const dataPath = `${first}.data`;
+  const modelPaths = specs.map((s) => join(place.dir, `${s.name}.onnx`));
+  const sessions: Session[] = [];
   try {
-    writeModel((await build(data)).model(), modelPath);
+    const data = new ExternalDataWriter(dataPath, { digest: false });
+    try {
+      for (const [i, spec] of specs.entries()) writeModel((await spec.build(data)).model(), modelPaths[i]!);
+    } finally {
+      data.close();
+    }
+    for (const path of modelPaths) sessions.push(await createSession(path, options));
+    return sessions.map((session) => ({ session, weights: {}, release: () => releaseSession(session) }));
+  } catch (err) {
+    for (const session of sessions) await releaseSession(session);
+    throw err;
   } finally {
-    data.close();
-  }
-  try {
-    const session = await createSession(modelPath, options);
-    return { session, weights: {}, release: () => releaseSession(session) };
-  } finally {
-    rmSync(modelPath, { force: true });
+    for (const path of modelPaths) rmSync(path, { force: true });
     rmSync(dataPath, { force: true });
   }
 }
