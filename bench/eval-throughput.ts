@@ -35,15 +35,22 @@ const ROUTED_THRESHOLD = 0.1;
 /** The recipe's default `eval.batch`. */
 const BATCH = 16;
 
+/** Wall seconds, and CPU seconds of the process (every ORT thread included): steadier than wall on a shared box. */
+export interface Timed {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
 export interface EvalThroughputResult {
   readonly tokens: number;
-  /** Per pair: seconds of the dense point, the routed point and the bare forward; ratios = bare / point. */
-  readonly pairs: readonly { dense: number; routed: number; bare: number }[];
-  readonly dense: Spread;
-  readonly routed: Spread;
+  /** Per pair: the dense point, the routed point and the bare forward; ratios = bare / point. */
+  readonly pairs: readonly { dense: Timed; routed: Timed; bare: Timed }[];
+  /** Ratios of wall seconds, and of CPU seconds. */
+  readonly dense: { wall: Spread; cpu: Spread };
+  readonly routed: { wall: Spread; cpu: Spread };
   readonly bareLoadSeconds: number;
-  /** The whole sweep once: its seconds, points, and bare-forward seconds ÷ seconds per point. */
-  readonly sweep?: { seconds: number; points: number; ratio: number };
+  /** The whole sweep once, its points, and the bare forward's seconds ÷ seconds per point (wall, CPU). */
+  readonly sweep?: { seconds: Timed; points: number; bare: Timed; ratio: Timed };
 }
 
 export interface Spread {
@@ -72,22 +79,27 @@ export async function measureEvalThroughput(a: {
     ]);
     const dense = points.find((p) => p.kind === 'dense')!;
     const routed = points.find((p) => p.kind === 'learned' && p.threshold === ROUTED_THRESHOLD)!;
-    const pass = async (pts: readonly LayerPoint[]) => {
-      const t = performance.now();
-      await measureLayerSequential({ layered, model, windows, batch: BATCH, points: pts });
-      return (performance.now() - t) / 1000;
-    };
+    const pass = (pts: readonly LayerPoint[]) =>
+      timed(() => measureLayerSequential({ layered, model, windows, batch: BATCH, points: pts }));
     const bare = await openBareForward(ir, windows);
-    const pairs: { dense: number; routed: number; bare: number }[] = [];
+    const pairs: { dense: Timed; routed: Timed; bare: Timed }[] = [];
     let sweep: EvalThroughputResult['sweep'];
     try {
       for (let p = 0; p < a.pairs; p++) {
-        pairs.push({ dense: await pass([dense]), routed: await pass([routed]), bare: await bare.pass() });
+        const d = await pass([dense]);
+        const r = await pass([routed]);
+        pairs.push({ dense: d, routed: r, bare: await timed(() => bare.pass()) });
       }
       if (a.sweep) {
         const seconds = await pass(points);
-        const b = await bare.pass();
-        sweep = { seconds, points: points.length, ratio: b / (seconds / points.length) };
+        const b = await timed(() => bare.pass());
+        const n = points.length;
+        sweep = {
+          seconds,
+          points: n,
+          bare: b,
+          ratio: { wall: b.wall / (seconds.wall / n), cpu: b.cpu / (seconds.cpu / n) },
+        };
       }
     } finally {
       await bare.close();
@@ -95,8 +107,8 @@ export async function measureEvalThroughput(a: {
     return {
       tokens,
       pairs,
-      dense: spread(pairs.map((p) => p.bare / p.dense)),
-      routed: spread(pairs.map((p) => p.bare / p.routed)),
+      dense: ratios(pairs, 'dense'),
+      routed: ratios(pairs, 'routed'),
       bareLoadSeconds: bare.loadSeconds,
       ...(sweep && { sweep }),
     };
@@ -152,6 +164,25 @@ export function syntheticExperts(
     router: { hidden: config.hidden, routerHidden: ROUTER_HIDDEN, experts: SIZES.length },
   };
   return { layered, model };
+}
+
+async function timed(work: () => Promise<unknown>): Promise<Timed> {
+  const t = performance.now();
+  const c = process.cpuUsage();
+  await work();
+  const cpu = process.cpuUsage(c);
+  return { wall: (performance.now() - t) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+
+/** bare ÷ point per pair: tokens/s of the point over the bare forward's, by wall and by CPU seconds. */
+function ratios(
+  pairs: readonly { dense: Timed; routed: Timed; bare: Timed }[],
+  point: 'dense' | 'routed',
+): { wall: Spread; cpu: Spread } {
+  return {
+    wall: spread(pairs.map((p) => p.bare.wall / p[point].wall)),
+    cpu: spread(pairs.map((p) => p.bare.cpu / p[point].cpu)),
+  };
 }
 
 function spread(values: readonly number[]): Spread {

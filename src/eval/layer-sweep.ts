@@ -3,8 +3,10 @@
  * embedded once; every point (dense, static k, learned and oracle at each threshold) carries its own hidden states
  * through the model, so a MoE layer routes on what its own routed upstream produced, as in the whole graph. Per
  * layer, one graph per kind (dense, input-choice, router, oracle) is built from the checkpoint with the layer builder
- * and the same MoE FFN as the emitted graphs, runs every point of its kind, and is released; then the final norm and
- * head score every point, in vocabulary chunks. Memory: one layer's graph plus the hidden states in flight (spilled past the budget).
+ * and the same MoE FFN as the emitted graphs, all over one weight sink (their weights read once), each runs every
+ * point of its kind, and the layer is released; then the final norm and head score every point, in vocabulary
+ * chunks. Memory: one layer's weights (its FFN twice when the dense layer joins) plus the hidden states in flight
+ * (spilled past the budget).
  */
 import type { TokenWindows } from '../data/windows.js';
 import type { WeightDtype } from '../graph/context.js';

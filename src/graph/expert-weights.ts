@@ -13,6 +13,7 @@ import { InternalError } from '../util/errors.js';
 import type { DecoderContext, WeightDtype } from './context.js';
 import { sharedLinear, storeLinear } from './precision/linear-store.js';
 import type { LinearWeight } from './precision/linear-weight.js';
+import { transpose2d } from './transpose.js';
 import { readLinear, readVector } from './weights.js';
 
 /**
@@ -83,6 +84,14 @@ async function projectionBlocks(
 ): Promise<{ weights: LinearWeight[]; biases?: string[] }> {
   const shape = (b: Block) => ({ k: a.hidden, n: b.end - b.start });
   const weights = await linearBlocks(ctx, lin.weight.name, a.bounds, shape, async () => {
+    if (lin.layout === 'out_in') {
+      // Stored [ffn, hidden] (torch): a block's neurons are whole rows there, so they are copied as rows and only
+      // the block is transposed — the same values as transposing the whole tensor and gathering its columns
+      // (out[r, c] = w[perm[c], r] either way), one pass over the tensor fewer.
+      const w = await readLinear(lin, 'out_in'); // [ffn, hidden]
+      return (b) =>
+        transpose2d(permuteRows(w, a.perm.subarray(b.start, b.end), a.hidden), b.end - b.start, a.hidden);
+    }
     const w = await readLinear(lin, 'in_out'); // [hidden, ffn]
     return (b) => gatherColumns(w, a.perm.subarray(b.start, b.end), lin.outFeatures);
   });

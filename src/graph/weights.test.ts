@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Linear, TensorHandle } from '../ir/model.js';
 import { InputError } from '../util/errors.js';
 import { inverseFrequencies } from './rope-frequencies.js';
+import { permuteRows } from '../experts/permutation.js';
+import { gatherColumns } from './expert-weights.js';
 import { transpose2d } from './transpose.js';
 import { readLinear } from './weights.js';
 
@@ -16,6 +18,17 @@ function handle(name: string, shape: number[], values: number[]): TensorHandle {
 }
 
 describe('linear weights', () => {
+  it('transposes in tiles cut at any edge, and a block of permuted rows transposed is the gathered columns', () => {
+    const [rows, cols] = [70, 45]; // not multiples of the 32-value tile
+    const w = Float32Array.from({ length: rows * cols }, (_, i) => i);
+    const t = transpose2d(w, rows, cols);
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) expect(t[c * rows + r]).toBe(w[r * cols + c]);
+    // The expert blocks of an out_in gate/up (expert-weights.ts): rows picked, then transposed.
+    const perm = Int32Array.from({ length: 37 }, (_, i) => (i * 17) % rows);
+    expect(transpose2d(permuteRows(w, perm, cols), perm.length, cols)).toEqual(gatherColumns(t, perm, rows));
+  });
+
   it('reads either stored layout in either asked layout', async () => {
     expect(Array.from(transpose2d(Float32Array.of(1, 2, 3, 4, 5, 6), 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
     const outIn: Linear = {

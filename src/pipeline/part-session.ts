@@ -1,7 +1,7 @@
 /**
  * One part of the model (the embedding, a decoder layer, the head) as an ORT session for a layer-sequential run,
  * its graph built with the layer builder (src/graph/layer-graph.ts). Releasing the part frees the layer: at most
- * one part is resident per run.
+ * one layer's parts (`openParts`: several graphs of one layer over shared weights) are resident per run.
  *
  * On CPU the part's float32 weights are graph inputs (onnx/weight-inputs.ts), fed with every run: opening the
  * session then takes milliseconds, where initializers cost a data file written and read back, constant folding and
