@@ -117,17 +117,14 @@ export async function measureEvalThroughput(a: {
   }
 }
 
-export function evalWindows(checkpoint: string, tokens: number, seqLen: number): TokenWindows {
+function evalWindows(checkpoint: string, tokens: number, seqLen: number): TokenWindows {
   const text = readFileSync(join(REPO_ROOT, 'fixtures/kjv-llama/eval.txt'), 'utf8');
   const ids = loadTokenizer(checkpoint).encode(text);
   return textWindows({ ids, seqLen, maxTokens: tokens });
 }
 
 /** Seeded random neuron orders and mlp routers for every layer, as convert's router stage would hand them over. */
-export function syntheticExperts(
-  ir: ModelIR,
-  dir: string,
-): { layered: LayerEvalModel; model: LayerSweepModel } {
+function syntheticExperts(ir: ModelIR, dir: string): { layered: LayerEvalModel; model: LayerSweepModel } {
   const { config } = ir;
   const ffn = ir.layers[0]!.ffn;
   const ffnDim = ffn.down.inFeatures;

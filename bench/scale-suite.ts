@@ -3,7 +3,8 @@
  * (TinyLlama-1.1B: 22 layers, hidden 2048, FFN 5632, GQA 32/4, vocab 256; with MOEFY_BENCH_8B=1 and the disk for
  * it, Llama-3-8B: 32 layers, 4096, 14336, GQA 32/8, vocab 128256 untied). Per shape: `moefy plan --json` (its
  * estimates), `moefy convert` under /usr/bin/time -v (peak RSS, each stage's time from its progress lines), and
- * the calibration's tokens/s against a bare dense forward, interleaved in one process (scale-throughput.ts).
+ * the calibration's and the evaluation's tokens/s against a bare dense forward, interleaved in one process
+ * (scale-throughput.ts, eval-throughput.ts).
  * Latency timings are off in the recipe: they open the whole graphs, which the layer-sequential stages avoid.
  */
 import { spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { moefyCommand, REPO_ROOT } from './cli-path.js';
 import { type Figure, maxBudget, minBudget, type SuiteResult } from './figures.js';
 import { layerBytes, parameterCount, type SynthShape, writeSynthCheckpoint } from './synth-checkpoint.js';
+import { measureEvalThroughput } from './eval-throughput.js';
 import { measureThroughput } from './scale-throughput.js';
 import { round } from './timing.js';
 
@@ -99,6 +101,14 @@ async function measureShape(s: Shape, dir: string): Promise<Figure[]> {
     Number(new RegExp(`\\[${name}\\] done in ([\\d.]+)s`).exec(run.stderr)?.[1] ?? NaN);
   // Interleaved in one process (calibration pass, bare pass, …): the ratio of each pair, with its spread.
   const tp = await measureThroughput({ checkpoint: ckpt, tokens: CAL.tokens, seqLen: CAL.seqLen, pairs: 3 });
+  // The evaluation the same way: one point's pass (dense, routed) against the bare forward, and the whole sweep.
+  const ev = await measureEvalThroughput({
+    checkpoint: ckpt,
+    tokens: EVAL.tokens,
+    seqLen: EVAL.seqLen,
+    pairs: 3,
+    sweep: true,
+  });
   const f32Layer = (layerBytes(s.shape, 'BF16') / 2) * 4;
   const head = s.shape.vocab * s.shape.hidden * 4;
   const hidden = (1 + 4 + 2 * EVAL.thresholds.length + 1) * EVAL.tokens * s.shape.hidden * 4;
@@ -141,6 +151,24 @@ async function measureShape(s: Shape, dir: string): Promise<Figure[]> {
       budget: minBudget(0.7, '≥ 0.7×'),
       note: `median of ${tp.pairs.length} interleaved pairs in one process (${round(tp.min, 2)}–${round(tp.max, 2)}), ${tp.tokens} tokens; calibration = the stage's code, part graphs built from the checkpoint included; the bare forward's graph load (${round(tp.bareLoadSeconds, 1)} s) excluded`,
     },
+    ...(['dense', 'routed'] as const).map((point) => ({
+      name: `${p}: eval ${point} point tokens/s / bare dense forward tokens/s`,
+      value: round(ev[point].wall.median, 2),
+      unit: '×',
+      budget: minBudget(0.7, '≥ 0.7×'),
+      note: `one point's layer-by-layer pass (convert's code: part graphs built per layer, head), median of ${ev.pairs.length} interleaved pairs (${round(ev[point].wall.min, 2)}–${round(ev[point].wall.max, 2)}; by CPU seconds ${round(ev[point].cpu.median, 2)}×), ${ev.tokens} tokens`,
+    })),
+    ...(ev.sweep
+      ? [
+          {
+            name: `${p}: eval sweep tokens/s per point / bare dense forward tokens/s`,
+            value: round(ev.sweep.ratio.wall, 2),
+            unit: '×',
+            budget: minBudget(0.7, '≥ 0.7×'),
+            note: `${ev.sweep.points} points in ${round(ev.sweep.seconds.wall, 1)} s (one run; by CPU seconds ${round(ev.sweep.ratio.cpu, 2)}×)`,
+          },
+        ]
+      : []),
   ];
 }
 
