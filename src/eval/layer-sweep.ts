@@ -193,14 +193,18 @@ async function measureGroup(
     for (let layer = 0; layer < L; layer++) {
       a.onLayer?.(layer, L);
       const kinds = GRAPH_KINDS.filter((kind) => states.some((s) => KIND_OF[s.point.graph] === kind));
-      const parts = await openLayerParts(setup, { layered, model, layer, kinds });
-      try {
-        for (const [k, kind] of kinds.entries()) {
-          const mine = states.filter((s) => KIND_OF[s.point.graph] === kind);
-          await runLayerKind(setup, { part: parts[k]!, layers: L, layer, kind, states: mine });
+      // On CUDA each session holds its own device copy of the initializers it takes, so a layer's kinds open one at
+      // a time there (as before), each reading its weights; on CPU they open together over shared weights.
+      for (const group of setup.device === 'cuda' ? kinds.map((k) => [k]) : [kinds]) {
+        const parts = await openLayerParts(setup, { layered, model, layer, kinds: group });
+        try {
+          for (const [k, kind] of group.entries()) {
+            const mine = states.filter((s) => KIND_OF[s.point.graph] === kind);
+            await runLayerKind(setup, { part: parts[k]!, layers: L, layer, kind, states: mine });
+          }
+        } finally {
+          for (const part of parts) await part.release();
         }
-      } finally {
-        for (const part of parts) await part.release();
       }
     }
     return await scoreHeads(setup, { layered, model, states });
