@@ -34,10 +34,11 @@ const REFERENCE_PROBE_FLOPS = 70e9;
 const CALIBRATION_FLOPS_PER_S = 100e9;
 /**
  * The evaluation sweep per FLOP of a dense pass at every point (an upper bound: routed points compute less): 512
- * tokens × 11 points over a 1.1B in 258 s. Points carry 256-token windows through four part graphs per layer.
+ * tokens × 11 points over a 1.1B in 258 s quiet (30 GFLOP/s), then 1.59× faster once a layer's four part graphs
+ * shared their weights (bench/eval-throughput.ts: sweep 135.9 → 85.3 s).
  * Router training's ORT steps are priced at the same rate.
  */
-const EVAL_FLOPS_PER_S = 30e9;
+const EVAL_FLOPS_PER_S = 45e9;
 /**
  * Float64 math in JavaScript: the ridge routers' normal equations (always fitted), priced as 2·rows·d² + d³ per
  * layer: 22 layers × 2049² at 1,024 rows in ~48 s (1.1B).
@@ -50,9 +51,10 @@ const JS_FLOPS_PER_S = 8e9;
 const PROBE_WEIGHTS_PER_S = 22e6;
 /**
  * The adaptation's nested Cholesky solves (experts/nested-cholesky.ts) on ORT's float64 GEMM (MLAS, 2 threads),
- * per flop of the count in `adaptSeconds`, copies and small leaf products included (`bench/adapt-solve.ts`).
+ * per flop of the count in `adaptSeconds`, copies and small leaf products included: the tiled solve ran one 8B
+ * layer at ~15 GFLOP/s at load ~8 (`bench/adapt-layer.ts`), priced 9 before; not yet re-checked end to end.
  */
-const F64_GEMM_FLOPS_PER_S = 9e9;
+const F64_GEMM_FLOPS_PER_S = 15e9;
 /** Fixed cost of one train-step session run (feeds, fetches, optimizer state) independent of batch size. */
 const TRAIN_STEP_OVERHEAD_S = 2e-3;
 
