@@ -1,6 +1,6 @@
 /**
  * The environment a plan is made for: which of the devices a recipe asks for can run graphs on this machine, its
- * RAM, and how fast ONNX Runtime runs on the model stages' device now (a probe of well under a second on CPU).
+ * RAM, and how fast ONNX Runtime runs on the model stages' device now (a probe of about a second on CPU).
  */
 import { totalmem } from 'node:os';
 import type { Recipe } from '../../recipe/types.js';

@@ -1,5 +1,5 @@
 /**
- * How fast this machine runs ONNX Runtime right now, measured in under a second so that the plan's times hold on
+ * How fast this machine runs ONNX Runtime right now, measured in about a second so that the plan's times hold on
  * the user's machine and under its current load (issue #14: `plan` tells the truth). The same 2-core box ran one
  * 8B calibration 2× faster quiet than with other work beside it: no constant can price both.
  *
