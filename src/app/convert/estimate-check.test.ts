@@ -1,33 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelConfig } from '../../ir/model.js';
+import { kjvShape } from '../../../test/support/kjv-shape.js';
 import { parseRecipeText } from '../../recipe/load.js';
 import { plan } from '../plan/plan.js';
 import type { Environment } from '../plan/types.js';
 import { actualLine, estimateLine } from './estimate-check.js';
 
-/** fixtures/kjv-llama/config.json as the llama family maps it. */
-const kjv: ModelConfig = {
-  family: 'llama',
-  architecture: 'LlamaForCausalLM',
-  vocabSize: 256,
-  hidden: 128,
-  numLayers: 4,
-  numHeads: 4,
-  numKvHeads: 4,
-  headDim: 32,
-  ffnDim: 512,
-  maxPositions: 256,
-  tiedEmbeddings: false,
-  sourceDtype: 'float32',
-};
-const model = {
-  config: kjv,
-  ffnKind: 'gated',
-  positions: 'rope',
-  source: { kind: 'local', path: '/models/kjv-llama' },
-} as const;
 const planIn = (environment: Environment) =>
-  plan({ recipe: parseRecipeText('', '/tmp/recipe.yaml'), model, environment });
+  plan({ recipe: parseRecipeText('', '/tmp/recipe.yaml'), model: kjvShape, environment });
 
 describe('estimate lines', () => {
   it('say which measured ORT rate priced the times, and nothing where none was measured', () => {

@@ -1,28 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../ir/model.js';
+import { kjvConfig, kjvShape } from '../../../test/support/kjv-shape.js';
 import { parseRecipeText } from '../../recipe/load.js';
 import { InputError, RuntimeSetupError } from '../../util/errors.js';
 import { plan } from './plan.js';
 import { formatPlan } from './format.js';
 
-/** fixtures/kjv-llama/config.json as the llama family maps it. */
-const kjv: ModelConfig = {
-  family: 'llama',
-  architecture: 'LlamaForCausalLM',
-  vocabSize: 256,
-  hidden: 128,
-  numLayers: 4,
-  numHeads: 4,
-  numKvHeads: 4,
-  headDim: 32,
-  ffnDim: 512,
-  maxPositions: 256,
-  tiedEmbeddings: false,
-  sourceDtype: 'float32',
-};
-const source = { kind: 'local', path: '/models/kjv-llama' } as const;
+const kjv = kjvConfig;
 const recipeOf = (text = '') => parseRecipeText(text, '/tmp/recipe.yaml');
-const model = { config: kjv, ffnKind: 'gated', positions: 'rope', source } as const;
+const model = kjvShape;
 const everything = { unavailable: {} };
 const planOf = (text = '') => plan({ recipe: recipeOf(text), model, environment: everything });
 
